@@ -1,0 +1,594 @@
+"""Spectral statistics of the rolling-window update Gram (THEORY.md §2), one definition each.
+
+Every function is a pure function of float64 NumPy arrays. The torch monitor, the reference
+simulator and the analysis code all call these; nothing else in the project computes a
+spectral statistic.
+
+Conventions (THEORY.md §1): a window holds W updates δ as the rows of X (oldest first,
+uncentered); G = X Xᵀ is W×W; λ_1 ≥ … ≥ λ_W are its eigenvalues and σ_j = √λ_j. Indices in
+results (k*, mode numbers) are **1-based**, as in the paper. Singular values below
+``rtol·σ_1`` are set to exactly zero (the numerical-rank guard) and ratios σ_j/σ_{j+1} are
+only formed below the numerical rank.
+
+>>> import numpy as np
+>>> X = np.diag([4.0, 2.0, 1.0]) @ np.ones((3, 5)) * np.eye(3, 5)
+>>> s = sigma_from_gram(X @ X.T)
+>>> s.tolist()
+[4.0, 2.0, 1.0]
+>>> kstar(s, method="ratio"), float(gap_ratio(s, 1)), float(gap(s, 1))
+(1, 2.0, 2.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from numerics.errors import InputError
+
+KStarMethod = Literal["weighted", "ratio", "signal"]
+BBPForm = Literal["paper", "textbook"]
+KSTAR_METHODS: tuple[str, ...] = ("weighted", "ratio", "signal")
+DEFAULT_RTOL = 1e-6
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_gram(gram: np.ndarray, name: str = "gram") -> np.ndarray:
+    g = np.asarray(gram, dtype=np.float64)
+    if g.ndim != 2 or g.shape[0] != g.shape[1]:
+        raise InputError(f"{name} must be a square matrix, got shape {g.shape}")
+    if g.shape[0] < 2:
+        raise InputError(f"window must hold W >= 2 updates, got W = {g.shape[0]}")
+    if not np.all(np.isfinite(g)):
+        raise InputError(f"{name} contains NaN or Inf (a non-finite update entered the window)")
+    scale = float(np.max(np.abs(g)))
+    if scale == 0.0:
+        raise InputError(f"{name} is all zeros: every update in the window is zero")
+    if np.max(np.abs(g - g.T)) > 1e-8 * scale:
+        raise InputError(f"{name} is not symmetric")
+    if np.min(np.diag(g)) < -1e-12 * scale:
+        raise InputError(f"{name} has a negative diagonal entry, so it is not a Gram matrix")
+    return g
+
+
+def _as_sigma(sigma: np.ndarray) -> np.ndarray:
+    s = np.asarray(sigma, dtype=np.float64)
+    if s.ndim != 1 or s.size < 2:
+        raise InputError(f"sigma must be a 1-D array of W >= 2 values, got shape {s.shape}")
+    if not np.all(np.isfinite(s)) or np.any(s < 0):
+        raise InputError("sigma must be finite and non-negative")
+    if np.any(np.diff(s) > 1e-12 * max(s[0], 1e-300)):
+        raise InputError("sigma must be sorted in descending order")
+    if s[0] == 0.0:
+        raise InputError("all singular values are zero: every update in the window is zero")
+    return s
+
+
+def _check_positive_int(value: int, name: str) -> int:
+    if int(value) != value or value < 1:
+        raise InputError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- spectrum
+
+
+def eigenvalues_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+    """Eigenvalues λ_1 ≥ … ≥ λ_W of a Gram matrix, round-off negatives clamped to 0.
+
+    Eigenvalues whose square root is below ``rtol·σ_1`` are set to exactly zero.
+
+    >>> eigenvalues_from_gram(np.array([[2.0, 0.0], [0.0, 1e-20]])).tolist()
+    [2.0, 0.0]
+    """
+    g = _as_gram(gram)
+    lam = np.linalg.eigvalsh(g)[::-1].copy()
+    lam = np.clip(lam, 0.0, None)
+    lam[np.sqrt(lam) < rtol * np.sqrt(lam[0])] = 0.0
+    return lam
+
+
+def sigma_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+    """Singular values σ_j = √λ_j of the window matrix X, from G = X Xᵀ (descending).
+
+    >>> sigma_from_gram(np.array([[9.0, 0.0], [0.0, 4.0]])).tolist()
+    [3.0, 2.0]
+    """
+    return np.sqrt(eigenvalues_from_gram(gram, rtol))
+
+
+def eigh_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of G, descending: ``(lam, U)`` with columns u_j (temporal profiles).
+
+    >>> lam, U = eigh_gram(np.array([[1.0, 0.0], [0.0, 4.0]]))
+    >>> lam.tolist(), np.abs(U[:, 0]).tolist()
+    ([4.0, 1.0], [0.0, 1.0])
+    """
+    g = _as_gram(gram)
+    lam, U = np.linalg.eigh(g)
+    lam, U = lam[::-1].copy(), U[:, ::-1].copy()
+    lam = np.clip(lam, 0.0, None)
+    lam[np.sqrt(lam) < rtol * np.sqrt(lam[0])] = 0.0
+    return lam, U
+
+
+def numerical_rank(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> int:
+    """Number of singular values at or above ``rtol·σ_1``.
+
+    >>> numerical_rank(np.array([1.0, 0.5, 1e-9]))
+    2
+    """
+    s = _as_sigma(sigma)
+    return int(np.count_nonzero(s >= rtol * s[0]))
+
+
+def ratio_profile(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+    """r_j = σ_j/σ_{j+1}, j = 1 … W−1 (index 0 holds r_1); NaN at and beyond the numerical rank.
+
+    >>> ratio_profile(np.array([4.0, 2.0, 0.0])).tolist()
+    [2.0, nan]
+    """
+    s = _as_sigma(sigma)
+    rank = numerical_rank(s, rtol)
+    r = np.full(s.size - 1, np.nan)
+    valid = np.arange(s.size - 1) + 1 < rank  # j (1-based) < rank  ⇔  σ_{j+1} > 0
+    r[valid] = s[:-1][valid] / s[1:][valid]
+    return r
+
+
+def noise_level(sigma: np.ndarray, P: int) -> float:
+    """ν with ν² = mean(λ_j for j > ⌊W/2⌋) / P: the noise power per coordinate.
+
+    >>> noise_level(np.array([10.0, 5.0, 2.0, 2.0]), P=4)
+    1.0
+    """
+    s = _as_sigma(sigma)
+    P = _check_positive_int(P, "P")
+    lam_tail = s[s.size // 2 :] ** 2
+    return float(np.sqrt(np.mean(lam_tail) / P))
+
+
+def marchenko_pastur_edges(nu: float, P: int, W: int) -> tuple[float, float]:
+    """Bulk edges (σ_−, σ_+) = ν(|√P − √W|, √P + √W) for a W×P pure-noise window.
+
+    >>> marchenko_pastur_edges(1.0, 100, 4)
+    (8.0, 12.0)
+    """
+    P, W = _check_positive_int(P, "P"), _check_positive_int(W, "W")
+    return float(nu * abs(np.sqrt(P) - np.sqrt(W))), float(nu * (np.sqrt(P) + np.sqrt(W)))
+
+
+def bbp_threshold(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
+    """Detection threshold d_crit: ν(P(W−1))^{1/4} (``paper``) or ν(PW)^{1/4} (``textbook``).
+
+    >>> round(bbp_threshold(np.array([10.0, 5.0, 2.0, 2.0]), P=4, form="textbook"), 6)
+    2.0
+    """
+    s = _as_sigma(sigma)
+    P = _check_positive_int(P, "P")
+    W = s.size
+    nu = noise_level(s, P)
+    if form == "paper":
+        return float(nu * (P * (W - 1)) ** 0.25)
+    if form == "textbook":
+        return float(nu * (P * W) ** 0.25)
+    raise InputError(f"unknown BBP form {form!r}; use 'paper' or 'textbook'")
+
+
+def vacuity_ratio(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
+    """σ_W / d_crit: ≫ 1 means every mode is above the detection threshold (BBP is vacuous).
+
+    NaN when the noise level is zero (a rank-deficient window has no noise bulk).
+
+    >>> round(vacuity_ratio(np.array([10.0, 5.0, 2.0, 2.0]), P=4, form="textbook"), 6)
+    1.0
+    """
+    s = _as_sigma(sigma)
+    d_crit = bbp_threshold(s, P, form)
+    return float(s[-1] / d_crit) if d_crit > 0 else float("nan")
+
+
+def kstar(
+    sigma: np.ndarray,
+    method: KStarMethod = "weighted",
+    *,
+    P: int | None = None,
+    rtol: float = DEFAULT_RTOL,
+) -> int:
+    """Gap position k* (1-based) by one of three variants.
+
+    * ``ratio``: argmax_j σ_j/σ_{j+1} (the paper's definition);
+    * ``weighted``: argmax_j (σ_j/Σσ)·σ_j/σ_{j+1} (the paper's scripts; the default);
+    * ``signal``: argmax of σ_j/σ_{j+1} over j with σ_{j+1} above the Marchenko–Pastur bulk
+      edge ν(√P + √W) (needs ``P``); 1 when no such j exists.
+
+    Only ratios below the numerical rank count; a window of numerical rank 1 has k* = 1.
+
+    >>> s = np.array([10.0, 9.0, 1.0, 0.9])
+    >>> kstar(s, "ratio"), kstar(s, "weighted")
+    (2, 2)
+    """
+    r = ratio_profile(sigma, rtol)
+    s = _as_sigma(sigma)
+    valid = np.isfinite(r)
+    if method == "ratio":
+        score = r
+    elif method == "weighted":
+        score = s[:-1] / s.sum() * r
+    elif method == "signal":
+        if P is None:
+            raise InputError("kstar(method='signal') needs the parameter count P")
+        _, edge = marchenko_pastur_edges(noise_level(s, P), P, s.size)
+        valid &= s[1:] > edge
+        score = r
+    else:
+        raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
+    if not valid.any():
+        return 1
+    return int(np.argmax(np.where(valid, score, -np.inf))) + 1
+
+
+def gap_ratio(sigma: np.ndarray, k: int) -> float:
+    """R = σ_k/σ_{k+1} (inf when σ_{k+1} = 0).
+
+    >>> gap_ratio(np.array([3.0, 1.0]), 1)
+    3.0
+    """
+    s = _as_sigma(sigma)
+    if not 1 <= k < s.size:
+        raise InputError(f"k must be in 1..W-1 = 1..{s.size - 1}, got {k}")
+    return float(s[k - 1] / s[k]) if s[k] > 0 else float("inf")
+
+
+def gap(sigma: np.ndarray, k: int) -> float:
+    """g = σ_k − σ_{k+1}, in singular-value units.
+
+    >>> gap(np.array([3.0, 1.0]), 1)
+    2.0
+    """
+    s = _as_sigma(sigma)
+    if not 1 <= k < s.size:
+        raise InputError(f"k must be in 1..W-1 = 1..{s.size - 1}, got {k}")
+    return float(s[k - 1] - s[k])
+
+
+def eigen_gaps(lam: np.ndarray) -> np.ndarray:
+    """Λ_j = λ_j − λ_{j+1}, j = 1 … W−1.
+
+    >>> eigen_gaps(np.array([5.0, 3.0, 2.0])).tolist()
+    [2.0, 1.0]
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    return lam[:-1] - lam[1:]
+
+
+def g23(lam: np.ndarray) -> float:
+    """Sub-leading eigen-gap g₂₃ = λ_2 − λ_3 (NaN when W < 3).
+
+    >>> g23(np.array([5.0, 3.0, 2.0]))
+    1.0
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    return float(lam[1] - lam[2]) if lam.size >= 3 else float("nan")
+
+
+# --------------------------------------------------------------------------- two windows
+
+
+def _as_gram_plus(gram_plus: np.ndarray) -> np.ndarray:
+    K = np.asarray(gram_plus, dtype=np.float64)
+    if K.ndim != 2 or K.shape[0] != K.shape[1] or K.shape[0] < 3:
+        raise InputError(
+            f"gram_plus must be the (W+1)×(W+1) Gram of the last W+1 updates with W >= 2, "
+            f"got shape {K.shape}"
+        )
+    if not np.all(np.isfinite(K)):
+        raise InputError("gram_plus contains NaN or Inf")
+    return K
+
+
+def window_change_fro(gram_plus: np.ndarray) -> float:
+    """‖ΔC_t‖_F = ‖C_t − C_{t−1}‖_F from the (W+1)×(W+1) Gram K of the last W+1 updates.
+
+    The windows share W−1 rows, so ΔC = δ_newest δ_newestᵀ − δ_oldest δ_oldestᵀ and
+    ‖ΔC‖_F² = K_nn² + K_oo² − 2K_on², which equals ‖G_t‖² + ‖G_{t−1}‖² − 2‖X_t X_{t−1}ᵀ‖²
+    (THEORY.md §2) without its cancellation. K is ordered oldest first.
+
+    >>> window_change_fro(np.diag([1.0, 5.0, 2.0]))  # ‖diag(...,+4) - diag(1,...)‖ = √(4+1)
+    2.23606797749979
+    """
+    K = _as_gram_plus(gram_plus)
+    a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
+    return float(np.sqrt(max(a * a + b * b - 2.0 * ab * ab, 0.0)))
+
+
+def window_change_op(gram_plus: np.ndarray) -> float:
+    """‖ΔC_t‖_op (spectral norm) of the rank-two change δ_n δ_nᵀ − δ_o δ_oᵀ.
+
+    Its non-zero eigenvalues are those of [[K_nn, K_on], [−K_on, −K_oo]].
+
+    >>> window_change_op(np.diag([1.0, 5.0, 2.0]))
+    2.0
+    """
+    K = _as_gram_plus(gram_plus)
+    a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
+    disc = np.sqrt(max((a + b) ** 2 - 4.0 * ab * ab, 0.0))
+    return float(max(abs((a - b + disc) / 2.0), abs((a - b - disc) / 2.0)))
+
+
+def eigen_separation(lam: np.ndarray) -> np.ndarray:
+    """δ_j = min(λ_{j−1} − λ_j, λ_j − λ_{j+1}), one-sided at the ends.
+
+    >>> eigen_separation(np.array([5.0, 3.0, 2.0])).tolist()
+    [2.0, 1.0, 1.0]
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    gaps = eigen_gaps(lam)
+    upper = np.concatenate([[np.inf], gaps])
+    lower = np.concatenate([gaps, [np.inf]])
+    return np.minimum(upper, lower)
+
+
+def davis_kahan_bound(
+    lam: np.ndarray, delta_c: float, form: Literal["paper", "yws"] = "paper"
+) -> np.ndarray:
+    """Bound on sin θ_j, the rotation of mode j between windows, clipped to [0, 1].
+
+    ``paper``: ‖ΔC‖/δ_j (pass ‖ΔC‖_F); ``yws`` (Yu–Wang–Samworth, assumption-free):
+    2‖ΔC‖_op/δ_j (pass ‖ΔC‖_op).
+
+    >>> davis_kahan_bound(np.array([5.0, 3.0, 2.0]), 0.5).tolist()
+    [0.25, 0.5, 0.5]
+    """
+    sep = eigen_separation(lam)
+    factor = {"paper": 1.0, "yws": 2.0}.get(form)
+    if factor is None:
+        raise InputError(f"unknown Davis–Kahan form {form!r}; use 'paper' or 'yws'")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bound = np.where(sep > 0, factor * delta_c / sep, 1.0)
+    return np.clip(bound, 0.0, 1.0)
+
+
+def stability_alpha(lam: np.ndarray, delta_c_fro: float, c: float = 1.0) -> np.ndarray:
+    """α_j = max(0, 1 − c‖ΔC‖_F²/δ_j²) ∈ [0, 1]; 0 where δ_j = 0.
+
+    >>> stability_alpha(np.array([5.0, 3.0, 2.0]), 0.5).tolist()
+    [0.9375, 0.75, 0.75]
+    """
+    if c < 0:
+        raise InputError(f"the stability constant c must be >= 0, got {c}")
+    sep = eigen_separation(lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.where(sep > 0, 1.0 - c * delta_c_fro**2 / sep**2, 0.0)
+    return np.clip(alpha, 0.0, 1.0)
+
+
+def adiabatic_parameter(delta_c_fro: float, eta_eff: float, g: float) -> float:
+    """A = ‖ΔC‖_F / (η_eff g²), g in singular-value units.
+
+    >>> adiabatic_parameter(0.5, 0.1, 1.0)
+    5.0
+    """
+    if not eta_eff > 0:
+        raise InputError(f"the effective learning rate must be > 0, got {eta_eff}")
+    return float(delta_c_fro / (eta_eff * g * g)) if g > 0 else float("inf")
+
+
+def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
+    """``plateau`` (A < low), ``transition`` (low ≤ A ≤ high) or ``forgetting`` (A > high).
+
+    >>> adiabatic_regime(0.01), adiabatic_regime(1.0), adiabatic_regime(50.0)
+    ('plateau', 'transition', 'forgetting')
+    """
+    if not 0 < low < high:
+        raise InputError(f"regime thresholds must satisfy 0 < low < high, got {low}, {high}")
+    if np.isnan(A):
+        return "unknown"
+    return "plateau" if A < low else ("forgetting" if A > high else "transition")
+
+
+def rotation_angles(gram_plus: np.ndarray, k: int | None = None, rtol: float = DEFAULT_RTOL):
+    """Angles arccos|⟨v_j(t), v_j(t−1)⟩| (radians) between the edge directions of consecutive
+    windows, j = 1 … k (default: up to the smaller numerical rank), from W×W quantities only:
+    v_j(t)ᵀ v_i(t−1) = u_j(t)ᵀ (X_t X_{t−1}ᵀ) u_i(t−1) / (σ_j σ_i).
+
+    >>> K = np.diag([1.0, 4.0, 9.0])
+    >>> np.round(rotation_angles(K), 6).tolist()  # orthogonal updates: each mode is replaced
+    [1.570796, 1.570796]
+    """
+    K = _as_gram_plus(gram_plus)
+    lam_t, U_t = eigh_gram(K[1:, 1:], rtol)
+    lam_p, U_p = eigh_gram(K[:-1, :-1], rtol)
+    rank = min(int(np.count_nonzero(lam_t)), int(np.count_nonzero(lam_p)))
+    k = rank if k is None else k
+    if not 1 <= k <= rank:
+        raise InputError(f"k must be in 1..{rank} (the numerical rank), got {k}")
+    cross = K[1:, :-1]
+    overlap = (U_t[:, :k].T @ cross @ U_p[:, :k]) / np.sqrt(np.outer(lam_t[:k], lam_p[:k]))
+    return np.arccos(np.clip(np.abs(np.diag(overlap)), 0.0, 1.0))
+
+
+# --------------------------------------------------------------------------- grad / wd split
+
+
+def split_update_projections(
+    c_total: np.ndarray, c_theta_mid: np.ndarray, eta_eff: float, omega: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split projections of updates on the edge directions into gradient and weight decay parts.
+
+    With δ_wd ≈ −η_eff·ω·(θ_{t−1}+θ_t)/2: ``c_wd = −η_eff·ω·c_theta_mid`` and
+    ``c_grad = c_total − c_wd``, where ``c_total[s, j] = ⟨δ_s, v_j⟩`` and
+    ``c_theta_mid[s, j] = ⟨(θ_{s−1}+θ_s)/2, v_j⟩``.
+
+    >>> grad, wd = split_update_projections(np.array([[1.0]]), np.array([[2.0]]), 0.1, 1.0)
+    >>> grad.tolist(), wd.tolist()
+    ([[1.2]], [[-0.2]])
+    """
+    if eta_eff < 0 or omega < 0:
+        raise InputError("learning rate and weight decay must be non-negative")
+    c_total = np.asarray(c_total, dtype=np.float64)
+    c_wd = -eta_eff * omega * np.asarray(c_theta_mid, dtype=np.float64)
+    if c_wd.shape != c_total.shape:
+        raise InputError(f"shape mismatch: {c_total.shape} vs {c_wd.shape}")
+    return c_total - c_wd, c_wd
+
+
+def gradient_energy_fraction(c_grad: np.ndarray, c_wd: np.ndarray) -> np.ndarray:
+    """Per mode j: E_grad/(E_grad + E_wd) with E = mean over the window of the squared part.
+
+    >>> gradient_energy_fraction(np.array([[3.0], [3.0]]), np.array([[1.0], [1.0]])).tolist()
+    [0.9]
+    """
+    e_grad = np.mean(np.asarray(c_grad, dtype=np.float64) ** 2, axis=0)
+    e_wd = np.mean(np.asarray(c_wd, dtype=np.float64) ** 2, axis=0)
+    total = e_grad + e_wd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(total > 0, e_grad / total, np.nan)
+
+
+# --------------------------------------------------------------------------- one window
+
+
+@dataclass(frozen=True)
+class WindowStats:
+    """Every statistic of one window (and, given the (W+1)-Gram, of its change).
+
+    ``kstar`` is the variant named by ``kstar_method``; all three variants are kept.
+    Quantities that need the previous window (``delta_c_fro``, ``alpha``, ``A``) are NaN
+    when it is not available; ``A`` also needs η_eff.
+    """
+
+    W: int
+    P: int
+    sigma: np.ndarray = field(repr=False)
+    lam: np.ndarray = field(repr=False)
+    rank: int
+    kstar: int
+    kstar_method: str
+    kstar_ratio: int
+    kstar_weighted: int
+    kstar_signal: int
+    R: float
+    g: float
+    g23: float
+    nu: float
+    d_crit: float
+    d_crit_textbook: float
+    vacuity: float
+    delta_c_fro: float
+    delta_c_op: float
+    alpha: np.ndarray = field(repr=False)
+    A: float
+    regime: str
+
+    def as_row(self) -> dict[str, float | int | str]:
+        """A flat dict (σ_j and α_j as numbered columns) for one DataFrame row.
+
+        >>> st = window_stats(np.diag([4.0, 1.0]), P=10)
+        >>> st.as_row()["sigma_1"], st.as_row()["kstar"]
+        (2.0, 1)
+        """
+        row: dict[str, float | int | str] = {
+            "W": self.W,
+            "P": self.P,
+            "rank": self.rank,
+            "kstar": self.kstar,
+            "kstar_method": self.kstar_method,
+            "kstar_ratio": self.kstar_ratio,
+            "kstar_weighted": self.kstar_weighted,
+            "kstar_signal": self.kstar_signal,
+            "R": self.R,
+            "g": self.g,
+            "g23": self.g23,
+            "nu": self.nu,
+            "d_crit": self.d_crit,
+            "d_crit_textbook": self.d_crit_textbook,
+            "vacuity": self.vacuity,
+            "delta_c_fro": self.delta_c_fro,
+            "delta_c_op": self.delta_c_op,
+            "A": self.A,
+            "regime": self.regime,
+        }
+        row.update({f"sigma_{j + 1}": float(v) for j, v in enumerate(self.sigma)})
+        row.update({f"alpha_{j + 1}": float(v) for j, v in enumerate(self.alpha)})
+        return row
+
+
+def window_stats(
+    gram: np.ndarray | None = None,
+    *,
+    P: int,
+    gram_plus: np.ndarray | None = None,
+    eta_eff: float | None = None,
+    method: KStarMethod = "weighted",
+    rtol: float = DEFAULT_RTOL,
+    alpha_c: float = 1.0,
+    regime_thresholds: tuple[float, float] = (0.1, 10.0),
+) -> WindowStats:
+    """All statistics of one window from its W×W Gram (or the (W+1)-Gram, whose last W rows
+    and columns are the window; then ‖ΔC‖, α and, given ``eta_eff``, A are filled in too).
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(6, 50)) * np.array([[9.0, 3.0, 1.0, 1.0, 1.0, 1.0]]).T
+    >>> K = X @ X.T  # 6 updates: a window of W = 5 plus the one before it
+    >>> st = window_stats(P=50, gram_plus=K, eta_eff=0.1)
+    >>> st.W, st.kstar, st.kstar_method, st.regime in ("plateau", "transition", "forgetting")
+    (5, 1, 'weighted', True)
+    """
+    if gram is None and gram_plus is None:
+        raise InputError("window_stats needs gram or gram_plus")
+    if gram_plus is not None:
+        K = _as_gram_plus(gram_plus)
+        if gram is not None and not np.allclose(np.asarray(gram), K[1:, 1:]):
+            raise InputError("gram does not match the last W rows/columns of gram_plus")
+        gram = K[1:, 1:]
+    P = _check_positive_int(P, "P")
+    lam = eigenvalues_from_gram(gram, rtol)
+    sigma = np.sqrt(lam)
+    W = sigma.size
+    if method not in KSTAR_METHODS:
+        raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
+    ks = {m: kstar(sigma, m, P=P, rtol=rtol) for m in KSTAR_METHODS}
+    k = ks[method]
+    if gram_plus is not None:
+        dc_fro, dc_op = window_change_fro(K), window_change_op(K)
+        alpha = stability_alpha(lam, dc_fro, alpha_c)
+    else:
+        dc_fro = dc_op = float("nan")
+        alpha = np.full(W, np.nan)
+    g_value = gap(sigma, k)
+    A = (
+        adiabatic_parameter(dc_fro, eta_eff, g_value)
+        if eta_eff is not None and np.isfinite(dc_fro)
+        else float("nan")
+    )
+    for arr in (sigma, lam, alpha):
+        arr.setflags(write=False)
+    return WindowStats(
+        W=W,
+        P=P,
+        sigma=sigma,
+        lam=lam,
+        rank=numerical_rank(sigma, rtol),
+        kstar=k,
+        kstar_method=method,
+        kstar_ratio=ks["ratio"],
+        kstar_weighted=ks["weighted"],
+        kstar_signal=ks["signal"],
+        R=gap_ratio(sigma, k),
+        g=g_value,
+        g23=g23(lam),
+        nu=noise_level(sigma, P),
+        d_crit=bbp_threshold(sigma, P, "paper"),
+        d_crit_textbook=bbp_threshold(sigma, P, "textbook"),
+        vacuity=vacuity_ratio(sigma, P, "paper"),
+        delta_c_fro=dc_fro,
+        delta_c_op=dc_op,
+        alpha=alpha,
+        A=A,
+        regime=adiabatic_regime(A, *regime_thresholds),
+    )
