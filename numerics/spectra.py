@@ -122,7 +122,10 @@ def numerical_rank(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> int:
     >>> numerical_rank(np.array([1.0, 0.5, 1e-9]))
     2
     """
-    s = _as_sigma(sigma)
+    return _rank(_as_sigma(sigma), rtol)
+
+
+def _rank(s: np.ndarray, rtol: float) -> int:
     return int(np.count_nonzero(s >= rtol * s[0]))
 
 
@@ -132,8 +135,11 @@ def ratio_profile(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
     >>> ratio_profile(np.array([4.0, 2.0, 0.0])).tolist()
     [2.0, nan]
     """
-    s = _as_sigma(sigma)
-    rank = numerical_rank(s, rtol)
+    return _ratios(_as_sigma(sigma), rtol)
+
+
+def _ratios(s: np.ndarray, rtol: float) -> np.ndarray:
+    rank = _rank(s, rtol)
     r = np.full(s.size - 1, np.nan)
     valid = np.arange(s.size - 1) + 1 < rank  # j (1-based) < rank  ⇔  σ_{j+1} > 0
     r[valid] = s[:-1][valid] / s[1:][valid]
@@ -146,10 +152,11 @@ def noise_level(sigma: np.ndarray, P: int) -> float:
     >>> noise_level(np.array([10.0, 5.0, 2.0, 2.0]), P=4)
     1.0
     """
-    s = _as_sigma(sigma)
-    P = _check_positive_int(P, "P")
-    lam_tail = s[s.size // 2 :] ** 2
-    return float(np.sqrt(np.mean(lam_tail) / P))
+    return _nu(_as_sigma(sigma), _check_positive_int(P, "P"))
+
+
+def _nu(s: np.ndarray, P: int) -> float:
+    return float(np.sqrt(np.mean(s[s.size // 2 :] ** 2) / P))
 
 
 def marchenko_pastur_edges(nu: float, P: int, W: int) -> tuple[float, float]:
@@ -168,10 +175,11 @@ def bbp_threshold(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
     >>> round(bbp_threshold(np.array([10.0, 5.0, 2.0, 2.0]), P=4, form="textbook"), 6)
     2.0
     """
-    s = _as_sigma(sigma)
-    P = _check_positive_int(P, "P")
-    W = s.size
-    nu = noise_level(s, P)
+    return _d_crit(_as_sigma(sigma), _check_positive_int(P, "P"), form)
+
+
+def _d_crit(s: np.ndarray, P: int, form: BBPForm) -> float:
+    W, nu = s.size, _nu(s, P)
     if form == "paper":
         return float(nu * (P * (W - 1)) ** 0.25)
     if form == "textbook":
@@ -188,7 +196,10 @@ def vacuity_ratio(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
     1.0
     """
     s = _as_sigma(sigma)
-    d_crit = bbp_threshold(s, P, form)
+    return _vacuity(s, _d_crit(s, _check_positive_int(P, "P"), form))
+
+
+def _vacuity(s: np.ndarray, d_crit: float) -> float:
     return float(s[-1] / d_crit) if d_crit > 0 else float("nan")
 
 
@@ -212,8 +223,13 @@ def kstar(
     >>> kstar(s, "ratio"), kstar(s, "weighted")
     (2, 2)
     """
-    r = ratio_profile(sigma, rtol)
-    s = _as_sigma(sigma)
+    if P is not None:
+        P = _check_positive_int(P, "P")
+    return _kstar(_as_sigma(sigma), method, P, rtol)
+
+
+def _kstar(s: np.ndarray, method: str, P: int | None, rtol: float) -> int:
+    r = _ratios(s, rtol)
     valid = np.isfinite(r)
     if method == "ratio":
         score = r
@@ -222,7 +238,7 @@ def kstar(
     elif method == "signal":
         if P is None:
             raise InputError("kstar(method='signal') needs the parameter count P")
-        _, edge = marchenko_pastur_edges(noise_level(s, P), P, s.size)
+        _, edge = marchenko_pastur_edges(_nu(s, P), P, s.size)
         valid &= s[1:] > edge
         score = r
     else:
@@ -239,9 +255,13 @@ def gap_ratio(sigma: np.ndarray, k: int) -> float:
     3.0
     """
     s = _as_sigma(sigma)
+    _check_k(s, k)
+    return float(s[k - 1] / s[k]) if s[k] > 0 else float("inf")
+
+
+def _check_k(s: np.ndarray, k: int) -> None:
     if not 1 <= k < s.size:
         raise InputError(f"k must be in 1..W-1 = 1..{s.size - 1}, got {k}")
-    return float(s[k - 1] / s[k]) if s[k] > 0 else float("inf")
 
 
 def gap(sigma: np.ndarray, k: int) -> float:
@@ -251,8 +271,7 @@ def gap(sigma: np.ndarray, k: int) -> float:
     2.0
     """
     s = _as_sigma(sigma)
-    if not 1 <= k < s.size:
-        raise InputError(f"k must be in 1..W-1 = 1..{s.size - 1}, got {k}")
+    _check_k(s, k)
     return float(s[k - 1] - s[k])
 
 
@@ -552,7 +571,7 @@ def window_stats(
     W = sigma.size
     if method not in KSTAR_METHODS:
         raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
-    ks = {m: kstar(sigma, m, P=P, rtol=rtol) for m in KSTAR_METHODS}
+    ks = {m: _kstar(sigma, m, P, rtol) for m in KSTAR_METHODS}
     k = ks[method]
     if gram_plus is not None:
         dc_fro, dc_op = window_change_fro(K), window_change_op(K)
@@ -560,12 +579,13 @@ def window_stats(
     else:
         dc_fro = dc_op = float("nan")
         alpha = np.full(W, np.nan)
-    g_value = gap(sigma, k)
+    g_value = float(sigma[k - 1] - sigma[k])
     A = (
         adiabatic_parameter(dc_fro, eta_eff, g_value)
         if eta_eff is not None and np.isfinite(dc_fro)
         else float("nan")
     )
+    nu, d_crit = _nu(sigma, P), _d_crit(sigma, P, "paper")
     for arr in (sigma, lam, alpha):
         arr.setflags(write=False)
     return WindowStats(
@@ -573,19 +593,19 @@ def window_stats(
         P=P,
         sigma=sigma,
         lam=lam,
-        rank=numerical_rank(sigma, rtol),
+        rank=_rank(sigma, rtol),
         kstar=k,
         kstar_method=method,
         kstar_ratio=ks["ratio"],
         kstar_weighted=ks["weighted"],
         kstar_signal=ks["signal"],
-        R=gap_ratio(sigma, k),
+        R=float(sigma[k - 1] / sigma[k]) if sigma[k] > 0 else float("inf"),
         g=g_value,
         g23=g23(lam),
-        nu=noise_level(sigma, P),
-        d_crit=bbp_threshold(sigma, P, "paper"),
-        d_crit_textbook=bbp_threshold(sigma, P, "textbook"),
-        vacuity=vacuity_ratio(sigma, P, "paper"),
+        nu=nu,
+        d_crit=d_crit,
+        d_crit_textbook=_d_crit(sigma, P, "textbook"),
+        vacuity=_vacuity(sigma, d_crit),
         delta_c_fro=dc_fro,
         delta_c_op=dc_op,
         alpha=alpha,

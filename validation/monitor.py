@@ -8,8 +8,9 @@ a new update costs W+2 dot products, never a re-stack and SVD of X. Statistics c
 
 Two storage modes:
 
-* **exact** (default): the last W+1 updates are kept (float32 by default; dot products are
-  summed in float64 over blocks of 2¹⁶ entries). Memory (W+2)·P numbers.
+* **exact** (default): the last W+1 updates are kept (float32 by default; each dot product
+  is a sum, in float64, of matrix–vector products over blocks of 2¹⁸ entries — a single
+  float32 product over P = 1e7 entries was off by 2e-3 relative). Memory (W+2)·P numbers.
 * **sketch** (``sketch_dim=m``): each update is replaced by S δ, S an m×P sparse random-sign
   projection (CountSketch: one ±1 per coordinate, so E[⟨Sx, Sy⟩] = ⟨x, y⟩). S θ is
   accumulated in float64 and S δ_t = S θ_t − S θ_{t−1}, so memory is O(W·m) plus one int32
@@ -54,7 +55,7 @@ ATTENTION_PATTERN = (
 (separate ``q_proj``/``k_proj``/``v_proj``/``out_proj``, ``nn.MultiheadAttention``'s
 ``in_proj_weight``, GPT-2's ``attn.c_attn``/``attn.c_proj``)."""
 
-BLOCK = 1 << 16  # dot products are summed in float64 over blocks of this many entries
+BLOCK = 1 << 18  # dot products are summed in float64 over blocks of this many entries
 
 ParamsLike = torch.nn.Module | Iterable[torch.Tensor] | Iterable[tuple[str, torch.Tensor]]
 
@@ -169,8 +170,10 @@ class GramMonitor:
             start += p.numel()
         slots = window + 2  # W+1 live updates and one spare slot for the incoming update
         if sketch_dim is None:
-            self._padded = math.ceil(self.n_params / BLOCK) * BLOCK
-            self._buf = torch.zeros(slots, self._padded, dtype=dtype, device=device)
+            self._buf = torch.zeros(slots, self.n_params, dtype=dtype, device=device)
+            n_blocks = math.ceil(self.n_params / BLOCK)
+            self._blocks = [slice(i * BLOCK, (i + 1) * BLOCK) for i in range(n_blocks)]
+            self._partial = torch.zeros(n_blocks, slots, dtype=dtype, device=device)
             self._theta_prev = torch.zeros(self.n_params, dtype=dtype, device=device)
         else:
             gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -224,9 +227,10 @@ class GramMonitor:
         """⟨buffer row i, row ``slot``⟩ for every slot i, float64."""
         if self.sketch_dim is not None:
             return (self._buf @ self._buf[slot]).cpu()
-        blocks = self._buf.view(self._buf.shape[0], -1, BLOCK)
-        partial = torch.einsum("sbk,bk->sb", blocks, blocks[slot])
-        return partial.to(torch.float64).sum(dim=1).cpu()
+        new = self._buf[slot]
+        for i, sl in enumerate(self._blocks):
+            torch.mv(self._buf[:, sl], new[sl], out=self._partial[i])
+        return self._partial.to(torch.float64).sum(dim=0).cpu()
 
     # ------------------------------------------------------------------ public API
 
@@ -350,7 +354,7 @@ class GramMonitor:
         rank = int(np.count_nonzero(lam))
         if not 1 <= k <= rank:
             raise InputError(f"k must be in 1..{rank} (the window's numerical rank), got {k}")
-        rows = self._buf[self._order[1:-1], : self.n_params].to(torch.float64)
+        rows = self._buf[self._order[1:-1]].to(torch.float64)
         coef = torch.from_numpy(U[:, :k] / np.sqrt(lam[:k])).to(rows.device)
         return (coef.T @ rows).to(self._buf.dtype)
 

@@ -1,0 +1,125 @@
+"""Per-update cost of GramMonitor.step() against the naive method and the memory floor.
+
+* ours:  ``GramMonitor.step()`` (exact mode, float32 storage, W = 10);
+* naive: the paper's scripts — keep the last W updates, stack them and call
+  ``torch.linalg.svdvals`` at every step;
+* floor: reading the W+1 buffered updates once (one matrix–vector product over the buffer).
+
+The three are timed interleaved in one process (shared machines are noisy: only the ratios
+mean anything). A second part times a training step of the demo model with and without the
+monitor at stride 1.
+
+Run:  .venv/bin/python benchmarks/bench_monitor.py [--sizes 1e5 1e6 1e7] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections import deque
+
+import torch
+
+from validation.monitor import GramMonitor
+
+
+def _timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
+    """Median seconds per update for ours, naive and floor at parameter count P."""
+    gen = torch.Generator().manual_seed(0)
+    param = torch.zeros(P, requires_grad=True)
+    steps = [torch.randn(P, generator=gen) * 1e-3 for _ in range(3)]
+    monitor = GramMonitor([param], window=W, keep_grams=False)
+    naive_prev = param.detach().clone()
+    naive_window: deque[torch.Tensor] = deque(maxlen=W)
+    floor_buf = torch.randn(W + 1, P, generator=gen)
+    floor_vec = torch.randn(P, generator=gen)
+
+    def advance(i: int) -> None:
+        with torch.no_grad():
+            param.add_(steps[i % len(steps)])
+
+    def ours() -> None:
+        monitor.step()
+
+    def naive() -> None:
+        nonlocal naive_prev
+        current = param.detach().clone()
+        naive_window.append(current - naive_prev)
+        naive_prev = current
+        if len(naive_window) == W:
+            torch.linalg.svdvals(torch.stack(list(naive_window)))
+
+    def floor() -> None:
+        torch.mv(floor_buf, floor_vec)
+
+    for i in range(W + 2):  # fill both windows first
+        advance(i)
+        ours()
+        naive()
+    times: dict[str, list[float]] = {"ours": [], "naive": [], "floor": []}
+    for i in range(repeats):
+        advance(i)
+        # ours and naive both measure the same new parameters
+        times["ours"].append(_timed(ours))
+        times["naive"].append(_timed(naive))
+        times["floor"].append(_timed(floor))
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def bench_training_overhead(steps: int, repeats: int) -> dict[str, float]:
+    """Median seconds per training step of the demo model, with and without the monitor."""
+    from validation.demo import demo_config
+    from validation.train import build_run
+
+    config = demo_config(weight_decay=1.0, steps=steps)
+    plain = build_run(config, monitor=False)
+    watched = build_run(config, monitor=True)
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    for _ in range(3):  # warm-up
+        plain.train_step()
+        watched.train_step()
+    for _ in range(repeats):
+        for name, run in (("without", plain), ("with", watched)):
+            start = time.perf_counter()
+            for _ in range(steps):
+                run.train_step()
+            times[name].append((time.perf_counter() - start) / steps)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1e5, 1e6, 1e7])
+    parser.add_argument("--window", type=int, default=10)
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--train-steps", type=int, default=50)
+    parser.add_argument("--skip-training", action="store_true")
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, W = {args.window}")
+    print(f"{'P':>10} {'ours ms':>9} {'naive ms':>9} {'floor ms':>9} "
+          f"{'ours/floor':>10} {'naive/ours':>10}")
+    for size in args.sizes:
+        P = int(size)
+        t = bench_update_cost(P, args.window, args.repeats)
+        print(
+            f"{P:>10d} {t['ours'] * 1e3:9.2f} {t['naive'] * 1e3:9.2f} {t['floor'] * 1e3:9.2f} "
+            f"{t['ours'] / t['floor']:10.2f} {t['naive'] / t['ours']:10.1f}"
+        )
+    if not args.skip_training:
+        t = bench_training_overhead(args.train_steps, args.repeats)
+        overhead = t["with"] / t["without"] - 1
+        print(
+            f"demo training step: without {t['without'] * 1e3:.2f} ms, "
+            f"with monitor {t['with'] * 1e3:.2f} ms, overhead {overhead:+.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
