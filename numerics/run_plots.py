@@ -3,20 +3,17 @@
 Input is plain pandas data (the monitor's history and a run's metrics), so the same figure
 serves live runs, run directories and external spectra files.
 
->>> import pandas as pd, tempfile, os
+>>> import pandas as pd
 >>> spec = pd.DataFrame({"step": [10, 20], "sigma_1": [2.0, 3.0], "sigma_2": [1.0, 0.5],
 ...                      "g23": [0.1, 0.2]})
 >>> met = pd.DataFrame({"step": [10, 20], "test_acc": [0.1, 0.9], "train_acc": [0.5, 1.0]})
->>> path = os.path.join(tempfile.mkdtemp(), "f.png")
->>> plot_runs([RunTrace("wd=1.0", spec, met, grok_step=20)], path)
->>> os.path.getsize(path) > 0
-True
+>>> fig = figure_runs([RunTrace("wd=1.0", spec, met, grok_step=20)])
+>>> len(fig.axes)
+3
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 import matplotlib
@@ -47,9 +44,9 @@ def sigma_columns(frame: pd.DataFrame) -> list[str]:
     return sorted(cols, key=lambda c: int(c[6:]))
 
 
-def plot_runs(runs: list[RunTrace], path: str, title: str | None = None) -> None:
-    """Write a PNG with three rows (σ_j log-scale, g₂₃ log-scale, accuracy) and one column
-    per run; the grok step is a dashed vertical line. The file is written atomically."""
+def figure_runs(runs: list[RunTrace], title: str | None = None) -> plt.Figure:
+    """A figure with three rows (σ_j log-scale, g₂₃ log-scale, accuracy) and one column per
+    run; the grok step is a dashed vertical line. The caller saves (and closes) it."""
     if not runs:
         raise ValueError("plot_runs needs at least one run")
     fig, axes = plt.subplots(3, len(runs), figsize=(5.5 * len(runs), 9), sharex="col",
@@ -86,14 +83,4 @@ def plot_runs(runs: list[RunTrace], path: str, title: str | None = None) -> None
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=directory)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    return fig
