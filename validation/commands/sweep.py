@@ -1,0 +1,166 @@
+"""``spectral-edge sweep``: many training runs over a grid, skipping finished ones.
+
+Every config flag takes comma-separated values; the grid is their product. Each run goes
+to ``OUT/<task>_<optimizer>_wd<wd>_s<seed>[_<field><value>...]`` (the bracket names every
+other field given with several values). Finished runs are skipped, interrupted ones
+resumed. ``--workers N`` runs N at a time in separate processes. The outcome of every run
+is collected in ``OUT/sweep.csv``.
+
+    spectral-edge sweep --task modadd,modsub --wd 1.0,0.0 --seed 42,137 --out runs/grid
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import multiprocessing
+import sys
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from validation import rundir
+from validation.commands.train import (
+    add_config_arguments,
+    base_config,
+    given_fields,
+    make_config,
+)
+from validation.train import RunConfig, load_config, run, run_status
+
+NAME_FIELDS = ("task", "optimizer", "wd", "seed")
+SUMMARY_COLUMNS = (
+    "status",
+    "grokked",
+    "grok_step",
+    "grok_wall_s",
+    "fit_step",
+    "steps_done",
+    "stop_reason",
+    "best_test_acc",
+    "wall_time_s",
+)
+
+
+@dataclass(frozen=True)
+class SweepItem:
+    """One run of the grid."""
+
+    name: str
+    config: RunConfig
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def grid(base: dict[str, Any], given: dict[str, list[Any]]) -> list[SweepItem]:
+    """Every combination of the given values (fields in ``RunConfig`` order).
+
+    >>> items = grid({}, {"task": ["modadd"], "wd": [1.0, 0.0], "seed": [1], "steps": [5]})
+    >>> [i.name for i in items]
+    ['modadd_adamw_wd1_s1', 'modadd_adamw_wd0_s1']
+    """
+    order = [f.name for f in fields(RunConfig) if f.name in given]
+    varied = [k for k in order if len(given[k]) > 1 and k not in NAME_FIELDS]
+    items = []
+    for combo in itertools.product(*(given[k] for k in order)):
+        config = make_config(base, dict(zip(order, combo, strict=True)))
+        parts = [
+            config.task,
+            config.optimizer,
+            f"wd{_fmt(config.wd)}",
+            f"s{config.seed}",
+            *(f"{k}{_fmt(getattr(config, k))}" for k in varied),
+        ]
+        items.append(SweepItem("_".join(parts), config))
+    names = [i.name for i in items]
+    if len(set(names)) != len(names):
+        raise ValueError("the grid repeats a run (a value listed twice?)")
+    return items
+
+
+def is_finished(out_dir: Path, config: RunConfig) -> bool:
+    """Whether ``out_dir`` holds a finished run of exactly ``config``."""
+    return (
+        run_status(out_dir) == "finished"
+        and (out_dir / "config.json").exists()
+        and load_config(out_dir / "config.json") == config
+    )
+
+
+def _run_one(config: RunConfig, out_dir: str, progress: bool) -> str:
+    result = run(config, out_dir, resume=True, progress=progress)
+    return result.status
+
+
+def collect(root: Path, items: list[SweepItem]) -> pd.DataFrame:
+    """One row per run: the swept fields and the outcome from ``summary.json``."""
+    rows = []
+    for item in items:
+        row: dict[str, Any] = {"name": item.name}
+        row |= {k: getattr(item.config, k) for k in NAME_FIELDS}
+        path = root / item.name / "summary.json"
+        summary = rundir.read_json(path) if path.exists() else {"status": "missing"}
+        row |= {k: summary.get(k) for k in SUMMARY_COLUMNS}
+        row["final_test_acc"] = summary.get("final", {}).get("test_acc")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``sweep`` subcommand."""
+    parser = subparsers.add_parser(
+        "sweep",
+        help="training runs over a grid of configs (sequential or N workers)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", required=True, help="sweep directory (one run dir per run)")
+    parser.add_argument("--config", help="JSON file with base config fields")
+    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_arguments(parser, multi=True)
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the grid; 0 if every run finished, 1 if any failed."""
+    from tqdm.auto import tqdm
+
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    items = grid(base_config(args.config), given_fields(args, multi=True))
+    root = Path(args.out)
+    todo = [i for i in items if not is_finished(root / i.name, i.config)]
+    print(f"sweep: {len(items)} runs, {len(items) - len(todo)} already finished", flush=True)
+    failed: list[str] = []
+    bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=args.quiet, position=0)
+    if args.workers == 1:
+        for item in todo:
+            try:
+                _run_one(item.config, str(root / item.name), progress=not args.quiet)
+            except Exception as err:  # noqa: BLE001 - one failed run must not stop the sweep
+                failed.append(f"{item.name}: {err}")
+            bar.update(1)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
+            futures = {pool.submit(_run_one, i.config, str(root / i.name), False): i for i in todo}
+            for fut in as_completed(futures):
+                try:
+                    fut.result()
+                except Exception as err:  # noqa: BLE001
+                    failed.append(f"{futures[fut].name}: {err}")
+                bar.update(1)
+    bar.close()
+    table = collect(root, items)
+    rundir.write_csv(root / "sweep.csv", table)
+    cols = ["name", "status", "grok_step", "steps_done", "final_test_acc", "wall_time_s"]
+    print(table[cols].to_string(index=False))
+    for line in failed:
+        print(f"sweep: run failed: {line}", file=sys.stderr)
+    return 1 if failed else 0

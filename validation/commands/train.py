@@ -1,0 +1,144 @@
+"""``spectral-edge train``: one instrumented training run into a run directory.
+
+Every :class:`validation.train.RunConfig` field is a flag (``--wd 1.0``, ``--batch-size
+512``, ``--stop-after-grok none``); ``--config file.json`` gives a base config that flags
+override; unset fields take the task's protocol defaults (THEORY.md §7). ``--resume``
+continues an interrupted run (with no other flags it reads the stored ``config.json``).
+
+    spectral-edge train --task modadd --optimizer adamw --wd 1.0 --seed 42 --steps 6000 \\
+        --out runs/modadd_wd1_s42
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from validation import rundir
+from validation.train import RunConfig, RunResult, load_config, run
+
+NONE_WORDS = ("none", "null")
+
+
+def _parse_value(text: str, hint: Any, name: str) -> Any:
+    """One command-line value for the field ``name`` of type ``hint``."""
+    allowed = getattr(hint, "__args__", (hint,))
+    if text.strip().lower() in NONE_WORDS and type(None) in allowed:
+        return None
+    for kind in (int, float, str):
+        if kind in allowed:
+            try:
+                return kind(text)
+            except ValueError:
+                continue
+    raise argparse.ArgumentTypeError(f"--{name.replace('_', '-')}: cannot read {text!r}")
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, multi: bool = False) -> None:
+    """A flag per ``RunConfig`` field (comma-separated lists when ``multi``)."""
+    group = parser.add_argument_group("run config (unset: the task's protocol default)")
+    hints = get_type_hints(RunConfig)
+    for f in fields(RunConfig):
+        flag = "--" + f.name.replace("_", "-")
+        aliases = [flag] if "_" not in f.name else [flag, "--" + f.name]
+        kind = hints[f.name]
+        names = getattr(kind, "__args__", (kind,))
+        type_name = "/".join(t.__name__ if t is not type(None) else "none" for t in names)
+        group.add_argument(
+            *aliases,
+            dest=f.name,
+            default=argparse.SUPPRESS,
+            metavar=type_name.upper() + ("[,...]" if multi else ""),
+            help=f"default {f.default!r}" + (" (comma-separated values: a grid)" if multi else ""),
+        )
+
+
+def given_fields(args: argparse.Namespace, multi: bool = False) -> dict[str, Any]:
+    """The config fields given on the command line, parsed (lists when ``multi``)."""
+    hints = get_type_hints(RunConfig)
+    out: dict[str, Any] = {}
+    for f in fields(RunConfig):
+        if f.name not in vars(args):
+            continue
+        raw = getattr(args, f.name)
+        values = raw.split(",") if multi else [raw]
+        try:
+            parsed = [_parse_value(v.strip(), hints[f.name], f.name) for v in values]
+        except argparse.ArgumentTypeError as err:
+            raise ValueError(str(err)) from err
+        out[f.name] = parsed if multi else parsed[0]
+    return out
+
+
+def base_config(path: str | None) -> dict[str, Any]:
+    """The ``--config`` file's fields (validated as a whole config), or ``{}``."""
+    if path is None:
+        return {}
+    data = rundir.read_json(path)
+    RunConfig.from_dict(data)
+    return data
+
+
+def make_config(base: dict[str, Any], given: dict[str, Any]) -> RunConfig:
+    """Protocol defaults of the task, then the ``--config`` file, then the flags."""
+    merged = base | given
+    return RunConfig.protocol(merged.pop("task", "modadd"), **merged)
+
+
+def describe(result: RunResult, config: RunConfig) -> str:
+    """One line about a run's outcome."""
+    head = f"{config.task} {config.optimizer} wd={config.wd:g} seed={config.seed}"
+    last = result.metrics.iloc[-1] if len(result.metrics) else None
+    acc = "" if last is None else f"; final train/test acc {last.train_acc:.3f}/{last.test_acc:.3f}"
+    if result.status != "finished":
+        return f"{head}: paused at step {result.steps_done} ({result.status}){acc}"
+    grok = (
+        f"grokked at step {result.grok_step}"
+        if result.grok_step is not None
+        else f"did not grok in {result.steps_done} steps"
+    )
+    return (
+        f"{head}: {grok} ({result.stop_reason}, {result.wall_time_s:.1f} s){acc}; {result.out_dir}"
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``train`` subcommand."""
+    parser = subparsers.add_parser(
+        "train",
+        help="one instrumented training run (monitor attached) into a run directory",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--out", required=True, help="run directory (created)")
+    parser.add_argument("--config", help="JSON file with config fields (flags override it)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument(
+        "--stop-after",
+        type=int,
+        default=None,
+        metavar="N",
+        help="pause after N more steps (checkpoint written; continue with --resume)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_config_arguments(parser)
+    parser.set_defaults(func=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run (or resume) one training run; 0 when it finished or paused as asked."""
+    if args.stop_after is not None and args.stop_after < 1:
+        raise ValueError(f"--stop-after must be >= 1, got {args.stop_after}")
+    given = given_fields(args)
+    stored = Path(args.out) / "config.json"
+    if args.resume and stored.exists() and not given and args.config is None:
+        config = load_config(stored)
+    else:
+        config = make_config(base_config(args.config), given)
+    result = run(
+        config, args.out, resume=args.resume, stop_after=args.stop_after, progress=not args.quiet
+    )
+    print(describe(result, config))
+    return 0

@@ -1,0 +1,614 @@
+"""One instrumented, resumable training run: ``RunConfig`` in, a run directory out.
+
+``run(config, out_dir)`` trains the task's model with the configured optimizer, attaches a
+:class:`validation.monitor.GramMonitor` (selection, window W and stride from the config),
+evaluates every ``eval_every`` steps, detects the grok step (first evaluation with test
+accuracy >= ``grok_threshold``; THEORY.md §7) and stops ``stop_after_grok`` steps after it.
+The directory it writes is described in ``docs/run-directory.md``: ``config.json``,
+``metrics.csv``, ``spectra.csv``, ``grams.npz``, ``summary.json``, ``checkpoint.pt`` and
+``plots/``. Every write is atomic.
+
+Exact resume: the checkpoint holds the model, optimizer, monitor, RNG state, metric rows
+and the step; minibatches are a pure function of (seed, step), and the run fixes the
+thread count (and deterministic algorithms on CUDA), so a run interrupted and resumed ends with the
+same ``metrics.csv``, ``spectra.csv`` and ``grams.npz`` as an uninterrupted one.
+
+>>> import tempfile
+>>> cfg = RunConfig.protocol("modadd", p=7, d_model=16, n_heads=2, d_ff=16, n_layers=1,
+...                          steps=20, eval_every=10, window=2, stride=5, batch_size=16)
+>>> result = run(cfg, tempfile.mkdtemp(), progress=False)
+>>> result.steps_done, result.status, len(result.metrics)
+(20, 'finished', 3)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+import numpy as np
+import pandas as pd
+import torch
+
+from numerics.errors import InputError
+from numerics.spectra import KSTAR_METHODS
+from validation import rundir
+from validation.models import ModelSizes, build_model, count_parameters
+from validation.monitor import GramMonitor
+from validation.optimizers import OPTIMIZERS, build_optimizer
+from validation.tasks import (
+    TaskData,
+    accuracies,
+    correct_counts,
+    decoder_input,
+    is_known_task,
+    make_task,
+    task_loss,
+)
+
+CHECKPOINT_VERSION = 1
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a run (plain data; ``config.json`` is ``asdict`` of it).
+
+    ``None`` in a size field means the task default (``validation.models.default_sizes``);
+    ``data_seed`` None means ``seed``; ``grad_clip`` None or 0 means no clipping;
+    ``stop_after_grok`` None means never stop early.
+    """
+
+    task: str = "modadd"
+    seed: int = 42
+    data_seed: int | None = None
+    p: int = 97
+    train_frac: float = 0.5
+    n_train: int | None = None
+    n_test: int | None = None
+    model: str = "transformer"
+    d_model: int | None = None
+    n_heads: int | None = None
+    d_ff: int | None = None
+    n_layers: int | None = None
+    n_dec_layers: int | None = None
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    wd: float = 1.0
+    beta1: float = 0.9
+    beta2: float = 0.98
+    momentum: float = 0.0
+    batch_size: int = 512
+    grad_clip: float | None = 1.0
+    steps: int = 6000
+    eval_every: int = 100
+    eval_batch: int = 4096
+    grok_threshold: float = 0.95
+    stop_after_grok: int | None = 1000
+    checkpoint_every: int = 500
+    monitor_select: str = "attention"
+    window: int = 10
+    stride: int = 100
+    sketch_dim: int | None = None
+    kstar_method: str = "weighted"
+    threads: int = 1
+    device: str = "cpu"
+
+    @classmethod
+    def protocol(cls, task: str, **overrides: Any) -> RunConfig:
+        """The THEORY.md §7 settings for ``task`` (CPU-scaled step caps), then ``overrides``.
+
+        modular: lr 1e-3, batch 512, W=10 every 100 steps, 6000 steps; Dyck: batch 50,
+        W=3 every 200 steps, eval every 50, 3000 steps; SCAN: lr 1e-4, batch 256, W=5
+        every 500 steps, 6000 steps. Weight decay 1.0, AdamW betas (0.9, 0.98), clip 1.0.
+
+        >>> RunConfig.protocol("dyck", seed=1).batch_size
+        50
+        """
+        base: dict[str, Any] = {"task": task}
+        if task == "dyck":
+            base |= {
+                "batch_size": 50,
+                "window": 3,
+                "stride": 200,
+                "eval_every": 50,
+                "steps": 3000,
+                "stop_after_grok": 400,
+                "checkpoint_every": 200,
+            }
+        elif task == "scan":
+            base |= {
+                "lr": 1e-4,
+                "batch_size": 256,
+                "window": 5,
+                "stride": 500,
+                "eval_every": 100,
+                "steps": 6000,
+            }
+        base |= overrides
+        config = cls.from_dict(base)
+        return config
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Build and validate a config from plain data (``config.json``); unknown keys and
+        wrong types raise ``InputError``."""
+        if not isinstance(data, dict):
+            raise InputError(f"a run config must be a JSON object, got {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InputError(f"unknown config field(s): {', '.join(unknown)}")
+        hints = get_type_hints(cls)
+        clean = {k: _coerce(k, v, hints[k]) for k, v in data.items()}
+        config = cls(**clean)
+        config.validate()
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable data."""
+        return asdict(self)
+
+    def validate(self) -> None:
+        """Raise ``InputError`` (one clear sentence) for any impossible setting."""
+        checks = [
+            (is_known_task(self.task), f"unknown task {self.task!r}"),
+            (
+                self.optimizer in OPTIMIZERS,
+                f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}",
+            ),
+            (self.model in ("transformer", "mlp"), f"unknown model {self.model!r}"),
+            (self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}"),
+            (self.wd >= 0, f"wd must be >= 0, got {self.wd}"),
+            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1 and beta2 must be in [0, 1)"),
+            (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
+            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
+            (self.grad_clip is None or self.grad_clip >= 0, "grad_clip must be >= 0"),
+            (self.steps >= 1, f"steps must be >= 1, got {self.steps}"),
+            (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
+            (self.eval_batch >= 1, f"eval_batch must be >= 1, got {self.eval_batch}"),
+            (0 < self.grok_threshold <= 1, "grok_threshold must be in (0, 1]"),
+            (
+                self.stop_after_grok is None or self.stop_after_grok >= 0,
+                "stop_after_grok must be >= 0 (or None)",
+            ),
+            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+            (self.window >= 2, f"window W must be >= 2, got {self.window}"),
+            (self.stride >= 1, f"stride must be >= 1, got {self.stride}"),
+            (
+                self.sketch_dim is None or self.sketch_dim >= self.window,
+                "sketch_dim must be >= window",
+            ),
+            (self.kstar_method in KSTAR_METHODS, f"kstar_method must be one of {KSTAR_METHODS}"),
+            (self.threads >= 1, f"threads must be >= 1, got {self.threads}"),
+            (
+                self.device == "cpu" or self.device.startswith("cuda"),
+                f"device must be cpu or cuda[:N], got {self.device!r}",
+            ),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+        for name in (
+            "d_model",
+            "n_heads",
+            "d_ff",
+            "n_layers",
+            "n_dec_layers",
+            "n_train",
+            "n_test",
+            "sketch_dim",
+        ):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise InputError(f"{name} must be >= 1, got {value}")
+
+
+def _coerce(name: str, value: Any, hint: Any) -> Any:
+    """Check one JSON value against the field's type (ints accepted for floats)."""
+    allowed = getattr(hint, "__args__", (hint,))
+    if value is None:
+        if type(None) in allowed:
+            return None
+        raise InputError(f"config field {name} must not be null")
+    for kind in allowed:
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is str and isinstance(value, str):
+            return value
+    names = "/".join(getattr(k, "__name__", str(k)) for k in allowed)
+    raise InputError(f"config field {name} must be {names}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What :func:`run` returns (``summary.json`` holds the same figures)."""
+
+    out_dir: Path
+    status: str
+    steps_done: int
+    grok_step: int | None
+    fit_step: int | None
+    stop_reason: str | None
+    wall_time_s: float
+    metrics: pd.DataFrame
+    spectra: pd.DataFrame
+
+
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+    """Training example indices for optimizer step ``step`` (0-based): a pure function.
+
+    Epoch ``e`` is a permutation drawn from ``(seed, e)``; steps walk through it in order,
+    so resuming at any step reproduces the same minibatches.
+
+    >>> batch_indices(5, 2, seed=0, step=0).tolist() == batch_indices(5, 2, 0, 0).tolist()
+    True
+    >>> sorted(np.concatenate([batch_indices(5, 2, 0, s) for s in range(3)]).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    per_epoch = math.ceil(n / batch_size)
+    epoch, k = divmod(step, per_epoch)
+    perm = np.random.default_rng([seed, epoch, 0x5EED]).permutation(n)
+    return perm[k * batch_size : (k + 1) * batch_size]
+
+
+def _forward(model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor):
+    if task.kind == "seq2seq":
+        return model(x, decoder_input(task, y))
+    return model(x)
+
+
+def _n_labels(task: TaskData, y: torch.Tensor) -> int:
+    if task.kind == "classify":
+        return int(y.numel())
+    return int((y != task.label_pad).sum())
+
+
+@torch.no_grad()
+def evaluate(
+    model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor, batch: int
+) -> dict[str, float]:
+    """Loss (mean over labels) and accuracies of ``model`` on ``(x, y)``, in batches."""
+    was_training = model.training
+    model.eval()
+    loss_sum, n_labels, counts = 0.0, 0, {}
+    for i in range(0, x.shape[0], batch):
+        xb, yb = x[i : i + batch], y[i : i + batch]
+        logits = _forward(model, task, xb, yb)
+        labels = _n_labels(task, yb)
+        loss_sum += float(task_loss(task, logits, yb)) * labels
+        n_labels += labels
+        for key, value in correct_counts(task, logits, yb).items():
+            counts[key] = counts.get(key, 0.0) + value
+    model.train(was_training)
+    return {"loss": loss_sum / max(n_labels, 1), **accuracies(task, counts)}
+
+
+@contextmanager
+def _torch_settings(threads: int, device: str):
+    """Fixed thread count (CPU kernels are deterministic at a fixed thread count) and, on
+    CUDA, deterministic algorithms, for the duration of a run."""
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    cuda = device.startswith("cuda")
+    if cuda:
+        old_det = torch.are_deterministic_algorithms_enabled()
+        old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        if cuda:
+            torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
+
+
+def _plain(obj: Any) -> Any:
+    """Checkpoint-safe copy: numpy arrays -> tensors, numpy scalars -> Python numbers, so
+    ``torch.load(weights_only=True)`` can read it back."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return type(obj)(_plain(v) for v in obj)
+    return obj
+
+
+class _Run:
+    """The state of one run between steps (everything the checkpoint stores)."""
+
+    def __init__(self, config: RunConfig, out_dir: Path) -> None:
+        self.config, self.out_dir = config, out_dir
+        device = torch.device(config.device)
+        torch.manual_seed(config.seed)
+        task = make_task(
+            config.task,
+            seed=config.seed if config.data_seed is None else config.data_seed,
+            p=config.p,
+            train_frac=config.train_frac,
+            n_train=config.n_train,
+            n_test=config.n_test,
+        )
+        self.task = dataclasses.replace(
+            task,
+            x_train=task.x_train.to(device),
+            y_train=task.y_train.to(device),
+            x_test=task.x_test.to(device),
+            y_test=task.y_test.to(device),
+        )
+        sizes = ModelSizes(
+            config.d_model, config.n_heads, config.d_ff, config.n_layers, config.n_dec_layers
+        )
+        self.model = build_model(self.task, config.model, sizes).to(device)
+        self.optimizer = build_optimizer(
+            self.model,
+            config.optimizer,
+            lr=config.lr,
+            weight_decay=config.wd,
+            betas=(config.beta1, config.beta2),
+            momentum=config.momentum,
+        )
+        self.monitor = GramMonitor(
+            self.model,
+            window=config.window,
+            stride=config.stride,
+            select=config.monitor_select,
+            sketch_dim=config.sketch_dim,
+            optimizer=self.optimizer,
+            kstar_method=config.kstar_method,
+            seed=config.seed,
+        )
+        self.step = 0
+        self.rows: list[dict[str, float]] = []
+        self.grok_step: int | None = None
+        self.grok_wall_s: float | None = None
+        self.fit_step: int | None = None
+        self.stop_reason: str | None = None
+        self.wall_s = 0.0
+
+    # -------------------------------------------------------------- training
+
+    def train_step(self) -> float:
+        cfg, task = self.config, self.task
+        idx = torch.as_tensor(
+            batch_indices(task.n_train, cfg.batch_size, cfg.seed, self.step),
+            device=task.x_train.device,
+        )
+        x, y = task.x_train[idx], task.y_train[idx]
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = task_loss(task, _forward(self.model, task, x, y), y)
+        loss.backward()
+        if cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
+        self.optimizer.step()
+        self.step += 1
+        self.monitor.step()
+        return float(loss.detach())
+
+    def evaluate(self) -> dict[str, float]:
+        cfg, task = self.config, self.task
+        tr = evaluate(self.model, task, task.x_train, task.y_train, cfg.eval_batch)
+        te = evaluate(self.model, task, task.x_test, task.y_test, cfg.eval_batch)
+        row: dict[str, float] = {"step": self.step}
+        row |= {f"train_{k}": v for k, v in tr.items()}
+        row |= {f"test_{k}": v for k, v in te.items()}
+        self.rows.append(row)
+        if self.fit_step is None and tr["acc"] >= cfg.grok_threshold:
+            self.fit_step = self.step
+        if self.grok_step is None and te["acc"] >= cfg.grok_threshold:
+            self.grok_step = self.step
+            self.grok_wall_s = self.wall_s
+        return row
+
+    def should_stop(self, train_loss: float) -> bool:
+        cfg = self.config
+        if not math.isfinite(train_loss):
+            self.stop_reason = "diverged"
+        elif (
+            cfg.stop_after_grok is not None
+            and self.grok_step is not None
+            and self.step >= self.grok_step + cfg.stop_after_grok
+            and self.step % cfg.eval_every == 0
+        ):
+            self.stop_reason = "early_stop_after_grok"
+        elif self.step >= cfg.steps:
+            self.stop_reason = "max_steps"
+        return self.stop_reason is not None
+
+    # -------------------------------------------------------------- persistence
+
+    def state(self) -> dict[str, Any]:
+        return _plain(
+            {
+                "version": CHECKPOINT_VERSION,
+                "config": self.config.to_dict(),
+                "step": self.step,
+                "model": self.model.state_dict(),
+                "optimizer": self.optimizer.state_dict(),
+                "monitor": self.monitor.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "rows": self.rows,
+                "grok_step": self.grok_step,
+                "grok_wall_s": self.grok_wall_s,
+                "fit_step": self.fit_step,
+                "stop_reason": self.stop_reason,
+                "wall_s": self.wall_s,
+            }
+        )
+
+    def load(self, path: Path) -> None:
+        try:
+            state = torch.load(path, map_location=self.config.device, weights_only=True)
+        except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is bad input
+            raise InputError(f"cannot read checkpoint {path}: {err}") from err
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise InputError(f"checkpoint {path} has an unknown version {state.get('version')}")
+        if state["config"] != self.config.to_dict():
+            raise InputError(f"checkpoint {path} was written by a different config")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        monitor_state = dict(state["monitor"])
+        monitor_state["grams"] = [g.numpy() for g in monitor_state["grams"]]
+        self.monitor.load_state_dict(monitor_state)
+        torch.set_rng_state(state["torch_rng"])
+        self.step, self.rows = int(state["step"]), [dict(r) for r in state["rows"]]
+        self.grok_step, self.fit_step = state["grok_step"], state["fit_step"]
+        self.grok_wall_s, self.stop_reason = state["grok_wall_s"], state["stop_reason"]
+        self.wall_s = float(state["wall_s"])
+
+    def write(self, status: str, plots: bool = False) -> None:
+        """Data files first, the checkpoint last (it is what a resume trusts)."""
+        d = self.out_dir
+        metrics = pd.DataFrame(self.rows)
+        spectra = self.monitor.history()
+        rundir.write_csv(d / "metrics.csv", metrics)
+        rundir.write_csv(d / "spectra.csv", spectra)
+        steps = spectra["step"].to_numpy(dtype=np.int64) if len(spectra) else np.zeros(0, int)
+        rundir.write_npz(d / "grams.npz", steps=steps, grams=self.monitor.grams())
+        rundir.write_json(d / "summary.json", self.summary(status))
+        rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(self.state(), h))
+        if plots:
+            from validation.runplots import plot_run
+
+            plot_run(d)
+
+    def summary(self, status: str) -> dict[str, Any]:
+        last = self.rows[-1] if self.rows else {}
+        return {
+            "status": status,
+            "task": self.config.task,
+            "optimizer": self.config.optimizer,
+            "wd": self.config.wd,
+            "seed": self.config.seed,
+            "steps": self.config.steps,
+            "steps_done": self.step,
+            "grokked": self.grok_step is not None,
+            "grok_step": self.grok_step,
+            "grok_wall_s": self.grok_wall_s,
+            "fit_step": self.fit_step,
+            "stop_reason": self.stop_reason,
+            "final": {k: v for k, v in last.items() if k != "step"},
+            "best_test_acc": max((r["test_acc"] for r in self.rows), default=None),
+            "n_params": count_parameters(self.model),
+            "n_monitored": self.monitor.n_params,
+            "monitored": self.monitor.names,
+            "n_windows": len(self.monitor.history()),
+            "wall_time_s": self.wall_s,
+            "torch": torch.__version__,
+        }
+
+
+def run_status(out_dir: str | os.PathLike) -> str | None:
+    """``status`` from ``summary.json`` (``finished``, ``interrupted``, ``running``) or None."""
+    path = Path(out_dir) / "summary.json"
+    if not path.exists():
+        return None
+    try:
+        return rundir.read_json(path).get("status")
+    except (InputError, AttributeError):
+        return None
+
+
+def load_config(path: str | os.PathLike) -> RunConfig:
+    """Read and validate a ``config.json``."""
+    return RunConfig.from_dict(rundir.read_json(path))
+
+
+def run(
+    config: RunConfig,
+    out_dir: str | os.PathLike,
+    resume: bool = False,
+    stop_after: int | None = None,
+    progress: bool = True,
+) -> RunResult:
+    """Train ``config`` into ``out_dir`` (created), or continue it with ``resume=True``.
+
+    ``stop_after``: end this invocation after that many more optimizer steps (checkpoint
+    written, status ``interrupted``); a later ``resume`` continues exactly. A directory
+    that already holds a run needs ``resume=True``; resuming a finished run does nothing.
+    """
+    config.validate()
+    out = Path(out_dir)
+    ckpt = out / "checkpoint.pt"
+    if (out / "config.json").exists():
+        if not resume:
+            raise InputError(f"{out} already holds a run; pass --resume to continue it")
+        if load_config(out / "config.json") != config:
+            raise InputError(f"{out} holds a run with a different config")
+    elif resume and ckpt.exists():
+        raise InputError(f"{out} has a checkpoint but no config.json")
+    with _torch_settings(config.threads, config.device):
+        state = _Run(config, out)
+        if resume and ckpt.exists():
+            state.load(ckpt)
+        else:
+            rundir.write_json(out / "config.json", config.to_dict())
+        if state.stop_reason is None:
+            _loop(state, stop_after, progress)
+        status = "finished" if state.stop_reason else "interrupted"
+        state.write(status, plots=status == "finished")
+    return RunResult(
+        out_dir=out,
+        status=status,
+        steps_done=state.step,
+        grok_step=state.grok_step,
+        fit_step=state.fit_step,
+        stop_reason=state.stop_reason,
+        wall_time_s=state.wall_s,
+        metrics=pd.DataFrame(state.rows),
+        spectra=state.monitor.history(),
+    )
+
+
+def _loop(state: _Run, stop_after: int | None, progress: bool) -> None:
+    cfg = state.config
+    if state.step == 0 and not state.rows:
+        state.evaluate()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(
+            total=cfg.steps,
+            initial=state.step,
+            desc=Path(state.out_dir).name,
+            unit="step",
+            dynamic_ncols=True,
+        )
+    start_step = state.step
+    tick = time.perf_counter()
+    try:
+        while True:
+            loss = state.train_step()
+            if state.step % cfg.eval_every == 0 or state.step == cfg.steps:
+                state.wall_s += time.perf_counter() - tick
+                tick = time.perf_counter()
+                row = state.evaluate()
+                if bar is not None:
+                    bar.set_postfix(train=f"{row['train_acc']:.3f}", test=f"{row['test_acc']:.3f}")
+            if bar is not None:
+                bar.update(1)
+            done = state.should_stop(loss)
+            paused = stop_after is not None and state.step - start_step >= stop_after
+            if done or paused:
+                break
+            if state.step % cfg.checkpoint_every == 0:
+                state.wall_s += time.perf_counter() - tick
+                tick = time.perf_counter()
+                state.write("running")
+    finally:
+        state.wall_s += time.perf_counter() - tick
+        if bar is not None:
+            bar.close()
