@@ -1,0 +1,45 @@
+"""The main job on a tiny model: both runs, the table, demo.csv and demo.png."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from validation.cli import main
+from validation.demo import format_table, run_demo
+
+TINY = {"p": 11, "d_model": 16, "n_heads": 2, "d_ff": 16, "stride": 5, "window": 3,
+        "eval_every": 5, "batch_size": 32, "threads": 1}
+
+
+def test_demo_writes_table_csv_and_png(tmp_path) -> None:
+    runs = run_demo(tmp_path, steps=60, **TINY)
+    assert [r.wd for r in runs] == [1.0, 0.0]
+    table = pd.read_csv(tmp_path / "demo.csv")
+    assert set(table["wd"]) == {1.0, 0.0}
+    assert {"sigma_1", "sigma_3", "kstar", "R", "g23", "train_acc", "test_acc"} <= set(table)
+    # windows end at multiples of the stride once W snapshots exist: 15, 20, ..., 60
+    assert table[table["wd"] == 1.0]["step"].tolist() == list(range(15, 61, 5))
+    assert (tmp_path / "demo.png").stat().st_size > 10_000
+    text = format_table(runs[0], every=20)
+    assert text.splitlines()[0].split()[:4] == ["step", "σ1", "σ2", "σ3"]
+    assert [line.split()[0] for line in text.splitlines()[1:]] == ["20", "40", "60"]
+    # a second call reuses the finished runs and gives the same table
+    again = run_demo(tmp_path, steps=60, **TINY)
+    pd.testing.assert_frame_equal(again[0].table, runs[0].table)
+
+
+def test_grok_row_is_marked() -> None:
+    table = pd.DataFrame({"step": [10, 15, 20], "sigma_1": [1.0] * 3, "sigma_2": [0.5] * 3,
+                          "kstar": [1] * 3, "R": [2.0] * 3, "g23": [0.1] * 3,
+                          "train_acc": [1.0] * 3, "test_acc": [0.5, 0.96, 0.97]})
+    from validation.demo import DemoRun
+
+    text = format_table(DemoRun(1.0, table, table, table, 15, 20, 1.0), every=10)
+    assert [line.endswith("<- grok") for line in text.splitlines()[1:]] == [False, True, False]
+
+
+def test_demo_cli_rejects_too_few_steps(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    assert main(["demo", "--out", str(tmp_path), "--steps", "300"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "at least 1000 steps" in err[0]
