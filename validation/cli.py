@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from validation.commands import demo
+from validation.commands import demo, sweep, train
 
-COMMANDS = (demo,)
+COMMANDS = (demo, train, sweep)
 
 
 def _version() -> str:

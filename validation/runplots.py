@@ -1,7 +1,9 @@
-"""Plots of one run directory: ``plots/metrics.png`` and ``plots/spectra.png``.
+"""Plots of one run directory: ``plots/run.png`` and ``plots/loss.png``.
 
-Read back from ``metrics.csv``, ``spectra.csv`` and ``summary.json``, so any run directory
-can be re-plotted (``plot_run(path)``).
+``run.png`` is :func:`numerics.run_plots.figure_runs` (σ_j, g₂₃ and accuracy against the
+step, grok step dashed); ``loss.png`` the train/test loss. Both are read back from
+``metrics.csv``, ``spectra.csv`` and ``summary.json``, so any run directory can be
+re-plotted with ``plot_run(path)``.
 """
 
 from __future__ import annotations
@@ -9,22 +11,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from validation import rundir  # noqa: E402
+from numerics.run_plots import RunTrace, figure_runs
+from validation import rundir
 
 
-def _grok_line(ax, grok_step: int | None) -> None:
-    if grok_step is not None:
-        ax.axvline(grok_step, color="k", ls="--", lw=0.8, label=f"grok @ {grok_step}")
-
-
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
+def _save(fig: plt.Figure, path: Path) -> None:
     rundir.write_bytes_with(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
     plt.close(fig)
 
@@ -36,33 +30,19 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
     grok = summary.get("grok_step")
     title = f"{summary['task']} {summary['optimizer']} wd={summary['wd']} seed={summary['seed']}"
     metrics = pd.read_csv(d / "metrics.csv")
-    written = []
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(10, 3.6))
+    try:
+        spectra = pd.read_csv(d / "spectra.csv")
+    except pd.errors.EmptyDataError:  # no full window yet
+        spectra = pd.DataFrame({"step": [], "g23": []})
+    out = [d / "plots" / "run.png", d / "plots" / "loss.png"]
+    _save(figure_runs([RunTrace(title, spectra, metrics, grok)]), out[0])
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
     for split in ("train", "test"):
-        ax_acc.plot(metrics["step"], metrics[f"{split}_acc"], label=split)
-        ax_loss.semilogy(metrics["step"], metrics[f"{split}_loss"], label=split)
-    ax_acc.set(xlabel="step", ylabel="accuracy", title=title)
-    ax_loss.set(xlabel="step", ylabel="loss")
-    for ax in (ax_acc, ax_loss):
-        _grok_line(ax, grok)
-        ax.legend(fontsize=8)
-    _save(fig, d / "plots" / "metrics.png")
-    written.append(d / "plots" / "metrics.png")
-    spectra_path = d / "spectra.csv"
-    spectra = pd.read_csv(spectra_path) if spectra_path.stat().st_size > 1 else pd.DataFrame()
-    if len(spectra):
-        fig, (ax_s, ax_g, ax_k) = plt.subplots(1, 3, figsize=(13, 3.6))
-        sigma_cols = [c for c in spectra.columns if c.startswith("sigma_")]
-        for c in sigma_cols:
-            ax_s.semilogy(spectra["step"], spectra[c], lw=0.9, label=c.replace("sigma_", "σ"))
-        ax_s.set(xlabel="step", ylabel="singular value", title="window spectrum")
-        ax_g.semilogy(spectra["step"], spectra["g23"].clip(lower=1e-300), label="g23")
-        ax_g.set(xlabel="step", ylabel="λ2 − λ3", title="sub-leading gap g23")
-        ax_k.step(spectra["step"], spectra["kstar"], where="post")
-        ax_k.set(xlabel="step", ylabel="k*", title=f"k* ({spectra['kstar_method'].iloc[0]})")
-        for ax in (ax_s, ax_g, ax_k):
-            _grok_line(ax, grok)
-        ax_s.legend(fontsize=6, ncol=2)
-        _save(fig, d / "plots" / "spectra.png")
-        written.append(d / "plots" / "spectra.png")
-    return written
+        ax.semilogy(metrics["step"], metrics[f"{split}_loss"], label=split)
+    if grok is not None:
+        ax.axvline(grok, color="k", ls="--", lw=1)
+    ax.set(xlabel="optimizer step", ylabel="cross-entropy", title=title)
+    ax.legend()
+    fig.tight_layout()
+    _save(fig, out[1])
+    return out

@@ -532,12 +532,14 @@ def run(
     resume: bool = False,
     stop_after: int | None = None,
     progress: bool = True,
+    plots: bool = True,
 ) -> RunResult:
     """Train ``config`` into ``out_dir`` (created), or continue it with ``resume=True``.
 
     ``stop_after``: end this invocation after that many more optimizer steps (checkpoint
     written, status ``interrupted``); a later ``resume`` continues exactly. A directory
     that already holds a run needs ``resume=True``; resuming a finished run does nothing.
+    ``plots=False`` skips ``plots/`` (the only output that costs seconds on tiny runs).
     """
     config.validate()
     out = Path(out_dir)
@@ -558,7 +560,7 @@ def run(
         if state.stop_reason is None:
             _loop(state, stop_after, progress)
         status = "finished" if state.stop_reason else "interrupted"
-        state.write(status, plots=status == "finished")
+        state.write(status, plots=plots and status == "finished")
     return RunResult(
         out_dir=out,
         status=status,

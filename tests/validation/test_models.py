@@ -55,8 +55,18 @@ def test_seq2seq_shape_count_and_padding() -> None:
     model = build_model(task, sizes=sizes)
     d, ff = 32, 64
     ls, lt = task.x_train.shape[1], task.y_train.shape[1]
-    expected = (14 * d + ls * d + block_params(d, ff) + 2 * d
-                + 9 * d + lt * d + 2 * block_params(d, ff, cross=True) + 2 * d + d * 9 + 9)
+    expected = (
+        14 * d
+        + ls * d
+        + block_params(d, ff)
+        + 2 * d
+        + 9 * d
+        + lt * d
+        + 2 * block_params(d, ff, cross=True)
+        + 2 * d
+        + d * 9
+        + 9
+    )
     assert count_parameters(model) == expected
     src, y = task.x_train[:3], task.y_train[:3]
     out = model(src, decoder_input(task, y))
@@ -79,8 +89,11 @@ def test_default_scan_and_mlp_sizes() -> None:
 
 @pytest.mark.parametrize(
     ("task", "arch", "sizes"),
-    [("dyck", "mlp", None), ("modadd", "lstm", None), ("modadd", "transformer",
-                                                       ModelSizes(d_model=30, n_heads=4))],
+    [
+        ("dyck", "mlp", None),
+        ("modadd", "lstm", None),
+        ("modadd", "transformer", ModelSizes(d_model=30, n_heads=4)),
+    ],
 )
 def test_bad_model_input(task: str, arch: str, sizes: ModelSizes | None) -> None:
     t = make_task(task, n_train=2, n_test=2) if task == "dyck" else make_task(task, p=5)

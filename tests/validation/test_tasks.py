@@ -39,10 +39,16 @@ def test_modular_sizes_and_every_label(op: str) -> None:
 
 def test_modular_spot_checks() -> None:
     task = make_task("modsub+modsq", seed=0, p=11)
-    rows = {tuple(x): tuple(y) for x, y in zip(task.x_train.tolist(), task.y_train.tolist(),
-                                                strict=True)}
-    rows.update({tuple(x): tuple(y) for x, y in zip(task.x_test.tolist(), task.y_test.tolist(),
-                                                     strict=True)})
+    rows = {
+        tuple(x): tuple(y)
+        for x, y in zip(task.x_train.tolist(), task.y_train.tolist(), strict=True)
+    }
+    rows.update(
+        {
+            tuple(x): tuple(y)
+            for x, y in zip(task.x_test.tolist(), task.y_test.tolist(), strict=True)
+        }
+    )
     assert rows[(3, 5)] == ((3 - 5) % 11, (9 + 25) % 11) == (9, 1)
     assert rows[(10, 0)] == (10, 1)
     assert task.head_names == ("sub", "sq")
@@ -71,7 +77,7 @@ def test_dyck_sizes_labels_and_disjoint_split() -> None:
         for i, tok in enumerate(word):
             depth += 1 if tok == OPEN else -1
             assert depth >= 0 and lab[i] == depth
-        assert depth == 0 and all(v == IGNORE for v in lab[len(word):])
+        assert depth == 0 and all(v == IGNORE for v in lab[len(word) :])
     again = make_task("dyck", seed=7)
     assert torch.equal(again.x_test, task.x_test)
 
@@ -116,8 +122,14 @@ def test_scan_split_and_encoding() -> None:
 
 @pytest.mark.parametrize(
     ("name", "kwargs"),
-    [("mnist", {}), ("modadd+dyck", {}), ("modadd", {"train_frac": 1.0}), ("modadd", {"p": 1}),
-     ("dyck", {"n_train": 0}), ("scan", {"n_train": 20910})],
+    [
+        ("mnist", {}),
+        ("modadd+dyck", {}),
+        ("modadd", {"train_frac": 1.0}),
+        ("modadd", {"p": 1}),
+        ("dyck", {"n_train": 0}),
+        ("scan", {"n_train": 20910}),
+    ],
 )
 def test_bad_task_input(name: str, kwargs: dict) -> None:
     with pytest.raises(InputError):

@@ -24,8 +24,15 @@ TINY = {"d_model": 16, "n_heads": 2, "d_ff": 16, "n_layers": 1, "n_dec_layers": 
 
 def tiny(task: str = "modadd", **kw) -> RunConfig:
     extra = {"p": 11} if task.startswith("mod") else {"n_test": 60}
-    base = {"steps": 60, "eval_every": 10, "window": 3, "stride": 4, "batch_size": 32,
-            "checkpoint_every": 20, "monitor_select": "all"}
+    base = {
+        "steps": 60,
+        "eval_every": 10,
+        "window": 3,
+        "stride": 4,
+        "batch_size": 32,
+        "checkpoint_every": 20,
+        "monitor_select": "all",
+    }
     return RunConfig.protocol(task, **(TINY | extra | base | kw))
 
 
@@ -37,8 +44,16 @@ def read_all(d: Path) -> tuple[str, str, dict[str, np.ndarray]]:
 def test_run_writes_every_file_and_statistics_recompute(tmp_path: Path) -> None:
     cfg = tiny(wd=0.5)
     result = run(cfg, tmp_path, progress=False)
-    for name in ("config.json", "metrics.csv", "spectra.csv", "grams.npz", "summary.json",
-                 "checkpoint.pt", "plots/metrics.png", "plots/spectra.png"):
+    for name in (
+        "config.json",
+        "metrics.csv",
+        "spectra.csv",
+        "grams.npz",
+        "summary.json",
+        "checkpoint.pt",
+        "plots/run.png",
+        "plots/loss.png",
+    ):
         assert (tmp_path / name).is_file(), name
     assert RunConfig.from_dict(json.loads((tmp_path / "config.json").read_text())) == cfg
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -57,8 +72,9 @@ def test_run_writes_every_file_and_statistics_recompute(tmp_path: Path) -> None:
     for i in range(1, len(spec)):  # every statistic is a function of the stored (W+1)-Gram
         again = spectra.window_stats(P=P, gram_plus=data["grams"][i], eta_eff=cfg.lr * 4)
         row = spec.iloc[i]
-        np.testing.assert_allclose(again.sigma, row[["sigma_1", "sigma_2", "sigma_3"]].to_numpy(
-            dtype=float), rtol=1e-12)
+        np.testing.assert_allclose(
+            again.sigma, row[["sigma_1", "sigma_2", "sigma_3"]].to_numpy(dtype=float), rtol=1e-12
+        )
         assert again.kstar == row["kstar"]
         np.testing.assert_allclose(again.delta_c_fro, row["delta_c_fro"], rtol=1e-12)
         np.testing.assert_allclose(again.A, row["A"], rtol=1e-12)
@@ -82,8 +98,9 @@ def test_exact_resume_after_pause(tmp_path: Path) -> None:
     b = torch.load(tmp_path / "cut/checkpoint.pt", weights_only=True)["model"]
     assert all(torch.equal(a[k], b[k]) for k in a)
     metrics = pd.read_csv(tmp_path / "full/metrics.csv")  # multi-task: acc = min over heads
-    assert np.array_equal(metrics["test_acc"],
-                          np.minimum(metrics["test_acc_add"], metrics["test_acc_mul"]))
+    assert np.array_equal(
+        metrics["test_acc"], np.minimum(metrics["test_acc_add"], metrics["test_acc_mul"])
+    )
 
 
 def test_exact_resume_after_kill(tmp_path: Path) -> None:
@@ -115,8 +132,16 @@ def test_exact_resume_after_kill(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("task", ["dyck", "scan"])
 def test_sequence_tasks_train(tmp_path: Path, task: str) -> None:
-    cfg = tiny(task, steps=6, eval_every=3, stride=1, batch_size=8, n_train=16, n_test=16,
-               monitor_select="attention")
+    cfg = tiny(
+        task,
+        steps=6,
+        eval_every=3,
+        stride=1,
+        batch_size=8,
+        n_train=16,
+        n_test=16,
+        monitor_select="attention",
+    )
     result = run(cfg, tmp_path, progress=False)
     assert result.status == "finished" and len(result.spectra) == 4
     cols = set(result.metrics.columns)
@@ -142,15 +167,25 @@ def test_batches_cover_each_epoch_and_depend_only_on_step() -> None:
         per_epoch = -(-n // b)
         seen = np.concatenate([batch_indices(n, b, 3, s) for s in range(per_epoch)])
         assert sorted(seen.tolist()) == list(range(n))
-        assert np.array_equal(batch_indices(n, b, 3, per_epoch + 1),
-                              batch_indices(n, b, 3, per_epoch + 1))
+        assert np.array_equal(
+            batch_indices(n, b, 3, per_epoch + 1), batch_indices(n, b, 3, per_epoch + 1)
+        )
     assert not np.array_equal(batch_indices(100, 10, 3, 0), batch_indices(100, 10, 3, 10))
 
 
 @pytest.mark.parametrize(
     "data",
-    [{"lr": -1e-3}, {"window": 1}, {"task": "mnist"}, {"optimizer": "adam"}, {"steps": 0},
-     {"bogus": 1}, {"lr": "fast"}, {"seed": 1.5}, {"grok_threshold": 1.5}],
+    [
+        {"lr": -1e-3},
+        {"window": 1},
+        {"task": "mnist"},
+        {"optimizer": "adam"},
+        {"steps": 0},
+        {"bogus": 1},
+        {"lr": "fast"},
+        {"seed": 1.5},
+        {"grok_threshold": 1.5},
+    ],
 )
 def test_bad_config(data: dict) -> None:
     with pytest.raises(InputError):
@@ -159,12 +194,12 @@ def test_bad_config(data: dict) -> None:
 
 def test_run_directory_guards(tmp_path: Path) -> None:
     cfg = tiny(steps=10)
-    run(cfg, tmp_path, progress=False)
+    run(cfg, tmp_path, progress=False, plots=False)
     with pytest.raises(InputError, match="--resume"):
         run(cfg, tmp_path, progress=False)
     with pytest.raises(InputError, match="different config"):
         run(tiny(steps=20), tmp_path, resume=True, progress=False)
-    assert run(cfg, tmp_path, resume=True, progress=False).steps_done == 10  # finished: no-op
+    assert run(cfg, tmp_path, resume=True, progress=False, plots=False).steps_done == 10
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="checkpoint"):
         run(cfg, tmp_path, resume=True, progress=False)

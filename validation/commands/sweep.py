@@ -92,8 +92,8 @@ def is_finished(out_dir: Path, config: RunConfig) -> bool:
     )
 
 
-def _run_one(config: RunConfig, out_dir: str, progress: bool) -> str:
-    result = run(config, out_dir, resume=True, progress=progress)
+def _run_one(config: RunConfig, out_dir: str, progress: bool, plots: bool) -> str:
+    result = run(config, out_dir, resume=True, progress=progress, plots=plots)
     return result.status
 
 
@@ -123,6 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--config", help="JSON file with base config fields")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
     add_config_arguments(parser, multi=True)
     parser.set_defaults(func=main)
 
@@ -142,14 +143,17 @@ def main(args: argparse.Namespace) -> int:
     if args.workers == 1:
         for item in todo:
             try:
-                _run_one(item.config, str(root / item.name), progress=not args.quiet)
+                _run_one(item.config, str(root / item.name), not args.quiet, not args.no_plots)
             except Exception as err:  # noqa: BLE001 - one failed run must not stop the sweep
                 failed.append(f"{item.name}: {err}")
             bar.update(1)
     else:
-        ctx = multiprocessing.get_context("spawn")
+        ctx = multiprocessing.get_context("forkserver")
         with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
-            futures = {pool.submit(_run_one, i.config, str(root / i.name), False): i for i in todo}
+            futures = {
+                pool.submit(_run_one, i.config, str(root / i.name), False, not args.no_plots): i
+                for i in todo
+            }
             for fut in as_completed(futures):
                 try:
                     fut.result()

@@ -123,6 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="pause after N more steps (checkpoint written; continue with --resume)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
     add_config_arguments(parser)
     parser.set_defaults(func=main)
 

@@ -1,0 +1,102 @@
+"""Grok steps and wall times of the §7 protocols at CPU scale (the table in docs/runs.md).
+
+Runs ``spectral-edge sweep`` for each group (sequentially, one process, one torch thread;
+finished runs are skipped, interrupted ones resumed), then prints a Markdown table from
+the groups' ``sweep.csv`` files.
+
+    python benchmarks/grok_table.py --out runs/grok                   # run + table
+    python benchmarks/grok_table.py --out runs/grok --groups dyck     # one group
+    python benchmarks/grok_table.py --out runs/grok --table-only      # table of what exists
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from validation.cli import main as cli
+
+#: group -> sweep flags (everything else: the task's protocol defaults, RunConfig.protocol)
+GROUPS: dict[str, list[str]] = {
+    "modular": ["--task", "modadd,modsub,modmul,modsq", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
+    "muon": ["--task", "modadd", "--optimizer", "muon", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
+    "dyck": ["--task", "dyck", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
+    # CPU-scaled SCAN (THEORY.md §7 uses d=256, 3+3 layers, lr 1e-4): see docs/runs.md
+    "scan": [
+        "--task",
+        "scan",
+        "--wd",
+        "1.0,0.0",
+        "--seed",
+        "42",
+        "--d-model",
+        "64",
+        "--d-ff",
+        "128",
+        "--n-layers",
+        "2",
+        "--n-dec-layers",
+        "2",
+        "--lr",
+        "1e-3",
+        "--batch-size",
+        "64",
+        "--steps",
+        "4000",
+        "--stride",
+        "200",
+        "--n-test",
+        "2000",
+    ],
+}
+PUBLISHED = {"modular": "2500-3900", "muon": "-", "dyck": "600-1400", "scan": "2500-4000"}
+
+
+def table(root: Path, groups: list[str]) -> str:
+    """Markdown table of every run in the groups' ``sweep.csv``."""
+    lines = [
+        "| group | task | optimizer | wd | seed | grokked | grok step | published | "
+        "grok wall (s) | steps run | final test acc | run wall (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for group in groups:
+        path = root / group / "sweep.csv"
+        if not path.exists():
+            continue
+        for r in pd.read_csv(path).itertuples():
+            grok = "-" if pd.isna(r.grok_step) else str(int(r.grok_step))
+            grok_wall = "-" if pd.isna(r.grok_wall_s) else f"{r.grok_wall_s:.0f}"
+            lines.append(
+                f"| {group} | {r.task} | {r.optimizer} | {r.wd:g} | {r.seed} | "
+                f"{'yes' if r.grokked is True or r.grokked == 'True' else 'no'} | {grok} | "
+                f"{PUBLISHED[group]} | {grok_wall} | {int(r.steps_done)} | "
+                f"{r.final_test_acc:.3f} | {r.wall_time_s:.0f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="runs/grok", help="root of the group sweeps")
+    parser.add_argument("--groups", default=",".join(GROUPS), help="comma-separated groups")
+    parser.add_argument("--table-only", action="store_true", help="do not run, only tabulate")
+    args = parser.parse_args(argv)
+    groups = args.groups.split(",")
+    unknown = [g for g in groups if g not in GROUPS]
+    if unknown:
+        parser.error(f"unknown group(s) {unknown}; known: {', '.join(GROUPS)}")
+    root = Path(args.out)
+    status = 0
+    if not args.table_only:
+        for group in groups:
+            flags = [*GROUPS[group], "--threads", "1", "--quiet", "--out", str(root / group)]
+            status |= cli(["sweep", *flags])
+    print(table(root, groups))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
