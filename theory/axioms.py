@@ -1,0 +1,133 @@
+"""The three axioms A1–A3 of THEORY.md §3 as SymPy relations.
+
+Every derivation in :mod:`theory` takes its starting relations from here (by name, with
+:meth:`Axiom.rel`) and lists the ids of the axioms it used. The relations are written for
+one mode j (bare symbols of :mod:`theory.symbols`) and one window slot s.
+
+* **A1** local quadratic structure: along mode j the loss is ``L0 + G·x + h·x²/2``.
+* **A2** preconditioned update with decoupled weight decay and noise: the coordinate of an
+  update along mode j is ``c = −η·u + ξ`` with ``u = G_eff + ω·x``; the noise has mean 0,
+  power ``η²N`` and is independent across modes.
+* **A3** adiabatic window: ``λ = d² = Σ_s c(s)²`` over the W slots; the driving ``f`` of a
+  slot (gradient flow not explained by A1) injects power ``c·f = Γ`` into every slot.
+
+>>> from theory.axioms import AXIOMS, axiom
+>>> [a.id for a in AXIOMS]
+['A1', 'A2', 'A3']
+>>> axiom("A3").rel("window_sum")
+Eq(lambda, Sum(c(s, t)**2, (s, 1, W)))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from theory.symbols import G, Gamma, N, W, d, eta, h, lam, omega, s, t, x
+
+L0 = sp.Symbol("L_0", real=True)
+"""Loss at the window's reference point."""
+Lmode = sp.Function("L")
+"""Loss as a function of the coordinate along mode j."""
+G_eff = sp.Symbol("G_eff", real=True)
+"""Preconditioned slope ⟨v_j, M∇L⟩ (A2)."""
+u = sp.Symbol("u", real=True)
+"""Drive along mode j, u = G_eff + ω x (A2)."""
+c_mode = sp.Symbol("c_j", real=True)
+"""Coordinate ⟨δ, v_j⟩ of one update along mode j (A2)."""
+xi, xi_i, xi_j = sp.symbols("xi xi_i xi_j", real=True)
+"""Noise coordinates along mode j (and along a pair of modes i, j)."""
+E = sp.Function("E")
+"""Expectation over the noise ξ (an undefined function: only its stated values are used)."""
+theta_fn = sp.Function("x")
+"""Coordinate along mode j as a function of time (continuous-time form of A2)."""
+slot = sp.Function("c")
+"""c(s, t): coordinate of the update in window slot s at time t (A3)."""
+drive = sp.Function("f")
+"""f(s, t): driving of slot s not explained by the quadratic model (A3)."""
+
+
+@dataclass(frozen=True)
+class Axiom:
+    """An axiom: id, name, its statement in words, and its SymPy relations by name."""
+
+    id: str
+    name: str
+    statement: str
+    relations: tuple[tuple[str, sp.Basic], ...]
+
+    def rel(self, name: str) -> sp.Basic:
+        """The relation called ``name``; ``ValueError`` if there is none."""
+        for key, relation in self.relations:
+            if key == name:
+                return relation
+        known = ", ".join(key for key, _ in self.relations)
+        raise ValueError(f"axiom {self.id} has no relation {name!r} (known: {known})")
+
+
+A1 = Axiom(
+    id="A1",
+    name="Local quadratic structure over a window",
+    statement=(
+        "Restricted to the span of the window's modes the loss is quadratic: along mode j "
+        "it has slope G_j = <v_j, grad L> and curvature h_j = v_j^T (hess L) v_j >= 0. "
+        "Cross-curvatures v_i^T (hess L) v_j (i != j) are small and enter only at second order."
+    ),
+    relations=(
+        ("loss", sp.Eq(Lmode(x), L0 + G * x + h * x**2 / 2)),
+        ("curvature_nonnegative", sp.Ge(h, 0)),
+    ),
+)
+
+A2 = Axiom(
+    id="A2",
+    name="Preconditioned update with decoupled weight decay and noise",
+    statement=(
+        "Each update is delta = -eta (M grad L + omega theta) + xi, with M a slowly varying "
+        "positive-definite preconditioner, omega the decoupled weight decay and xi zero-mean "
+        "noise of power eta^2 N_j along mode j, independent across modes. Along mode j: "
+        "c_j = -eta u_j + xi_j with u_j = G_j^eff + omega theta_j; the effective curvature "
+        "h_j is v_j^T M (hess L) v_j. The optimizer enters only through (h_j, G_j^eff, N_j)."
+    ),
+    relations=(
+        ("update", sp.Eq(c_mode, -eta * u + xi)),
+        ("drive", sp.Eq(u, G_eff + omega * x)),
+        ("flow", sp.Eq(theta_fn(t).diff(t), -eta * u)),
+        ("noise_mean", sp.Eq(E(xi), 0)),
+        ("noise_power", sp.Eq(E(xi**2), eta**2 * N)),
+        ("noise_independent", sp.Eq(E(xi_i * xi_j), 0)),
+    ),
+)
+
+A3 = Axiom(
+    id="A3",
+    name="Adiabatic window",
+    statement=(
+        "The modes rotate little within one window, so lambda_j = d_j^2 = sum over the W "
+        "slots of c_j(s)^2; advancing the window adds the newest term and drops the oldest. "
+        "New gradient signal enters mode j at a rate Gamma_j >= 0 per window slot: the "
+        "driving f_j(s) of slot s (the gradient flow not explained by the quadratic model) "
+        "injects the power c_j(s) f_j(s) = Gamma_j into every slot."
+    ),
+    relations=(
+        ("eigenvalue", sp.Eq(lam, d**2)),
+        ("window_sum", sp.Eq(lam, sp.Sum(slot(s, t) ** 2, (s, 1, W)))),
+        ("injection", sp.Eq(slot(s, t) * drive(s, t), Gamma)),
+        ("injection_nonnegative", sp.Ge(Gamma, 0)),
+    ),
+)
+
+AXIOMS: tuple[Axiom, ...] = (A1, A2, A3)
+
+
+def axiom(axiom_id: str) -> Axiom:
+    """The axiom with this id ("A1", "A2" or "A3"); ``ValueError`` otherwise.
+
+    >>> axiom("A1").name
+    'Local quadratic structure over a window'
+    """
+    for candidate in AXIOMS:
+        if candidate.id == axiom_id:
+            return candidate
+    raise ValueError(f"unknown axiom {axiom_id!r}; known: A1, A2, A3")

@@ -1,0 +1,400 @@
+"""Derived results as NumPy callables (``lambdify``) and as LaTeX/Markdown (THEORY.md §5).
+
+Every callable here is built by :func:`sympy.lambdify` from the expression a derivation
+*produced* (its ``outputs``), never from a formula typed a second time: if a derivation
+changes, the functions change with it. They take float64 NumPy arrays (or scalars) that
+broadcast against each other elementwise, and return float64 arrays of the broadcast shape.
+Compilation is lazy: the first call of a function runs its derivation (about a second) and
+compiles it; later calls reuse the compiled function.
+
+Callables (contract with ``numerics/ode.py``):
+
+* :func:`signal_rhs` ``(d, h, Gamma, eta, omega, W)`` — ḋ of R1;
+* :func:`signal_steady_state` ``(h, Gamma, omega, W)`` — d* of R1;
+* :func:`eigen_drift` ``(lam, h, Gamma, eta, omega, W)`` — drift part of λ̇ (R3);
+* :func:`repulsion_rate` ``(lam_i, lam_j, N_i, N_j, eta)`` — κ_ij (R3);
+* :func:`dyson_rhs` ``(lam, h, Gamma, N, eta, omega, W)`` — the n-mode system of R3;
+* :func:`gap_flow_rhs` ``(d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, eta, omega, W, D=0.0)``
+  — ġ of R2;
+* :func:`reduced_gap_rhs` ``(g, c, beta, eta, hw)``, :func:`gap_equilibrium`
+  ``(c, beta, eta, hw)``, :func:`reduced_gap_slope` ``(g, c, beta, eta, hw)`` — R4;
+* :func:`feedback_rhs`, :func:`feedback_fixed_points`, :func:`feedback_threshold` — R8,
+  see their docstrings (signature chosen here, as the contract allows);
+* :func:`adiabatic_parameter` ``(dC, eta, g)`` — A of R9;
+* :func:`bbp_threshold` ``(nu, P, W)`` — d_c of R10 (the textbook form ν(PW)^{1/4}).
+
+Rendering: :func:`derivation_markdown` and :func:`theory_markdown` turn derivations into
+Markdown with LaTeX maths (``docs/theory.md`` is written by ``spectral-edge derive --latex``).
+
+>>> round(float(signal_steady_state(h=1.0, Gamma=4.0, omega=1.0, W=8)), 12)
+4.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from theory import symbols as S
+from theory.axioms import AXIOMS, Axiom
+from theory.derivation import Derivation
+
+__all__ = [
+    "adiabatic_parameter",
+    "bbp_threshold",
+    "derivation_markdown",
+    "dyson_rhs",
+    "eigen_drift",
+    "FeedbackFixedPoints",
+    "feedback_fixed_points",
+    "feedback_rhs",
+    "feedback_threshold",
+    "gap_equilibrium",
+    "gap_flow_rhs",
+    "reduced_gap_rhs",
+    "reduced_gap_slope",
+    "repulsion_rate",
+    "signal_rhs",
+    "signal_steady_state",
+    "theory_markdown",
+]
+
+ArrayLike = float | np.ndarray
+
+
+def _output(derivation_id: str, name: str) -> sp.Basic:
+    from theory.registry import derivation
+
+    return derivation(derivation_id).output(name)
+
+
+# name -> (derivation id, output name, argument symbols in call order)
+_SPECS: dict[str, tuple[str, str, tuple[sp.Symbol, ...]]] = {
+    "signal_rhs": ("R1", "d_dot", (S.d, S.h, S.Gamma, S.eta, S.omega, S.W)),
+    "signal_steady_state": ("R1", "d_star", (S.h, S.Gamma, S.omega, S.W)),
+    "eigen_drift": ("R3", "eigen_drift", (S.lam, S.h, S.Gamma, S.eta, S.omega, S.W)),
+    "repulsion_rate": ("R3", "kappa", (S.lam_i, S.lam_j, S.N_i, S.N_j, S.eta)),
+    "pair_term": ("R3", "pair_term", (S.lam_i, S.lam_j, S.N_i, S.N_j, S.eta)),
+    "gap_flow_rhs": (
+        "R2",
+        "g_dot",
+        (S.d_k, S.d_k1, S.h_k, S.h_k1, S.Gamma_k, S.Gamma_k1, S.eta, S.omega, S.W, S.D),
+    ),
+    "reduced_gap_rhs": ("R4", "g_dot", (S.g, S.c, S.beta, S.eta, S.hw)),
+    "gap_equilibrium": ("R4", "g_star", (S.c, S.beta, S.eta, S.hw)),
+    "gap_equilibrium_rationalised": (
+        "R4",
+        "g_star_rationalised",
+        (S.c, S.beta, S.eta, S.hw),
+    ),
+    "reduced_gap_slope": ("R4", "slope", (S.g, S.c, S.beta, S.eta, S.hw)),
+    "bbp_threshold": ("R10", "d_c", (S.nu, S.P, S.W)),
+    "feedback_rhs": (
+        "R8",
+        "g_dot",
+        (S.g, S.d_b, S.rho, S.h, S.Gamma_0, S.eta, S.omega, S.W),
+    ),
+    "feedback_y_plus": ("R8", "y_plus", (S.rho, S.q)),
+    "feedback_y_minus": ("R8", "y_minus", (S.rho, S.q)),
+    "feedback_level": ("R8", "lam_0", (S.Gamma_0, S.h, S.omega, S.W)),
+    "feedback_rho_c": ("R8", "rho_c", (S.q,)),
+    "feedback_q": ("R8", "q", (S.h, S.Gamma_0, S.h_b, S.Gamma_b, S.omega)),
+    "adiabatic_parameter": ("R9", "A", (S.dC, S.eta, S.g)),
+}
+
+
+@cache
+def _compiled(name: str) -> Callable[..., np.ndarray]:
+    derivation_id, output, args = _SPECS[name]
+    expr = _output(derivation_id, output)
+    extra = expr.free_symbols - set(args)
+    if extra:
+        names = sorted(map(str, extra))
+        raise ValueError(f"{name}: derived expression has unbound symbols {names}")
+    return sp.lambdify(args, expr, modules="numpy")
+
+
+def _call(name: str, *args: ArrayLike) -> np.ndarray:
+    arrays = [np.asarray(a, dtype=np.float64) for a in args]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = _compiled(name)(*arrays)
+    return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
+
+
+# ------------------------------------------------------------------------------- R1
+def signal_rhs(d: ArrayLike, h: ArrayLike, Gamma: ArrayLike, eta: ArrayLike,
+               omega: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R1: ḋ = −η(h+ω)d + ηWΓ/d for signal strength ``d`` of one mode.
+
+    >>> float(signal_rhs(d=2.0, h=1.0, Gamma=1.0, eta=0.1, omega=0.0, W=4))
+    0.0
+    >>> signal_rhs([1.0, 2.0], 1.0, 1.0, 0.1, 0.0, 4).round(3).tolist()
+    [0.3, 0.0]
+    """
+    return _call("signal_rhs", d, h, Gamma, eta, omega, W)
+
+
+def signal_steady_state(h: ArrayLike, Gamma: ArrayLike, omega: ArrayLike,
+                        W: ArrayLike) -> np.ndarray:
+    """R1: d* = √(WΓ/(h+ω)), the stable zero of :func:`signal_rhs`.
+
+    >>> round(float(signal_steady_state(h=0.5, Gamma=2.0, omega=0.5, W=2)), 12)
+    2.0
+    """
+    return _call("signal_steady_state", h, Gamma, omega, W)
+
+
+# ------------------------------------------------------------------------------- R3
+def eigen_drift(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, eta: ArrayLike,
+                omega: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R3 drift of an eigenvalue λ = d²: −2η(h+ω)λ + 2ηWΓ.
+
+    >>> float(eigen_drift(lam=4.0, h=1.0, Gamma=1.0, eta=0.1, omega=0.0, W=4))
+    0.0
+    """
+    return _call("eigen_drift", lam, h, Gamma, eta, omega, W)
+
+
+def repulsion_rate(lam_i: ArrayLike, lam_j: ArrayLike, N_i: ArrayLike, N_j: ArrayLike,
+                   eta: ArrayLike) -> np.ndarray:
+    """R3: κ_ij = η²(N_j λ_i + N_i λ_j), variance rate of the (i, j) off-diagonal entry.
+
+    >>> float(repulsion_rate(lam_i=1.0, lam_j=2.0, N_i=1.0, N_j=3.0, eta=0.5))
+    1.25
+    """
+    return _call("repulsion_rate", lam_i, lam_j, N_i, N_j, eta)
+
+
+def dyson_rhs(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, N: ArrayLike,
+              eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R3: λ̇_j = drift_j + Σ_{i≠j} κ_ij/(λ_j − λ_i) for an n-mode system.
+
+    ``lam``, ``h``, ``Gamma`` and ``N`` have shape ``(..., n)`` (a leading batch of
+    parameter sets is allowed); ``eta``, ``omega`` and ``W`` are scalars or arrays of the
+    batch shape ``(...)``. Equal eigenvalues give infinite repulsion (inf/nan entries).
+
+    >>> lam = np.array([4.0, 1.0])
+    >>> out = dyson_rhs(lam, [1.0, 1.0], [1.0, 0.25], [0.0, 0.0], 0.1, 0.0, 4)
+    >>> out.round(6).tolist()
+    [0.0, 0.0]
+    >>> dyson_rhs(lam, [1.0, 1.0], [1.0, 0.25], [1.0, 1.0], 0.1, 0.0, 4).round(6).tolist()
+    [0.016667, -0.016667]
+    """
+    lam = np.asarray(lam, dtype=np.float64)
+    if lam.ndim < 1:
+        raise ValueError("dyson_rhs: lam must have shape (..., n)")
+    n_arr = np.broadcast_to(np.asarray(N, dtype=np.float64), lam.shape)
+    batch = lambda a: np.asarray(a, dtype=np.float64)[..., None]  # noqa: E731
+    drift = eigen_drift(lam, h, Gamma, batch(eta), batch(omega), batch(W))
+    pair = _call(
+        "pair_term",
+        lam[..., None, :],
+        lam[..., :, None],
+        n_arr[..., None, :],
+        n_arr[..., :, None],
+        np.asarray(eta, dtype=np.float64)[..., None, None],
+    )
+    off = ~np.eye(lam.shape[-1], dtype=bool)
+    repulsion = np.where(off, pair, 0.0).sum(axis=-1)
+    return drift + repulsion
+
+
+# ------------------------------------------------------------------------------- R2
+def gap_flow_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLike,
+                 Gamma_k: ArrayLike, Gamma_k1: ArrayLike, eta: ArrayLike, omega: ArrayLike,
+                 W: ArrayLike, D: ArrayLike = 0.0) -> np.ndarray:
+    """R2: ġ = −η(h_k−h_{k+1})d̄ − η(h̄+ω)g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D.
+
+    >>> float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.1, 0.0, 4))
+    0.0
+    """
+    return _call("gap_flow_rhs", d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, eta, omega, W, D)
+
+
+# ------------------------------------------------------------------------------- R4
+def reduced_gap_rhs(g: ArrayLike, c: ArrayLike, beta: ArrayLike, eta: ArrayLike,
+                    hw: ArrayLike) -> np.ndarray:
+    """R4: ġ = c − η·hw·g + β/g, with hw = h̄ + ω.
+
+    >>> float(reduced_gap_rhs(g=1.0, c=1.0, beta=1.0, eta=1.0, hw=2.0))
+    0.0
+    """
+    return _call("reduced_gap_rhs", g, c, beta, eta, hw)
+
+
+def gap_equilibrium(c: ArrayLike, beta: ArrayLike, eta: ArrayLike,
+                    hw: ArrayLike) -> np.ndarray:
+    """R4: the positive equilibrium g* = (c + √(c² + 4η·hw·β)) / (2η·hw).
+
+    For c < 0 the algebraically identical rationalised root 2β/(√(c² + 4η·hw·β) − c), also
+    derived in R4, is used: it has no cancellation, so g* → β/|c| stays accurate.
+
+    >>> float(gap_equilibrium(c=1.0, beta=1.0, eta=1.0, hw=2.0))
+    1.0
+    >>> print(f"{float(gap_equilibrium(c=-1.0, beta=1e-12, eta=1.0, hw=1.0)):.6e}")
+    1.000000e-12
+    """
+    c = np.asarray(c, dtype=np.float64)
+    direct = _call("gap_equilibrium", c, beta, eta, hw)
+    stable = _call("gap_equilibrium_rationalised", c, beta, eta, hw)
+    return np.where(c >= 0, direct, stable)
+
+
+def reduced_gap_slope(g: ArrayLike, c: ArrayLike, beta: ArrayLike, eta: ArrayLike,
+                      hw: ArrayLike) -> np.ndarray:
+    """R4: ∂ġ/∂g = −η·hw − β/g² (negative: every equilibrium g* > 0 is stable).
+
+    >>> float(reduced_gap_slope(g=1.0, c=1.0, beta=1.0, eta=1.0, hw=2.0))
+    -3.0
+    """
+    return _call("reduced_gap_slope", g, c, beta, eta, hw)
+
+
+# ------------------------------------------------------------------------------- R8
+def feedback_rhs(g: ArrayLike, d_b: ArrayLike, rho: ArrayLike, h: ArrayLike,
+                 Gamma0: ArrayLike, eta: ArrayLike, omega: ArrayLike,
+                 W: ArrayLike) -> np.ndarray:
+    """R8: ġ of the closed α-loop, ġ = ḋ_{k*} with d_{k*} = d_b + g.
+
+    Mode k* follows R1 with Γ = Γ₀(1 + ρα), α = 1 − d_b²/d_{k*}² (the relative eigen-gap);
+    mode k*+1 is held at ``d_b`` (its R1 steady state). ``h`` is the curvature of mode k*.
+    Valid for g > −d_b (the model assumes g ≥ 0, the modes in order).
+
+    >>> float(feedback_rhs(g=1.0, d_b=1.0, rho=0.0, h=1.0, Gamma0=1.0, eta=1.0, omega=0.0,
+    ...                    W=4))
+    0.0
+    """
+    return _call("feedback_rhs", g, d_b, rho, h, Gamma0, eta, omega, W)
+
+
+@dataclass(frozen=True)
+class FeedbackFixedPoints:
+    """Fixed points of the R8 loop, as gaps g = d_{k*} − d_b (NaN where none exists).
+
+    ``g_stable`` is the larger root (stable), ``g_unstable`` the smaller (unstable). A root
+    with g ≤ 0 is not an open gap (the model's α is only meaningful for g ≥ 0).
+    """
+
+    g_unstable: np.ndarray
+    g_stable: np.ndarray
+
+
+def feedback_fixed_points(d_b: ArrayLike, rho: ArrayLike, h: ArrayLike, Gamma0: ArrayLike,
+                          omega: ArrayLike, W: ArrayLike) -> FeedbackFixedPoints:
+    """R8: the two fixed points of :func:`feedback_rhs` (roots of y² − (1+ρ)y + ρq = 0).
+
+    >>> fp = feedback_fixed_points(d_b=1.0, rho=0.0, h=1.0, Gamma0=1.0, omega=0.0, W=4)
+    >>> round(float(fp.g_stable), 12)
+    1.0
+    """
+    lam_0 = _call("feedback_level", Gamma0, h, omega, W)
+    q_ratio = np.asarray(d_b, dtype=np.float64) ** 2 / lam_0
+    y_plus = _call("feedback_y_plus", rho, q_ratio)
+    y_minus = _call("feedback_y_minus", rho, q_ratio)
+    d_b = np.asarray(d_b, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return FeedbackFixedPoints(
+            g_unstable=np.sqrt(lam_0 * y_minus) - d_b,
+            g_stable=np.sqrt(lam_0 * y_plus) - d_b,
+        )
+
+
+def feedback_threshold(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b: ArrayLike,
+                       omega: ArrayLike) -> np.ndarray:
+    """R8: ρ_c = (√q + √(q−1))² with q = [Γ_b/(h_b+ω)]/[Γ₀/(h+ω)]; 0 when q ≤ 1.
+
+    Above ρ_c the open-gap fixed point exists and is stable. ``h``, ``Gamma0``: mode k*;
+    ``h_b``, ``Gamma_b``: mode k*+1. Only (h, ω, Γ) enter.
+
+    >>> float(feedback_threshold(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=0.5, omega=0.0))
+    0.0
+    >>> round(float(feedback_threshold(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, omega=0.0)), 6)
+    5.828427
+    """
+    q_ratio = _call("feedback_q", h, Gamma0, h_b, Gamma_b, omega)
+    rho_c = _call("feedback_rho_c", np.maximum(q_ratio, 1.0))
+    return np.where(q_ratio > 1.0, rho_c, 0.0)
+
+
+# ------------------------------------------------------------------------------- R9
+def adiabatic_parameter(dC: ArrayLike, eta: ArrayLike, g: ArrayLike) -> np.ndarray:
+    """R9: A = ‖ΔC‖_F/(η g²), g in singular-value units.
+
+    >>> float(adiabatic_parameter(dC=0.5, eta=0.1, g=2.0))
+    1.25
+    """
+    return _call("adiabatic_parameter", dC, eta, g)
+
+
+# ------------------------------------------------------------------------------ R10
+def bbp_threshold(nu: ArrayLike, P: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R10: d_c = ν(PW)^{1/4}, the textbook rectangular spiked-model threshold.
+
+    >>> round(float(bbp_threshold(nu=1.0, P=10**8, W=10)) ** 4)
+    1000000000
+    """
+    return _call("bbp_threshold", nu, P, W)
+
+
+# ------------------------------------------------------------------------- rendering
+def _axiom_markdown(ax: Axiom) -> str:
+    lines = [f"### {ax.id} — {ax.name}", "", ax.statement, ""]
+    for name, relation in ax.relations:
+        lines.append(f"* `{name}`: ${sp.latex(relation)}$")
+    return "\n".join(lines) + "\n"
+
+
+def derivation_markdown(der: Derivation, checked: bool = True) -> str:
+    """One derivation as Markdown: axioms used, numbered steps, result, claims, check.
+
+    >>> from theory.registry import derivation
+    >>> text = derivation_markdown(derivation("R1"))
+    >>> text.splitlines()[0]
+    '## R1 — Signal-strength flow'
+    """
+    lines = [f"## {der.id} — {der.title}", "", f"Axioms used: {', '.join(der.axioms)}.", ""]
+    if der.notes:
+        lines += [f"*Note.* {der.notes}", ""]
+    lines += ["Steps:", ""]
+    for number, step in enumerate(der.steps, start=1):
+        lines += [f"{number}. {step.description}", "", f"   $$ {sp.latex(step.expr)} $$", ""]
+    lines += ["**Result.**", "", f"$$ {sp.latex(der.result)} $$", ""]
+    lines += ["Claims checked against THEORY.md §4 (typed independently):", ""]
+    outcome = der.check() if checked else None
+    failed = set(outcome.failures) if outcome else set()
+    for claim in der.claims:
+        mark = "" if outcome is None else (" — **fails**" if claim.description in failed
+                                           else " — holds")
+        lines.append(f"* {claim.description} ({claim.kind}){mark}")
+    if outcome is not None:
+        status = "passed" if outcome.passed else f"FAILED (residual ${sp.latex(outcome.residual)}$)"
+        lines += ["", f"Check: {status}."]
+    return "\n".join(lines) + "\n"
+
+
+def theory_markdown(derivations: Iterable[Derivation], checked: bool = True) -> str:
+    """The whole theory document: the axioms, then every derivation.
+
+    >>> from theory.registry import derivation
+    >>> theory_markdown([derivation("R10")]).startswith("# Spectral edge theory")
+    True
+    """
+    parts = [
+        "# Spectral edge theory: axioms and derived results",
+        "",
+        "Generated by `spectral-edge derive --latex` from `theory/` — do not edit by hand. "
+        "Every result below is derived by SymPy from the axioms; each claim compares a "
+        "derived expression with the closed form of THEORY.md §4 typed independently.",
+        "",
+        "# Axioms",
+        "",
+    ]
+    parts += [_axiom_markdown(ax) for ax in AXIOMS]
+    parts += ["# Results", ""]
+    parts += [derivation_markdown(der, checked) for der in derivations]
+    return "\n".join(parts)

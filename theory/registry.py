@@ -1,0 +1,45 @@
+"""All derivations R1–R12, in order, by id.
+
+>>> [der.id for der in all_derivations()][:3]
+['R1', 'R2', 'R3']
+>>> derivation("R4").title
+'Near-collapse regimes'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from theory import gap_flow, noise, signal_flow, stability
+from theory.derivation import Derivation
+
+_BUILDERS: dict[str, Callable[[], Derivation]] = {
+    "R1": signal_flow.r1,
+    "R2": gap_flow.r2,
+    "R3": noise.r3,
+    "R4": gap_flow.r4,
+    "R5": stability.r5,
+    "R8": stability.r8,
+    "R9": stability.r9,
+    "R10": noise.r10,
+    "R12": gap_flow.r12,
+}
+
+IDS: tuple[str, ...] = tuple(_BUILDERS)
+"""The ids of every derivation, in the order of THEORY.md §4."""
+
+
+def derivation(derivation_id: str) -> Derivation:
+    """Build (once per process) and return the derivation with this id.
+
+    ``ValueError`` for an unknown id.
+    """
+    key = derivation_id.strip().upper()
+    if key not in _BUILDERS:
+        raise ValueError(f"unknown derivation {derivation_id!r}; known: {', '.join(IDS)}")
+    return _BUILDERS[key]()
+
+
+def all_derivations() -> tuple[Derivation, ...]:
+    """Every derivation, R1 … R12, in order."""
+    return tuple(derivation(key) for key in IDS)
