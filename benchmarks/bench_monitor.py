@@ -21,7 +21,11 @@ from collections import deque
 
 import torch
 
+from validation.demo import demo_config
+from validation.models import build_model
 from validation.monitor import GramMonitor
+from validation.optimizers import build_optimizer
+from validation.tasks import make_task, task_loss
 
 
 def _timed(fn) -> float:
@@ -73,25 +77,38 @@ def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
     return {k: statistics.median(v) for k, v in times.items()}
 
 
-def bench_training_overhead(steps: int, repeats: int) -> dict[str, float]:
-    """Median seconds per training step of the demo model, with and without the monitor."""
-    from validation.demo import demo_config
-    from validation.train import build_run
+def bench_training_overhead(steps: int, repeats: int, select: str) -> dict[str, float]:
+    """Median seconds per training step of the demo model (THEORY.md §7 modular addition,
+    AdamW, batch 512), without and with the monitor at stride 1, timed in alternation."""
+    config = demo_config(weight_decay=1.0)
+    task = make_task("modadd", seed=config.seed)
+    model = build_model(task)
+    optimizer = build_optimizer(model, "adamw", lr=config.lr, weight_decay=config.wd,
+                                betas=(config.beta1, config.beta2))
+    monitor = GramMonitor(model, window=10, stride=1, select=select, optimizer=optimizer)
+    gen = torch.Generator().manual_seed(0)
 
-    config = demo_config(weight_decay=1.0, steps=steps)
-    plain = build_run(config, monitor=False)
-    watched = build_run(config, monitor=True)
+    def train_step() -> None:
+        idx = torch.randint(0, task.n_train, (config.batch_size,), generator=gen)
+        optimizer.zero_grad(set_to_none=True)
+        task_loss(task, model(task.x_train[idx]), task.y_train[idx]).backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+
+    def with_monitor() -> None:
+        train_step()
+        monitor.step()
+
+    for _ in range(12):  # warm-up, and fill the monitor's window
+        with_monitor()
     times: dict[str, list[float]] = {"without": [], "with": []}
-    for _ in range(3):  # warm-up
-        plain.train_step()
-        watched.train_step()
     for _ in range(repeats):
-        for name, run in (("without", plain), ("with", watched)):
+        for name, fn in (("without", train_step), ("with", with_monitor)):
             start = time.perf_counter()
             for _ in range(steps):
-                run.train_step()
+                fn()
             times[name].append((time.perf_counter() - start) / steps)
-    return {k: statistics.median(v) for k, v in times.items()}
+    return {k: statistics.median(v) for k, v in times.items()} | {"P": monitor.n_params}
 
 
 def main() -> None:
@@ -99,7 +116,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=float, nargs="+", default=[1e5, 1e6, 1e7])
     parser.add_argument("--window", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--train-steps", type=int, default=50)
+    parser.add_argument("--train-steps", type=int, default=20)
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, W = {args.window}")
@@ -113,12 +130,14 @@ def main() -> None:
             f"{t['ours'] / t['floor']:10.2f} {t['naive'] / t['ours']:10.1f}"
         )
     if not args.skip_training:
-        t = bench_training_overhead(args.train_steps, args.repeats)
-        overhead = t["with"] / t["without"] - 1
-        print(
-            f"demo training step: without {t['without'] * 1e3:.2f} ms, "
-            f"with monitor {t['with'] * 1e3:.2f} ms, overhead {overhead:+.1%}"
-        )
+        for select in ("attention", "all"):
+            t = bench_training_overhead(args.train_steps, args.repeats, select)
+            overhead = t["with"] / t["without"] - 1
+            print(
+                f"demo training step, stride 1, select={select} (P = {t['P']}): without "
+                f"{t['without'] * 1e3:.2f} ms, with monitor {t['with'] * 1e3:.2f} ms, "
+                f"overhead {overhead:+.1%}"
+            )
 
 
 if __name__ == "__main__":

@@ -41,11 +41,10 @@ def measure(steps: int, stride: int, window: int, select: str, factor: int, seed
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
-        st = exact.step()
+        new_window = exact.step()
         for sk in sketches:
-            st_sk = sk.step()
-            if st is not None and st_sk is not None:
-                errors.append(np.abs(st_sk.sigma - st.sigma) / st.sigma)
+            if sk.step() and new_window:
+                errors.append(np.abs(sk.stats.sigma - exact.stats.sigma) / exact.stats.sigma)
     return exact.n_params, np.array(errors)
 
 

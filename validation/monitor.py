@@ -56,6 +56,7 @@ ATTENTION_PATTERN = (
 ``in_proj_weight``, GPT-2's ``attn.c_attn``/``attn.c_proj``)."""
 
 BLOCK = 1 << 18  # dot products are summed in float64 over blocks of this many entries
+PENDING_LIMIT = 256  # windows whose statistics wait to be computed, at most
 
 ParamsLike = torch.nn.Module | Iterable[torch.Tensor] | Iterable[tuple[str, torch.Tensor]]
 
@@ -184,12 +185,13 @@ class GramMonitor:
             self._theta_prev = torch.zeros(sketch_dim, dtype=torch.float64, device=device)
         # order[i] is the slot of the i-th oldest live update; order[-1] is the spare slot
         self._order: list[int] = list(range(slots))
-        self._gram_slots = torch.zeros(slots, slots, dtype=torch.float64)
+        self._gram_slots = np.zeros((slots, slots))
         self._n_updates = 0  # accepted updates so far
         self._calls = 0  # calls of step()
+        self._pending: list[tuple[int, int, float | None, bool, np.ndarray]] = []
         self._rows: list[dict[str, Any]] = []
         self._grams: list[np.ndarray] = []
-        self.stats: spectra.WindowStats | None = None
+        self._last_stats: spectra.WindowStats | None = None
         self.skipped = 0
         self._snapshot_into_prev()
 
@@ -223,14 +225,14 @@ class GramMonitor:
         return True
 
     @torch.no_grad()
-    def _dots(self, slot: int) -> torch.Tensor:
+    def _dots(self, slot: int) -> np.ndarray:
         """⟨buffer row i, row ``slot``⟩ for every slot i, float64."""
         if self.sketch_dim is not None:
-            return (self._buf @ self._buf[slot]).cpu()
+            return (self._buf @ self._buf[slot]).cpu().numpy()
         new = self._buf[slot]
         for i, sl in enumerate(self._blocks):
             torch.mv(self._buf[:, sl], new[sl], out=self._partial[i])
-        return self._partial.to(torch.float64).sum(dim=0).cpu()
+        return self._partial.to(torch.float64).sum(dim=0).cpu().numpy()
 
     # ------------------------------------------------------------------ public API
 
@@ -240,20 +242,22 @@ class GramMonitor:
         return self.lr
 
     @torch.no_grad()
-    def step(self) -> spectra.WindowStats | None:
-        """Record the parameters after an optimizer step; returns the new window's statistics
-        (``None`` between snapshots, before the first full window, or for a skipped update)."""
+    def step(self) -> bool:
+        """Record the parameters after an optimizer step. Returns whether a new window was
+        recorded (``False`` between snapshots, before the first full window, or for a
+        skipped update). Statistics are computed when read (:attr:`stats`,
+        :meth:`history`), so this hot path is the O(P) work only."""
         self._calls += 1
         if self._calls % self.stride:
-            return None
+            return False
         spare = self._order[-1]
         params_finite = self._write_update(spare)
         dots = self._dots(spare)
-        norm2 = float(dots[spare])
+        total = float(dots.sum())
         problem = None
-        if not math.isfinite(norm2) or not torch.isfinite(dots).all():
+        if not math.isfinite(total):
             problem = "a NaN/Inf update"
-        elif norm2 == 0.0:
+        elif dots[spare] == 0.0:
             problem = "a zero update (the parameters did not change)"
         if problem is not None:
             if params_finite and self.sketch_dim is None:
@@ -265,7 +269,7 @@ class GramMonitor:
             if self.on_error == "raise":
                 raise InputError(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
-            return None
+            return False
         self._gram_slots[spare, :] = dots
         self._gram_slots[:, spare] = dots
         # the spare slot now holds the newest update; the oldest slot becomes the spare
@@ -273,35 +277,47 @@ class GramMonitor:
         self._snapshot_into_prev()
         self._n_updates += 1
         if self._n_updates < self.window:
-            return None
-        try:
-            return self._record()
-        except (ValueError, ArithmeticError) as err:
-            if self.on_error == "raise":
-                raise
-            warnings.warn(f"GramMonitor: statistics failed: {err}", RuntimeWarning, stacklevel=2)
-            return None
+            return False
+        first = self._n_updates == self.window  # no previous window: no ΔC, α or A
+        self._pending.append((self._calls, self._n_updates, self._current_lr(), first,
+                              self.gram_plus()))
+        if len(self._pending) >= PENDING_LIMIT:
+            self._flush()
+        return True
 
-    def _window_stats(self, lr: float | None) -> spectra.WindowStats:
-        K = self.gram_plus()
-        if self._n_updates == self.window:  # no previous window yet: no ΔC, α or A
+    def _compute(self, lr: float | None, first: bool, K: np.ndarray) -> spectra.WindowStats:
+        if first:
             return spectra.window_stats(K[1:, 1:], P=self.n_params, method=self.kstar_method)
         eta_eff = lr * self.stride if lr is not None and lr > 0 else None
         return spectra.window_stats(
             P=self.n_params, gram_plus=K, eta_eff=eta_eff, method=self.kstar_method
         )
 
-    def _record(self) -> spectra.WindowStats:
-        lr = self._current_lr()
-        stats = self._window_stats(lr)
-        self.stats = stats
-        K = self.gram_plus()
-        row = {"step": self._calls, "snapshot": self._n_updates, "lr": lr}
-        row.update(stats.as_row())
-        self._rows.append(row)
-        if self.keep_grams:
-            self._grams.append(K)
-        return stats
+    def _flush(self) -> None:
+        """Compute the statistics of every window recorded since the last flush."""
+        pending, self._pending = self._pending, []
+        for step, snapshot, lr, first, K in pending:
+            try:
+                stats = self._compute(lr, first, K)
+            except (ValueError, ArithmeticError) as err:
+                if self.on_error == "raise":
+                    raise
+                warnings.warn(
+                    f"GramMonitor: statistics of the window at step {step} failed: {err}",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                continue
+            self._last_stats = stats
+            self._rows.append({"step": step, "snapshot": snapshot, "lr": lr} | stats.as_row())
+            if self.keep_grams:
+                self._grams.append(K)
+
+    @property
+    def stats(self) -> spectra.WindowStats | None:
+        """Statistics of the latest window (``None`` before the first full window)."""
+        self._flush()
+        return self._last_stats
 
     def gram_plus(self) -> np.ndarray:
         """The (W+1)×(W+1) Gram of the last W+1 updates, oldest first (zeros where a slot
@@ -312,7 +328,7 @@ class GramMonitor:
         (3, 3)
         """
         live = self._order[:-1]
-        return self._gram_slots[live][:, live].numpy().copy()
+        return self._gram_slots[np.ix_(live, live)]
 
     def gram(self) -> np.ndarray:
         """The current W×W window Gram G = X Xᵀ (oldest update first)."""
@@ -324,10 +340,12 @@ class GramMonitor:
 
     def history(self) -> pd.DataFrame:
         """One row per window: step, snapshot, lr and every field of ``WindowStats``."""
+        self._flush()
         return pd.DataFrame(self._rows)
 
     def grams(self) -> np.ndarray:
         """Every recorded window's (W+1)-Gram, shape (n_windows, W+1, W+1)."""
+        self._flush()
         if not self.keep_grams:
             raise InputError("this monitor was created with keep_grams=False")
         if not self._grams:
@@ -367,6 +385,7 @@ class GramMonitor:
         >>> sorted(mon.state_dict())[:3]
         ['buf', 'calls', 'gram_slots']
         """
+        self._flush()
         return {
             "window": self.window,
             "stride": self.stride,
@@ -374,7 +393,7 @@ class GramMonitor:
             "names": list(self.names),
             "buf": self._buf.clone(),
             "theta_prev": self._theta_prev.clone(),
-            "gram_slots": self._gram_slots.clone(),
+            "gram_slots": self._gram_slots.copy(),
             "order": list(self._order),
             "n_updates": self._n_updates,
             "calls": self._calls,
@@ -396,7 +415,7 @@ class GramMonitor:
             raise InputError("monitor state has a buffer of the wrong shape")
         self._buf.copy_(state["buf"])
         self._theta_prev.copy_(state["theta_prev"])
-        self._gram_slots.copy_(state["gram_slots"])
+        self._gram_slots[...] = np.asarray(state["gram_slots"])
         self._order = list(state["order"])
         self._n_updates, self._calls = int(state["n_updates"]), int(state["calls"])
         self.skipped = int(state["skipped"])
@@ -404,6 +423,9 @@ class GramMonitor:
         self._grams = [np.asarray(g) for g in state["grams"]]
         if self.sketch_dim is not None:
             self._hash.copy_(state["hash"])
-        self.stats = None
-        if self._n_updates >= self.window:
-            self.stats = self._window_stats(self._rows[-1]["lr"] if self._rows else None)
+        self._pending = []
+        self._last_stats = None
+        if self._rows:
+            last = self._rows[-1]
+            first = last["snapshot"] == self.window
+            self._last_stats = self._compute(last["lr"], first, self.gram_plus())

@@ -109,7 +109,7 @@ def test_nonfinite_update_is_skipped_and_window_unchanged(bad: float) -> None:
     with torch.no_grad():
         p[0] = bad
     with pytest.warns(RuntimeWarning, match="NaN/Inf"):
-        assert mon.step() is None
+        assert mon.step() is False
     np.testing.assert_array_equal(mon.gram_plus(), before)
     assert mon.skipped == 1
     # training recovers (parameters reset by the user): the next update is from the last
