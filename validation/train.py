@@ -259,6 +259,23 @@ def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
     return perm[k * batch_size : (k + 1) * batch_size]
 
 
+def trim_padding(
+    task: TaskData, x: torch.Tensor, y: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Drop the all-padding columns at the end of a batch (sequence tasks only).
+
+    Exact: padding comes last, the models mask source padding and are causal on targets,
+    and padded positions carry no label; it only saves compute on short batches.
+    """
+    if task.kind == "classify":
+        return x, y
+    x_len = int((x != task.src_pad).sum(dim=1).max())
+    if task.kind == "tag":
+        return x[:, :x_len], y[:, :x_len]
+    y_len = int((y != task.label_pad).sum(dim=1).max())
+    return x[:, :x_len], y[:, :y_len]
+
+
 def _forward(model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor):
     if task.kind == "seq2seq":
         return model(x, decoder_input(task, y))
@@ -280,7 +297,7 @@ def evaluate(
     model.eval()
     loss_sum, n_labels, counts = 0.0, 0, {}
     for i in range(0, x.shape[0], batch):
-        xb, yb = x[i : i + batch], y[i : i + batch]
+        xb, yb = trim_padding(task, x[i : i + batch], y[i : i + batch])
         logits = _forward(model, task, xb, yb)
         labels = _n_labels(task, yb)
         loss_sum += float(task_loss(task, logits, yb)) * labels
@@ -385,7 +402,7 @@ class _Run:
             batch_indices(task.n_train, cfg.batch_size, cfg.seed, self.step),
             device=task.x_train.device,
         )
-        x, y = task.x_train[idx], task.y_train[idx]
+        x, y = trim_padding(task, task.x_train[idx], task.y_train[idx])
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss = task_loss(task, _forward(self.model, task, x, y), y)

@@ -203,3 +203,27 @@ def test_run_directory_guards(tmp_path: Path) -> None:
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="checkpoint"):
         run(cfg, tmp_path, resume=True, progress=False)
+
+
+@pytest.mark.parametrize("name", ["dyck", "scan"])
+def test_trimming_padding_changes_nothing(name: str) -> None:
+    from validation.models import ModelSizes, build_model
+    from validation.tasks import make_task
+    from validation.train import evaluate, trim_padding
+
+    task = make_task(name, seed=0, n_train=40, n_test=40)
+    torch.manual_seed(0)
+    model = build_model(task, sizes=ModelSizes(**TINY))
+    order = (task.x_train != 0).sum(dim=1).argsort()[:8]  # the 8 shortest inputs
+    x, y = task.x_train[order], task.y_train[order]
+    xt, yt = trim_padding(task, x, y)
+    assert xt.shape[1] <= x.shape[1] and yt.shape[1] <= y.shape[1]
+    assert (xt.shape[1] < x.shape[1]) or (yt.shape[1] < y.shape[1])
+    full = evaluate(model, task, x, y, batch=8)
+    # evaluate trims internally; compare with an untrimmed forward pass by hand
+    from validation.tasks import accuracies, correct_counts, decoder_input, task_loss
+
+    with torch.no_grad():
+        logits = model(x, decoder_input(task, y)) if name == "scan" else model(x)
+    assert full["loss"] == pytest.approx(float(task_loss(task, logits, y)), rel=1e-5)
+    assert full["acc"] == accuracies(task, correct_counts(task, logits, y))["acc"]
