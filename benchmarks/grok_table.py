@@ -19,38 +19,20 @@ import pandas as pd
 
 from validation.cli import main as cli
 
+#: CPU budget: modular runs stop 500 steps after grokking, or at 4000 steps
+MODULAR_CAP = "--steps 4000 --stop-after-grok 500"
 #: group -> sweep flags (everything else: the task's protocol defaults, RunConfig.protocol)
 GROUPS: dict[str, list[str]] = {
-    "modular": ["--task", "modadd,modsub,modmul,modsq", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
-    "muon": ["--task", "modadd", "--optimizer", "muon", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
-    "dyck": ["--task", "dyck", "--wd", "1.0,0.0", "--seed", "42,137,2024"],
-    # CPU-scaled SCAN (THEORY.md §7 uses d=256, 3+3 layers, lr 1e-4): see docs/runs.md
-    "scan": [
-        "--task",
-        "scan",
-        "--wd",
-        "1.0,0.0",
-        "--seed",
-        "42",
-        "--d-model",
-        "64",
-        "--d-ff",
-        "128",
-        "--n-layers",
-        "2",
-        "--n-dec-layers",
-        "2",
-        "--lr",
-        "1e-3",
-        "--batch-size",
-        "64",
-        "--steps",
-        "4000",
-        "--stride",
-        "200",
-        "--n-test",
-        "2000",
-    ],
+    "modular": (
+        f"--task modadd,modsub,modmul,modsq --wd 1.0,0.0 --seed 42,137,2024 {MODULAR_CAP}"
+    ).split(),
+    "muon": f"--task modadd --optimizer muon --wd 1.0 --seed 42,137,2024 {MODULAR_CAP}".split(),
+    "dyck": "--task dyck --wd 1.0,0.0 --seed 42,137,2024".split(),
+    # CPU-scaled SCAN (THEORY.md §7: d=256, 3+3 layers, lr 1e-4, batch 256): see docs/runs.md
+    "scan": (
+        "--task scan --wd 1.0,0.0 --seed 42 --d-model 64 --d-ff 128 --n-layers 2 "
+        "--n-dec-layers 2 --lr 1e-3 --batch-size 64 --steps 4000 --stride 200 --n-test 2000"
+    ).split(),
 }
 PUBLISHED = {"modular": "2500-3900", "muon": "-", "dyck": "600-1400", "scan": "2500-4000"}
 
