@@ -69,6 +69,9 @@ class Claim:
             value = sp.simplify(value)
             return bool(value.is_zero is False), value
         if self.kind == "equal":
+            if isinstance(diff, sp.MatrixBase):
+                residual = diff.applyfunc(_simplify)
+                return bool(residual.is_zero_matrix), residual
             residual = _simplify(diff)
             return bool(residual == 0), residual
         attribute = f"is_{self.kind}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from theory import gap_flow, noise, signal_flow, stability
+from theory import gap_flow, krylov, loss_decomposition, maximality, noise, signal_flow, stability
 from theory.derivation import Derivation
 
 _BUILDERS: dict[str, Callable[[], Derivation]] = {
@@ -19,9 +19,12 @@ _BUILDERS: dict[str, Callable[[], Derivation]] = {
     "R3": noise.r3,
     "R4": gap_flow.r4,
     "R5": stability.r5,
+    "R6": loss_decomposition.r6,
+    "R7": maximality.r7,
     "R8": stability.r8,
     "R9": stability.r9,
     "R10": noise.r10,
+    "R11": krylov.r11,
     "R12": gap_flow.r12,
 }
 
