@@ -71,12 +71,12 @@ A1 = Axiom(
     name="Local quadratic structure over a window",
     statement=(
         "Restricted to the span of the window's modes the loss is quadratic: along mode j "
-        "it has slope G_j = <v_j, grad L> and curvature h_j = v_j^T (hess L) v_j >= 0. "
-        "Cross-curvatures v_i^T (hess L) v_j (i != j) are small and enter only at second order."
+        "it has slope G_j = ⟨v_j, ∇L⟩ and curvature h_j = v_jᵀ∇²L v_j ≥ 0. "
+        "Cross-curvatures v_iᵀ∇²L v_j (i ≠ j) are small and enter only at second order."
     ),
     relations=(
         ("loss", sp.Eq(Lmode(x), L0 + G * x + h * x**2 / 2)),
-        ("curvature_nonnegative", sp.Ge(h, 0)),
+        ("curvature_nonnegative", sp.Ge(h, 0, evaluate=False)),
     ),
 )
 
@@ -84,11 +84,11 @@ A2 = Axiom(
     id="A2",
     name="Preconditioned update with decoupled weight decay and noise",
     statement=(
-        "Each update is delta = -eta (M grad L + omega theta) + xi, with M a slowly varying "
-        "positive-definite preconditioner, omega the decoupled weight decay and xi zero-mean "
-        "noise of power eta^2 N_j along mode j, independent across modes. Along mode j: "
-        "c_j = -eta u_j + xi_j with u_j = G_j^eff + omega theta_j; the effective curvature "
-        "h_j is v_j^T M (hess L) v_j. The optimizer enters only through (h_j, G_j^eff, N_j)."
+        "Each update is δ = −η(M∇L + ωθ) + ξ, with M a slowly varying positive-definite "
+        "preconditioner, ω the decoupled weight decay and ξ zero-mean noise of power η²N_j "
+        "along mode j, independent across modes. Along mode j: c_j = −ηu_j + ξ_j with "
+        "u_j = G_j^eff + ωθ_j; the effective curvature h_j is v_jᵀM∇²L v_j. The optimizer "
+        "enters only through (h_j, G_j^eff, N_j)."
     ),
     relations=(
         ("update", sp.Eq(c_mode, -eta * u + xi)),
@@ -104,17 +104,17 @@ A3 = Axiom(
     id="A3",
     name="Adiabatic window",
     statement=(
-        "The modes rotate little within one window, so lambda_j = d_j^2 = sum over the W "
-        "slots of c_j(s)^2; advancing the window adds the newest term and drops the oldest. "
-        "New gradient signal enters mode j at a rate Gamma_j >= 0 per window slot: the "
-        "driving f_j(s) of slot s (the gradient flow not explained by the quadratic model) "
-        "injects the power c_j(s) f_j(s) = Gamma_j into every slot."
+        "The modes rotate little within one window, so λ_j = d_j² = Σ_s c_j(s)² over the W "
+        "slots; advancing the window adds the newest term and drops the oldest. New gradient "
+        "signal enters mode j at a rate Γ_j ≥ 0 per window slot: the driving f_j(s) of slot s "
+        "(the gradient flow not explained by the quadratic model, dc_j(s)/dt ∋ ηf_j(s)) "
+        "injects the power c_j(s)f_j(s) = Γ_j into every slot."
     ),
     relations=(
         ("eigenvalue", sp.Eq(lam, d**2)),
         ("window_sum", sp.Eq(lam, sp.Sum(slot(s, t) ** 2, (s, 1, W)))),
         ("injection", sp.Eq(slot(s, t) * drive(s, t), Gamma)),
-        ("injection_nonnegative", sp.Ge(Gamma, 0)),
+        ("injection_nonnegative", sp.Ge(Gamma, 0, evaluate=False)),
     ),
 )
 

@@ -23,6 +23,9 @@ Callables (contract with ``numerics/ode.py``):
 * :func:`adiabatic_parameter` ``(dC, eta, g)`` — A of R9;
 * :func:`bbp_threshold` ``(nu, P, W)`` — d_c of R10 (the textbook form ν(PW)^{1/4}).
 
+Beyond the contract: :func:`boundary_mixing_change` (R7) and :func:`krylov_profile`,
+:func:`krylov_profile_linear` (R11), used by the property tests of those results.
+
 Rendering: :func:`derivation_markdown` and :func:`theory_markdown` turn derivations into
 Markdown with LaTeX maths (``docs/theory.md`` is written by ``spectral-edge derive --latex``).
 
@@ -32,7 +35,7 @@ Markdown with LaTeX maths (``docs/theory.md`` is written by ``spectral-edge deri
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 
@@ -41,11 +44,13 @@ import sympy as sp
 
 from theory import symbols as S
 from theory.axioms import AXIOMS, Axiom
-from theory.derivation import Derivation
+from theory.derivation import Check, Derivation
+from theory.maximality import MIX_ANGLE, MODE_TRAIN, MODE_VAL
 
 __all__ = [
     "adiabatic_parameter",
     "bbp_threshold",
+    "boundary_mixing_change",
     "derivation_markdown",
     "dyson_rhs",
     "eigen_drift",
@@ -55,6 +60,8 @@ __all__ = [
     "feedback_threshold",
     "gap_equilibrium",
     "gap_flow_rhs",
+    "krylov_profile",
+    "krylov_profile_linear",
     "reduced_gap_rhs",
     "reduced_gap_slope",
     "repulsion_rate",
@@ -104,6 +111,13 @@ _SPECS: dict[str, tuple[str, str, tuple[sp.Symbol, ...]]] = {
     "feedback_rho_c": ("R8", "rho_c", (S.q,)),
     "feedback_q": ("R8", "q", (S.h, S.Gamma_0, S.h_b, S.Gamma_b, S.omega)),
     "adiabatic_parameter": ("R9", "A", (S.dC, S.eta, S.g)),
+    "boundary_mixing_change": (
+        "R7",
+        "boundary_change",
+        (MIX_ANGLE, MODE_TRAIN[1], MODE_TRAIN[2], MODE_VAL[1], MODE_VAL[2]),
+    ),
+    "krylov_profile": ("R11", "profile", (S.s, S.eta, S.h)),
+    "krylov_profile_linear": ("R11", "profile_linear", (S.s, S.eta, S.h)),
 }
 
 
@@ -331,6 +345,39 @@ def adiabatic_parameter(dC: ArrayLike, eta: ArrayLike, g: ArrayLike) -> np.ndarr
     return _call("adiabatic_parameter", dC, eta, g)
 
 
+# ------------------------------------------------------------------------------- R7
+def boundary_mixing_change(psi: ArrayLike, G_in_tr: ArrayLike, G_out_tr: ArrayLike,
+                           G_in_val: ArrayLike, G_out_val: ArrayLike) -> np.ndarray:
+    """R7(b): change of the dominant block's Σ G^tr G^val when a collapse at k* mixes the
+    last mode inside the block (``in``) with the first outside (``out``) by angle ψ.
+
+    Mixing two modes inside one block changes nothing (R7(a)); this is the only change.
+
+    >>> round(float(boundary_mixing_change(np.pi / 2, 1.0, 0.0, 1.0, 0.0)), 12)
+    -1.0
+    """
+    return _call("boundary_mixing_change", psi, G_in_tr, G_out_tr, G_in_val, G_out_val)
+
+
+# ------------------------------------------------------------------------------ R11
+def krylov_profile(s: ArrayLike, eta: ArrayLike, h: ArrayLike) -> np.ndarray:
+    """R11: temporal profile (1 − ηh)^s of a mode of curvature h (gradient descent, M = I).
+
+    >>> krylov_profile(np.arange(3), 0.5, 1.0).tolist()
+    [1.0, 0.5, 0.25]
+    """
+    return _call("krylov_profile", s, eta, h)
+
+
+def krylov_profile_linear(s: ArrayLike, eta: ArrayLike, h: ArrayLike) -> np.ndarray:
+    """R11: first-order profile 1 − sηh, shared by all flat modes up to O((ηhW)²).
+
+    >>> krylov_profile_linear(np.arange(3), 0.5, 0.1).tolist()
+    [1.0, 0.95, 0.9]
+    """
+    return _call("krylov_profile_linear", s, eta, h)
+
+
 # ------------------------------------------------------------------------------ R10
 def bbp_threshold(nu: ArrayLike, P: ArrayLike, W: ArrayLike) -> np.ndarray:
     """R10: d_c = ν(PW)^{1/4}, the textbook rectangular spiked-model threshold.
@@ -349,14 +396,18 @@ def _axiom_markdown(ax: Axiom) -> str:
     return "\n".join(lines) + "\n"
 
 
-def derivation_markdown(der: Derivation, checked: bool = True) -> str:
+def derivation_markdown(der: Derivation, outcome: Check | None = None) -> str:
     """One derivation as Markdown: axioms used, numbered steps, result, claims, check.
+
+    ``outcome`` is the result of ``der.check()`` when the caller already has it (the
+    check is run here otherwise).
 
     >>> from theory.registry import derivation
     >>> text = derivation_markdown(derivation("R1"))
     >>> text.splitlines()[0]
     '## R1 — Signal-strength flow'
     """
+    outcome = outcome if outcome is not None else der.check()
     lines = [f"## {der.id} — {der.title}", "", f"Axioms used: {', '.join(der.axioms)}.", ""]
     if der.notes:
         lines += [f"*Note.* {der.notes}", ""]
@@ -364,37 +415,41 @@ def derivation_markdown(der: Derivation, checked: bool = True) -> str:
     for number, step in enumerate(der.steps, start=1):
         lines += [f"{number}. {step.description}", "", f"   $$ {sp.latex(step.expr)} $$", ""]
     lines += ["**Result.**", "", f"$$ {sp.latex(der.result)} $$", ""]
-    lines += ["Claims checked against THEORY.md §4 (typed independently):", ""]
-    outcome = der.check() if checked else None
-    failed = set(outcome.failures) if outcome else set()
+    lines += ["Claims, each a derived expression against THEORY.md §4 typed independently:", ""]
+    failed = set(outcome.failures)
     for claim in der.claims:
-        mark = "" if outcome is None else (" — **fails**" if claim.description in failed
-                                           else " — holds")
-        lines.append(f"* {claim.description} ({claim.kind}){mark}")
-    if outcome is not None:
-        status = "passed" if outcome.passed else f"FAILED (residual ${sp.latex(outcome.residual)}$)"
-        lines += ["", f"Check: {status}."]
+        mark = "**fails**" if claim.description in failed else "holds"
+        lines.append(f"* {claim.description} ({claim.kind}) — {mark}")
+    status = "passed" if outcome.passed else f"FAILED (residual ${sp.latex(outcome.residual)}$)"
+    lines += ["", f"Check: {status}."]
     return "\n".join(lines) + "\n"
 
 
-def theory_markdown(derivations: Iterable[Derivation], checked: bool = True) -> str:
+def theory_markdown(derivations: Iterable[Derivation],
+                    outcomes: Mapping[str, Check] | None = None) -> str:
     """The whole theory document: the axioms, then every derivation.
+
+    ``outcomes`` maps derivation ids to checks already computed (others are run here).
 
     >>> from theory.registry import derivation
     >>> theory_markdown([derivation("R10")]).startswith("# Spectral edge theory")
     True
     """
+    outcomes = outcomes or {}
     parts = [
         "# Spectral edge theory: axioms and derived results",
         "",
-        "Generated by `spectral-edge derive --latex` from `theory/` — do not edit by hand. "
+        "Generated by `spectral-edge derive --latex` from `theory/`; do not edit by hand. "
         "Every result below is derived by SymPy from the axioms; each claim compares a "
-        "derived expression with the closed form of THEORY.md §4 typed independently.",
+        "derived expression with the closed form of THEORY.md §4 typed independently "
+        "(equal: the simplified difference is 0; positive/negative/nonpositive: the sign "
+        "follows from the symbols' assumptions; nonzero: the difference is evaluated exactly "
+        "at a rational point; true: a derived statement evaluates to True).",
         "",
         "# Axioms",
         "",
     ]
     parts += [_axiom_markdown(ax) for ax in AXIOMS]
     parts += ["# Results", ""]
-    parts += [derivation_markdown(der, checked) for der in derivations]
+    parts += [derivation_markdown(der, outcomes.get(der.id)) for der in derivations]
     return "\n".join(parts)

@@ -76,7 +76,7 @@ def r2() -> Derivation:
     linear = sp.expand(g_dot - driving - D)
     if linear.has(Gamma_k) or linear.has(Gamma_k1):
         raise ValueError("the driving terms did not separate from the linear part")
-    linear_pair = sp.collect(sp.expand(linear.subs(pair)), [dbar, g])
+    linear_pair = sp.collect(sp.expand(linear.subs(pair)), [dbar, g], sp.factor)
     log.add("linear part in pair variables: asymmetry and damping", linear_pair)
     decomposed = linear_pair + driving + D
     log.add("ġ = asymmetry + damping + driving + Dyson", decomposed)

@@ -30,7 +30,14 @@ from theory.derivation import Claim, Derivation, StepLog
 from theory.loss_decomposition import cayley_rotation
 from theory.symbols import c_alpha
 
-__all__ = ["givens", "r7"]
+__all__ = ["MIX_ANGLE", "MODE_TRAIN", "MODE_VAL", "givens", "r7"]
+
+MODE_TRAIN = sp.symbols("G_1:5^tr", real=True)
+"""Training-gradient coordinates G_j^train of modes 1–4 (part b, k* = 2)."""
+MODE_VAL = sp.symbols("G_1:5^val", real=True)
+"""Validation-gradient coordinates G_j^val of modes 1–4 (part b, k* = 2)."""
+MIX_ANGLE = sp.Symbol("psi", real=True)
+"""Angle ψ by which a gap collapse mixes two neighbouring modes (part b)."""
 
 
 def givens(n: int, i: int, j: int, t: sp.Symbol) -> sp.Matrix:
@@ -76,9 +83,7 @@ def r7() -> Derivation:
     log.add("rotate v_2 with v_3 (across the boundary): change of the block sum at the "
             "rational point (a, p, q, t) = (1/5, 2/5, …)", change_across)
     # (b) mode coordinates, n = 4, k* = 2
-    Gt = sp.Matrix(sp.symbols("G_1:5^tr", real=True))
-    Gv = sp.Matrix(sp.symbols("G_1:5^val", real=True))
-    psi = sp.Symbol("psi", real=True)
+    Gt, Gv, psi = sp.Matrix(MODE_TRAIN), sp.Matrix(MODE_VAL), MIX_ANGLE
 
     def mix(m: int) -> sp.Basic:
         rot = sp.eye(4)
@@ -135,6 +140,7 @@ def r7() -> Derivation:
         steps=log.steps,
         result=sp.Eq(kstar, sp.Function(r"\operatorname{argmax}_j")(sig[j] / sig[j + 1])),
         claims=claims,
+        outputs=(("boundary_change", changes[2]),),
         notes=(
             "Invariance is proved for generic bases of R³ and collapse positions in R⁴ "
             "(mode coordinates); the statement for general n follows from P_B = V_B V_Bᵀ."

@@ -246,7 +246,8 @@ def r3() -> Derivation:
     ]
     i_sym, j_sym, n_sym = sp.symbols("i j n", integer=True, positive=True)
     lam_idx, n_idx = sp.IndexedBase(r"\lambda"), sp.IndexedBase("N")
-    display = drift.subs(lam, lam_idx[j_sym]) + sp.Sum(
+    h_idx, gamma_idx = sp.IndexedBase("h"), sp.IndexedBase(r"\Gamma")
+    display = drift.subs({lam: lam_idx[j_sym], h: h_idx[j_sym], Gamma: gamma_idx[j_sym]}) + sp.Sum(
         (1 - sp.KroneckerDelta(i_sym, j_sym))
         * pair_term.subs({lam_i: lam_idx[i_sym], lam_j: lam_idx[j_sym], N_i: n_idx[i_sym],
                           N_j: n_idx[j_sym]}, simultaneous=True),

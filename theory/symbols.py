@@ -30,7 +30,7 @@ eta = sp.Symbol("eta", positive=True)
 """Learning rate η (per snapshot)."""
 omega = sp.Symbol("omega", nonnegative=True)
 """Decoupled weight decay ω."""
-hw = sp.Symbol("hw", positive=True)
+hw = sp.Symbol(r"(\bar{h}+\omega)", positive=True)
 """Restoring rate per unit η of the gap pair, h̄ + ω (R4 shorthand)."""
 
 # ------------------------------------------------------------------ one mode j (A1-A3)
@@ -56,11 +56,11 @@ Gamma_k, Gamma_k1 = sp.symbols("Gamma_k Gamma_k1", nonnegative=True)
 N_k, N_k1 = sp.symbols("N_k N_k1", nonnegative=True)
 g = sp.Symbol("g", positive=True)
 """Gap g = d_{k*} − d_{k*+1} in singular-value units."""
-dbar = sp.Symbol("dbar", positive=True)
+dbar = sp.Symbol(r"\bar{d}", positive=True)
 """Pair mean d̄ = (d_{k*} + d_{k*+1})/2."""
-hbar = sp.Symbol("hbar", nonnegative=True)
+hbar = sp.Symbol(r"\bar{h}", nonnegative=True)
 """Pair mean h̄ = (h_{k*} + h_{k*+1})/2."""
-dh = sp.Symbol("Delta_h", real=True)
+dh = sp.Symbol(r"\Delta{h}", real=True)
 """Curvature asymmetry h_{k*} − h_{k*+1}."""
 D = sp.Symbol("D", real=True)
 """Dyson (level-repulsion) term of R3 in the gap flow R2."""
@@ -78,7 +78,7 @@ beta = sp.Symbol("beta", nonnegative=True)
 """Repulsion strength β ≥ 0 of the reduced gap flow, ġ ∋ β/g (R4)."""
 
 # ------------------------------------------------------------- stability (R5, R8, R9)
-dC = sp.Symbol("DeltaC", nonnegative=True)
+dC = sp.Symbol(r"\|\Delta{C}\|", nonnegative=True)
 """Window change ‖ΔC‖ between consecutive windows."""
 delta = sp.Symbol("delta", positive=True)
 """Eigen-gap δ_j of mode j (eigenvalue units)."""

@@ -16,9 +16,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from validation.commands import demo, sweep, train
+from validation.commands import demo, derive, sweep, train
 
-COMMANDS = (demo, train, sweep)
+COMMANDS = (demo, train, sweep, derive)
 
 
 def _version() -> str:

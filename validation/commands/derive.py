@@ -1,0 +1,111 @@
+"""``spectral-edge derive``: run every derivation of :mod:`theory` and check it.
+
+Prints, for each result R1–R12, the axioms it used, the derived result and its check
+(the number of claims that hold, and the residual of the first one that does not).
+``--only R2`` (repeatable, or comma-separated) restricts the run; ``--steps`` prints every
+step; ``--latex`` writes the derivations as Markdown with LaTeX maths to ``--out``
+(default ``docs/theory.md``). Exit status 0 if every check passes, 1 otherwise, 2 for an
+unknown id or an unwritable output.
+
+>>> from validation.cli import main
+>>> main(["derive", "--only", "R10"])  # doctest: +ELLIPSIS
+R10  BBP threshold and its vacuity  [axioms: A2, A3]
+...
+0
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import sympy as sp
+
+from theory.export import theory_markdown
+from theory.registry import IDS, derivation
+
+DEFAULT_OUT = Path("docs") / "theory.md"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "derive",
+        help="derive and check the results R1-R12 from the axioms (SymPy)",
+        description=(
+            "Derive every result of THEORY.md §4 from the axioms A1-A3 with SymPy, print it "
+            "with the axioms it used and its check; exit 1 if any check fails."
+        ),
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="ID",
+        help="derive only these results (e.g. R2, or R2,R4; repeatable)",
+    )
+    parser.add_argument("--steps", action="store_true", help="print every step of each derivation")
+    parser.add_argument(
+        "--latex",
+        action="store_true",
+        help=f"write the derivations as Markdown + LaTeX to --out (default {DEFAULT_OUT})",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="file written by --latex")
+    parser.set_defaults(func=run)
+
+
+def _selected(only: list[str] | None) -> list[str]:
+    if not only:
+        return list(IDS)
+    ids = [part.strip().upper() for item in only for part in item.split(",") if part.strip()]
+    for key in ids:
+        if key not in IDS:
+            raise ValueError(f"unknown derivation {key!r}; known: {', '.join(IDS)}")
+    return list(dict.fromkeys(ids))
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    ids = _selected(args.only)
+    derivations, outcomes = [], {}
+    for key in ids:
+        der = derivation(key)
+        outcome = der.check()
+        derivations.append(der)
+        outcomes[key] = outcome
+        print(f"{der.id}  {der.title}  [axioms: {', '.join(der.axioms)}]")
+        if args.steps:
+            for number, step in enumerate(der.steps, start=1):
+                print(f"    {number:2d}. {step.description}")
+                print(f"        {sp.sstr(step.expr)}")
+        print(f"    result: {sp.sstr(der.result)}")
+        held = len(der.claims) - len(outcome.failures)
+        if outcome.passed:
+            print(f"    check: passed ({held}/{len(der.claims)} claims hold)")
+        else:
+            print(f"    check: FAILED ({held}/{len(der.claims)} claims hold)")
+            for failure in outcome.failures:
+                print(f"        fails: {failure}")
+            print(f"        residual: {sp.sstr(outcome.residual)}")
+        if der.notes:
+            print(f"    note: {der.notes}")
+    if args.latex:
+        _write_atomically(args.out, theory_markdown(derivations, outcomes))
+        print(f"wrote {args.out}")
+    passed = sum(outcome.passed for outcome in outcomes.values())
+    elapsed = time.perf_counter() - start
+    print(f"{passed}/{len(outcomes)} checks passed in {elapsed:.1f} s")
+    return 0 if passed == len(outcomes) else 1
