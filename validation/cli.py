@@ -5,8 +5,10 @@ parser and sets ``func`` (a callable ``args -> int``). Errors a user can cause (
 ``ValueError`` such as :class:`numerics.errors.InputError`, a missing or unreadable file)
 end in one line on stderr and exit status 2, never a traceback.
 
->>> main(["--version"])  # doctest: +SKIP
-spectral-edge 0.1.0
+>>> build_parser().prog
+'spectral-edge'
+>>> sorted(build_parser()._subparsers._group_actions[0].choices)[:2]
+['demo', 'derive']
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ snapshots every 100 steps), one with weight decay 1.0 and one with 0.0, at the p
 model size. The step cap is the CPU-scaled one (see ``docs/demo.md``). The result is a table
 over training, ``demo.csv`` and ``demo.png`` (σ_j(t), g₂₃(t), accuracy, grok step marked).
 
->>> demo_config(weight_decay=0.0, steps=300).wd
+>>> demo_config(weight_decay=0.0, steps=3000).wd
 0.0
 """
 
