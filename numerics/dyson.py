@@ -33,7 +33,8 @@ class DysonPaths:
     """Sampled paths: ``lam`` has shape (paths, len(t), n); ``order_preserved[p]`` says
     whether path p kept the initial order of the labelled levels at every step (not only
     the recorded ones); ``crossings`` counts the paths that did not; ``min_rel_sep`` is the
-    smallest (λ_(j) − λ_(j+1))/λ_(1) met on any path at any step."""
+    smallest (λ_(j) − λ_(j+1))/λ_(1) met on any path at any step; ``n_steps`` the number of
+    Euler–Maruyama iterations (the longest path's step count)."""
 
     t: np.ndarray = field(repr=False)
     lam: np.ndarray = field(repr=False)
@@ -42,6 +43,7 @@ class DysonPaths:
     repulsion: bool
     order_preserved: np.ndarray = field(repr=False)
     min_rel_sep: float
+    n_steps: int
 
     @property
     def crossings(self) -> int:
@@ -68,8 +70,15 @@ def simulate_dyson(
     seed: int = 0,
     record_every: float = 1.0,
     repulsion: bool = True,
+    safety: float | None = None,
 ) -> DysonPaths:
     """Euler–Maruyama paths of the R3 system from ``lam0`` (distinct levels) to ``t_end``.
+
+    With ``safety`` set, the step shrinks near a close approach so that the noise increment
+    of a gap stays a fraction of the gap: dt_k = min(dt, safety·gap²/(2 max κ_jj)),
+    per path, each path on its own clock (a gap-adaptive Euler–Maruyama step, as used for
+    Dyson Brownian motion). A fixed
+    step lets discrete jumps cross levels at a rate that vanishes as dt → 0.
 
     >>> p = simulate_dyson(h=np.ones(2), Gamma=np.ones(2), N=np.zeros(2), eta=0.1, W=10,
     ...                    lam0=np.array([3.0, 1.0]), t_end=0.5, dt=0.5, paths=1,
@@ -83,42 +92,59 @@ def simulate_dyson(
         raise InputError(f"lam0 must hold {system.n} positive levels")
     if np.unique(lam0).size != lam0.size:
         raise InputError("initial levels must be distinct")
-    if not (dt > 0 and t_end > 0 and record_every >= dt):
-        raise InputError("need dt > 0, t_end > 0 and record_every >= dt")
+    if not (dt > 0 and t_end > 0 and record_every > 0):
+        raise InputError("need dt > 0, t_end > 0 and record_every > 0")
     if int(paths) != paths or paths < 1:
         raise InputError(f"paths must be a positive integer, got {paths}")
-    steps = int(round(t_end / dt))
-    stride = max(1, int(round(record_every / dt)))
+    n_rec = int(round(t_end / record_every))
+    if n_rec < 1 or abs(n_rec * record_every - t_end) > 1e-9 * t_end:
+        raise InputError("t_end must be a whole multiple of record_every")
     rng = np.random.default_rng(seed)
     order0 = np.argsort(-lam0)
-    lam = np.tile(lam0, (int(paths), 1))
-    ok = np.ones(int(paths), dtype=bool)
-    min_sep = np.inf
-    records, times = [lam.copy()], [0.0]
-    for step in range(1, steps + 1):
+    R = int(paths)
+    lam = np.tile(lam0, (R, 1))
+    records = np.empty((R, n_rec + 1, lam0.size))
+    records[:, 0] = lam0
+    clock = np.zeros(R)  # every path runs on its own clock (its own adaptive steps)
+    slot = np.ones(R, dtype=int)  # index of the next record of each path
+    ok = np.ones(R, dtype=bool)
+    min_sep, n_steps = np.inf, 0
+    active = slot <= n_rec
+    while active.any():
         if repulsion:
             drift = tx.dyson_rhs(lam, system.h, system.Gamma, system.N, eta, omega, W)
         else:
             drift = tx.eigen_drift(lam, system.h, system.Gamma, eta, omega, W)
-        rate = tx.repulsion_rate(lam, lam, system.N, system.N, eta)
-        noise = np.sqrt(np.clip(rate, 0.0, None) * dt) * rng.normal(size=lam.shape)
-        lam = lam + np.asarray(drift) * dt + noise
+        rate = np.clip(tx.repulsion_rate(lam, lam, system.N, system.N, eta), 0.0, None)
+        target = slot * record_every
+        step = np.minimum(dt, target - clock)
+        if safety is not None:
+            ordered = lam[:, order0]
+            gap = np.min(np.abs(ordered[:, :-1] - ordered[:, 1:]), axis=1)
+            bound = safety * gap**2 / (2.0 * rate.max(axis=1) + 1e-300)
+            step = np.maximum(np.minimum(step, bound), dt * 1e-6)
+        step = np.where(active, step, 0.0)[:, None]
+        lam = lam + np.asarray(drift) * step + np.sqrt(rate * step) * rng.normal(size=lam.shape)
+        clock += step[:, 0]
+        n_steps += 1
         ordered = lam[:, order0]
         sep = ordered[:, :-1] - ordered[:, 1:]
-        ok &= np.all(sep > 0, axis=1)
-        top = np.max(lam, axis=1)
-        min_sep = min(min_sep, float(np.min(np.abs(sep) / top[:, None])))
-        if step % stride == 0:
-            records.append(lam.copy())
-            times.append(step * dt)
+        ok &= np.all(sep > 0, axis=1) | ~active
+        rel = np.abs(sep[active]) / np.max(lam[active], axis=1, keepdims=True)
+        min_sep = min(min_sep, float(rel.min()))
+        hit = active & (clock >= target * (1 - 1e-12))
+        records[hit, slot[hit]] = lam[hit]
+        slot[hit] += 1
+        active = slot <= n_rec
     return DysonPaths(
-        t=np.array(times),
-        lam=np.transpose(np.array(records), (1, 0, 2)),
+        t=record_every * np.arange(n_rec + 1),
+        lam=records,
         dt=float(dt),
         seed=int(seed),
         repulsion=bool(repulsion),
         order_preserved=ok,
         min_rel_sep=min_sep,
+        n_steps=n_steps,
     )
 
 

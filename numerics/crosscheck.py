@@ -1,0 +1,471 @@
+"""Cross-checks of the theory against the exact reference simulator (THEORY.md §5).
+
+Each function runs one experiment and returns a frozen dataclass with the measured numbers
+and the tolerance it is judged by (``passed``). The tests in ``tests/numerics`` run them at
+small sizes; :func:`numerics.report.render` runs them at full size for ``docs/numerics.md``.
+
+Two notions of "simulated d_j" appear throughout, and they are reported side by side:
+
+* the **mode energy** d_j² = Σ_window ⟨δ_s, v_j⟩², the projection of the window on the true
+  Hessian eigenvector v_j — exactly the object of axiom A3;
+* the **Gram singular value** σ_j² = λ_j(X Xᵀ), what a monitor measures. The two agree only
+  when the modes' temporal profiles inside the window are orthogonal.
+
+Means over replicas are taken in λ units (d², σ²): the R1 flow is linear in λ, so it governs
+the replica mean of λ, not of d.
+
+>>> chk = r1_steady_state(steps=300, replicas=4, burn=150)
+>>> len(chk.theory) == 3 and chk.tolerance.shape == (3,)
+True
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from numerics import spectra
+from numerics.bbp import BBPResult, bbp_experiment
+from numerics.dyson import MeanPathComparison, compare_mean_path, simulate_dyson
+from numerics.errors import InputError
+from numerics.fit import FitResult, fit_signal, r_squared
+from numerics.krylov import KrylovResult, krylov_experiment
+from numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
+from numerics.reference import QuadraticProblem, simulate
+from theory import export as tx
+
+# The common setting of the simulator checks: GD with gradient injection on three modes.
+ETA, W, OMEGA = 0.1, 10, 0.05
+H = np.array([0.05, 0.15, 0.4])
+GAMMA = np.array([1.0, 0.5, 0.3])
+GAMMA_AFTER = np.array([1.0, 1.2, 0.3])
+
+
+def _replica_mean_se(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over (replica, time) and its standard error from the R replica means."""
+    per_replica = x.mean(axis=1)
+    R = per_replica.shape[0]
+    return per_replica.mean(axis=0), per_replica.std(axis=0, ddof=1) / np.sqrt(R)
+
+
+# --------------------------------------------------------------------------- R1
+
+
+@dataclass(frozen=True)
+class R1Check:
+    """R1 steady state d_j*² = WΓ_j/(h_j+ω) against the time-and-replica mean of the mode
+    energies and of the Gram σ_j² (j = 1 … n, in mode order = sorted order here).
+
+    Pass rule (mode energies): |ratio − 1| ≤ η(h_j+ω)/2 + 4·SE/d*² — the first term is the
+    first-order discretisation bias of the exact discrete process (its stationary variance
+    is larger by 1/(1 − η(h+ω)/2)), the second the Monte-Carlo error. The Gram σ_j² are
+    reported, not judged, as is k* (weighted) of the theory's, the mode energies' and the
+    Gram's mean spectra.
+    """
+
+    h: np.ndarray
+    Gamma: np.ndarray
+    eta: float
+    omega: float
+    W: int
+    replicas: int
+    theory: np.ndarray
+    mode_mean: np.ndarray
+    mode_se: np.ndarray
+    gram_mean: np.ndarray
+    gram_se: np.ndarray
+    tolerance: np.ndarray
+    trace_error: float
+    kstar_theory: int
+    kstar_mode: int
+    kstar_gram: int
+
+    @property
+    def mode_ratio(self) -> np.ndarray:
+        """Simulated mode energy / theory."""
+        return self.mode_mean / self.theory
+
+    @property
+    def gram_ratio(self) -> np.ndarray:
+        """Simulated Gram σ² / theory."""
+        return self.gram_mean / self.theory
+
+    @property
+    def passed(self) -> bool:
+        """Every mode energy within its tolerance."""
+        return bool(np.all(np.abs(self.mode_ratio - 1) <= self.tolerance))
+
+
+def r1_steady_state(
+    *,
+    h: np.ndarray = H,
+    Gamma: np.ndarray = GAMMA,
+    eta: float = ETA,
+    omega: float = OMEGA,
+    W: int = W,
+    P: int = 60,
+    steps: int = 3000,
+    burn: int = 500,
+    replicas: int = 16,
+    seed: int = 1,
+) -> R1Check:
+    """Run GD with injection to stationarity and compare with R1's steady state."""
+    if burn >= steps - W:
+        raise InputError("burn must leave recorded windows")
+    prob = QuadraticProblem(h=h, Gamma=Gamma, P=P, seed=seed)
+    res = simulate(
+        prob,
+        "gd",
+        eta=eta,
+        W=W,
+        steps=steps,
+        omega=omega,
+        replicas=replicas,
+        seed=seed,
+        record_every=4,
+    )
+    keep = res.t > burn
+    n = len(h)
+    theory = np.asarray(tx.signal_steady_state(h, Gamma, omega, W)) ** 2
+    mode_mean, mode_se = _replica_mean_se(res.mode_energy[:, keep])
+    gram_mean, gram_se = _replica_mean_se(res.sigma[:, keep, :n] ** 2)
+    # no noise: every update lies in span(V), so Σσ² = Σ mode energies exactly
+    trace = (res.sigma[:, keep] ** 2).sum(-1)
+    energy = res.mode_energy[:, keep].sum(-1)
+    order = np.argsort(-theory)
+    return R1Check(
+        h=np.asarray(h),
+        Gamma=np.asarray(Gamma),
+        eta=eta,
+        omega=omega,
+        W=W,
+        replicas=replicas,
+        theory=theory,
+        mode_mean=mode_mean,
+        mode_se=mode_se,
+        gram_mean=gram_mean[np.argsort(order)],
+        gram_se=gram_se[np.argsort(order)],
+        tolerance=eta * (np.asarray(h) + omega) / 2 + 4 * mode_se / theory,
+        trace_error=float(np.max(np.abs(trace - energy) / energy)),
+        kstar_theory=spectra.kstar(np.sqrt(theory[order])),
+        kstar_mode=spectra.kstar(np.sqrt(np.sort(mode_mean)[::-1])),
+        kstar_gram=spectra.kstar(np.sqrt(gram_mean)),
+    )
+
+
+# --------------------------------------------------------------------------- R2
+
+
+@dataclass(frozen=True)
+class R2Check:
+    """The gap g = d_1 − d_2 after a step in Γ_2, simulated (√ of replica-mean λ) against
+    R2 integrated from the measured state at the step (``PairSystem``, D = 0).
+
+    Pass rule: R² ≥ ``r2_min`` for the mode energies. The Gram gap is reported, not judged.
+    """
+
+    t: np.ndarray = field(repr=False)
+    g_mode: np.ndarray = field(repr=False)
+    g_gram: np.ndarray = field(repr=False)
+    g_ode_mode: np.ndarray = field(repr=False)
+    g_ode_gram: np.ndarray = field(repr=False)
+    r2_mode: float
+    r2_gram: float
+    r2_min: float
+    replicas: int
+    gamma_before: np.ndarray
+    gamma_after: np.ndarray
+
+    @property
+    def passed(self) -> bool:
+        """R² of the mode-energy gap at least ``r2_min``."""
+        return bool(self.r2_mode >= self.r2_min)
+
+
+def r2_gap_trajectory(
+    *,
+    h: np.ndarray = H,
+    gamma_before: np.ndarray = GAMMA,
+    gamma_after: np.ndarray = GAMMA_AFTER,
+    eta: float = ETA,
+    omega: float = OMEGA,
+    W: int = W,
+    P: int = 60,
+    t_step: int = 300,
+    steps: int = 600,
+    replicas: int = 1024,
+    seed: int = 2,
+    r2_min: float = 0.9,
+) -> R2Check:
+    """Switch Γ at ``t_step`` and compare the gap trajectory with R2."""
+    sched = np.tile(np.asarray(gamma_before, dtype=float), (steps, 1))
+    sched[t_step:] = gamma_after
+    prob = QuadraticProblem(h=h, Gamma=sched, P=P, seed=seed)
+    res = simulate(
+        prob,
+        "gd",
+        eta=eta,
+        W=W,
+        steps=steps,
+        omega=omega,
+        replicas=replicas,
+        seed=seed,
+        record_every=2,
+        record_change=False,
+    )
+    after = res.t >= t_step
+    t = res.t[after].astype(float)
+    pair = PairSystem(
+        h_k=h[0],
+        h_k1=h[1],
+        Gamma_k=gamma_after[0],
+        Gamma_k1=gamma_after[1],
+        eta=eta,
+        W=W,
+        omega=omega,
+    )
+    out = {}
+    for name, lam in (("mode", res.mode_energy), ("gram", res.sigma[:, :, :2] ** 2)):
+        d = np.sqrt(lam[:, after, :2].mean(axis=0))
+        g = d[:, 0] - d[:, 1]
+        sol = integrate(pair, [g[0], d[0].mean()], (t[0], t[-1]), t_eval=t)
+        if not sol.success:
+            raise RuntimeError(f"R2 integration failed: {sol.message}")
+        out[name] = (g, sol.y[0], r_squared(g, sol.y[0]))
+    return R2Check(
+        t=t,
+        g_mode=out["mode"][0],
+        g_gram=out["gram"][0],
+        g_ode_mode=out["mode"][1],
+        g_ode_gram=out["gram"][1],
+        r2_mode=out["mode"][2],
+        r2_gram=out["gram"][2],
+        r2_min=r2_min,
+        replicas=replicas,
+        gamma_before=np.asarray(gamma_before),
+        gamma_after=np.asarray(gamma_after),
+    )
+
+
+# --------------------------------------------------------------------------- R3
+
+
+@dataclass(frozen=True)
+class R3Check:
+    """No crossing in the Dyson SDE. For each fixed step dt: the number of paths (of
+    ``paths``) on which two labelled levels crossed, with repulsion and without it (the
+    control). Then the gap-adaptive scheme (``safety``), whose crossings are the SDE's own,
+    and its mean path against the ODE.
+
+    Pass rules: ``order_preserved`` — no crossing with the adaptive scheme while the control
+    crosses; ``mean_close`` — the mean path within ``mean_tol`` (relative) of the ODE.
+    """
+
+    dts: tuple[float, ...]
+    paths: int
+    crossings: tuple[int, ...]
+    crossings_control: tuple[int, ...]
+    safety: float
+    crossings_adaptive: int
+    min_rel_sep_adaptive: float
+    steps_adaptive: int
+    mean: MeanPathComparison
+    mean_tol: float
+
+    @property
+    def order_preserved(self) -> bool:
+        """No crossing with repulsion (adaptive steps); crossings without it."""
+        return self.crossings_adaptive == 0 and min(self.crossings_control) > 0
+
+    @property
+    def mean_close(self) -> bool:
+        """Mean SDE path within ``mean_tol`` of the ODE for every level."""
+        return bool(self.mean.max_rel_error.max() <= self.mean_tol)
+
+
+R3_PARAMS = {
+    "h": np.array([0.5, 0.55, 2.0]),
+    "Gamma": np.array([1.0, 1.0, 0.5]),
+    "N": np.array([20.0, 20.0, 20.0]),
+    "eta": 0.1,
+    "W": 10,
+}
+R3_LAM0 = np.array([25.0, 20.0, 3.0])
+
+
+def r3_no_crossing(
+    *,
+    dts: tuple[float, ...] = (0.1, 0.03, 0.01),
+    paths: int = 400,
+    t_end: float = 100.0,
+    safety: float = 0.01,
+    seed: int = 3,
+    mean_tol: float = 0.05,
+) -> R3Check:
+    """Simulate the R3 SDE with a nearly degenerate pair (modes 1 and 2)."""
+    kw = dict(R3_PARAMS, lam0=R3_LAM0, t_end=t_end, paths=paths, seed=seed)
+    cross, control = [], []
+    for dt in dts:
+        cross.append(simulate_dyson(**kw, dt=dt).crossings)
+        control.append(simulate_dyson(**kw, dt=dt, repulsion=False).crossings)
+    adaptive = simulate_dyson(**kw, dt=max(dts), safety=safety)
+    return R3Check(
+        dts=tuple(dts),
+        paths=paths,
+        crossings=tuple(cross),
+        crossings_control=tuple(control),
+        safety=safety,
+        crossings_adaptive=adaptive.crossings,
+        min_rel_sep_adaptive=adaptive.min_rel_sep,
+        steps_adaptive=adaptive.n_steps,
+        mean=compare_mean_path(adaptive, **R3_PARAMS),
+        mean_tol=mean_tol,
+    )
+
+
+# --------------------------------------------------------------------------- R10, R11
+
+
+def r10_bbp(
+    sizes: tuple[tuple[int, int], ...] = ((10**4, 10), (10**8, 10), (10**5, 40), (10**6, 80)),
+    trials: int = 400,
+    seed: int = 4,
+) -> tuple[BBPResult, ...]:
+    """The empirical detection threshold for each (P, W)."""
+    ratios = np.linspace(0.5, 2.5, 41)
+    return tuple(
+        bbp_experiment(P=P, W=Wi, ratios=ratios, trials=trials, seed=seed) for P, Wi in sizes
+    )
+
+
+def r11_krylov(trials: int = 1000, seed: int = 5) -> KrylovResult:
+    """k* against the stiff-mode count on random spectra (P = 50, W = 10, η = 1)."""
+    return krylov_experiment(trials=trials, P=50, W=10, eta=1.0, seed=seed)
+
+
+# --------------------------------------------------------------------------- fit
+
+
+@dataclass(frozen=True)
+class FitRecovery:
+    """:func:`numerics.fit.fit_signal` on simulator data with known (h, Γ, ω): fitted on the
+    first ``t_split`` snapshots, predicted on the rest. ``errors_*`` are relative errors of
+    h_j + ω (the identifiable combination) and Γ_j."""
+
+    truth: dict[str, float]
+    fit_mode: FitResult
+    fit_gram: FitResult
+    errors_mode: dict[str, float]
+    errors_gram: dict[str, float]
+    omega: float
+
+
+def _sum_errors(fit: FitResult, h: np.ndarray, gamma: np.ndarray, omega: float):
+    out = {}
+    for j in range(len(h)):
+        fitted = fit.params[f"h_{j + 1}"] + omega
+        out[f"h_{j + 1}+omega"] = abs(fitted - (h[j] + omega)) / (h[j] + omega)
+        out[f"Gamma_{j + 1}"] = abs(fit.params[f"Gamma_{j + 1}"] - gamma[j]) / gamma[j]
+    return out
+
+
+def fit_recovery(
+    *,
+    h: np.ndarray = H,
+    Gamma: np.ndarray = GAMMA,
+    eta: float = ETA,
+    omega: float = OMEGA,
+    W: int = W,
+    steps: int = 400,
+    t_split: float = 200.0,
+    replicas: int = 1024,
+    seed: int = 6,
+) -> FitRecovery:
+    """Start the simulator at rest, fit the transient of the replica-mean spectrum."""
+    prob = QuadraticProblem(h=h, Gamma=Gamma, P=60, seed=seed)
+    res = simulate(
+        prob,
+        "gd",
+        eta=eta,
+        W=W,
+        steps=steps,
+        omega=omega,
+        replicas=replicas,
+        seed=seed,
+        record_every=4,
+        record_change=False,
+    )
+    t = res.t.astype(float)
+    n = len(h)
+    sig_mode = np.sqrt(res.mode_energy.mean(axis=0))
+    sig_gram = np.sqrt((res.sigma[:, :, :n] ** 2).mean(axis=0))
+    kw = dict(eta=eta, W=W, omega=omega, t_split=t_split)
+    # mode energies are independent processes (no repulsion); the Gram levels do repel
+    fit_mode = fit_signal(t, sig_mode, fit_noise=False, **kw)
+    fit_gram = fit_signal(t, sig_gram, fit_noise=True, **kw)
+    truth = {f"h_{j + 1}": float(h[j]) for j in range(n)}
+    truth.update({f"Gamma_{j + 1}": float(Gamma[j]) for j in range(n)})
+    return FitRecovery(
+        truth=truth,
+        fit_mode=fit_mode,
+        fit_gram=fit_gram,
+        errors_mode=_sum_errors(fit_mode, np.asarray(h), np.asarray(Gamma), omega),
+        errors_gram=_sum_errors(fit_gram, np.asarray(h), np.asarray(Gamma), omega),
+        omega=omega,
+    )
+
+
+# --------------------------------------------------------------------------- sweep
+
+
+@dataclass(frozen=True)
+class SweepTiming:
+    """Wall time of one vectorised R4 sweep against a loop of ``solve_ivp`` calls over the
+    same grid, and the largest difference between their trajectories."""
+
+    n_sets: int
+    t_sweep: float
+    t_loop: float
+    max_abs_diff: float
+    max_rel_diff: float
+
+    @property
+    def ratio(self) -> float:
+        """Loop time / sweep time."""
+        return self.t_loop / self.t_sweep
+
+
+def sweep_timing(shape: tuple[int, int, int] = (10, 5, 10), eta: float = 0.1) -> SweepTiming:
+    """Time a phase diagram over (c, β, h̄+ω) both ways."""
+    c = np.linspace(-1.0, 1.0, shape[0])[:, None, None]
+    beta = np.geomspace(1e-3, 1.0, shape[1])[None, :, None]
+    hw = np.linspace(0.5, 2.0, shape[2])[None, None, :]
+    kw = dict(eta=eta, g0=1.0, t_span=(0.0, 200.0))
+    start = time.perf_counter()
+    sweep = sweep_reduced_gap(c, beta, hw, **kw)
+    t_sweep = time.perf_counter() - start
+    start = time.perf_counter()
+    loop = loop_reduced_gap(c, beta, hw, **kw)
+    t_loop = time.perf_counter() - start
+    diff = np.abs(sweep.g - loop.g)
+    return SweepTiming(
+        n_sets=int(np.prod(shape)),
+        t_sweep=t_sweep,
+        t_loop=t_loop,
+        max_abs_diff=float(diff.max()),
+        max_rel_diff=float((diff / np.maximum(np.abs(loop.g), 1e-3)).max()),
+    )
+
+
+def window_kstar_modes(res, method: spectra.KStarMethod = "weighted") -> np.ndarray:
+    """Most frequent k* per replica of a simulation (used for the optimizer comparison).
+
+    >>> prob = QuadraticProblem(h=np.array([0.5, 0.1]), Gamma=np.array([1.0, 0.1]), P=20)
+    >>> res = simulate(prob, "gd", eta=0.1, W=5, steps=30, replicas=2)
+    >>> window_kstar_modes(res).shape
+    (2,)
+    """
+    ks = res.kstar(method)
+    return np.array([np.bincount(row).argmax() for row in ks])
