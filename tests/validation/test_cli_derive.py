@@ -1,0 +1,74 @@
+"""End-to-end tests of ``spectral-edge derive``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from theory.derivation import Claim, Derivation, Step
+from validation import cli
+from validation.commands import derive
+
+
+def test_only_one_result(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--only", "R2"]) == 0
+    out = capsys.readouterr().out
+    assert "R2  Gap flow  [axioms: A1, A2, A3]" in out
+    assert "check: passed (3/3 claims hold)" in out
+    assert "R1  " not in out  # only the requested result is printed
+    assert "1/1 checks passed" in out
+
+
+def test_comma_list_and_steps(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--only", "r10,R9", "--steps"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("R10  ") < out.index("R9  ")
+    assert " 1. cited (BGN 2012)" in out
+    assert "2/2 checks passed" in out
+
+
+def test_unknown_id_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--only", "R99"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("spectral-edge: error: unknown derivation 'R99'")
+
+
+def test_latex_writes_markdown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "docs" / "theory.md"
+    assert cli.main(["derive", "--only", "R10", "--latex", "--out", str(out_file)]) == 0
+    text = out_file.read_text(encoding="utf-8")
+    assert text.startswith("# Spectral edge theory")
+    for axiom_id in ("A1", "A2", "A3"):
+        assert f"### {axiom_id} — " in text
+    assert "## R10 — BBP threshold and its vacuity" in text
+    assert "$$ d_{c}^{4} = P W \\nu^{4} $$" in text
+    assert "Check: passed." in text
+    assert f"wrote {out_file}" in capsys.readouterr().out
+    assert not list(out_file.parent.glob(".*.tmp"))  # atomic write leaves no temp file
+
+
+def test_failing_check_exits_1(monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    a = sp.Symbol("a", positive=True)
+    broken = Derivation("R1", "broken", ("A1",), (Step("a", a),), a,
+                        (Claim("a equals a + 1", a, a + 1),))
+    monkeypatch.setattr(derive, "derivation", lambda key: broken)
+    assert cli.main(["derive", "--only", "R1"]) == 1
+    out = capsys.readouterr().out
+    assert "check: FAILED (0/1 claims hold)" in out
+    assert "fails: a equals a + 1" in out
+    assert "residual: -1" in out
+    assert "0/1 checks passed" in out
+
+
+def test_committed_docs_are_current() -> None:
+    """docs/theory.md is generated; it must match what ``derive --latex`` writes now."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "theory.md"
+    if not docs.exists():
+        pytest.skip("docs/theory.md not generated in this checkout")
+    from theory.export import theory_markdown
+    from theory.registry import all_derivations
+
+    assert docs.read_text(encoding="utf-8") == theory_markdown(all_derivations())
