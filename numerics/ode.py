@@ -10,7 +10,7 @@ Systems (frozen dataclasses with ``rhs(t, y)``, ``gap(y)`` and, where useful, ``
   state λ_1 … λ_n (mode j keeps its own h_j, Γ_j, N_j; with N = 0 it is R1 in λ = d² units);
 * :class:`PairSystem` — the gap flow R2 for the pair around k*, state (g, d̄);
 * :class:`GapSystem` — the reduced gap equation R4, ġ = c − η(h̄+ω)g + β/g, state g;
-* :class:`FeedbackSystem` — the α-feedback loop R8.
+* :class:`FeedbackSystem` — the α-feedback loop R8, state g.
 
 :func:`integrate` wraps :func:`scipy.integrate.solve_ivp` (any of its methods; the stiff
 ``LSODA``/``BDF``/``Radau`` included, rtol/atol exposed) and returns a frozen
@@ -287,6 +287,70 @@ class GapSystem:
             raise InputError("GapSystem.sigma needs the pair mean level dbar")
         g = np.asarray(y)[0]
         return np.stack([self.dbar + g / 2, self.dbar - g / 2])
+
+
+@dataclass(frozen=True)
+class FeedbackSystem:
+    """R8, the α-feedback loop: mode k* follows R1 with Γ = Γ₀(1 + ρα(g)), its partner k*+1
+    is held at its R1 steady state d_b (from ``h_b``, ``Gamma_b``); state g = d_k* − d_b,
+    ġ = ``tx.feedback_rhs``. Fixed points: ``tx.feedback_fixed_points``; the open gap exists
+    and is stable for ρ above ``tx.feedback_threshold`` (which depends on h, ω, Γ only).
+
+    >>> fb = FeedbackSystem(rho=8.0, h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, eta=0.1, W=10)
+    >>> round(fb.threshold(), 4), [round(g, 4) for g in fb.fixed_points()]
+    (5.8284, [0.4659, 3.6282])
+    """
+
+    rho: float
+    h: float
+    Gamma0: float
+    h_b: float
+    Gamma_b: float
+    eta: float
+    W: int
+    omega: float = 0.0
+    name: str = "feedback"
+
+    def __post_init__(self) -> None:
+        for name in ("rho", "h", "Gamma0", "h_b", "Gamma_b"):
+            object.__setattr__(self, name, _nonneg(getattr(self, name), name))
+        object.__setattr__(self, "eta", _positive(self.eta, "eta"))
+        object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
+        object.__setattr__(self, "W", _window(self.W))
+        if not self.Gamma_b > 0 or not self.h_b + self.omega > 0:
+            raise InputError("the partner mode needs Gamma_b > 0 and h_b + omega > 0")
+
+    @property
+    def d_b(self) -> float:
+        """The partner's level, its R1 steady state (``tx.signal_steady_state``)."""
+        return float(tx.signal_steady_state(self.h_b, self.Gamma_b, self.omega, self.W))
+
+    def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
+        """ġ."""
+        args = (self.d_b, self.rho, self.h, self.Gamma0, self.eta, self.omega, self.W)
+        return np.atleast_1d(np.asarray(tx.feedback_rhs(y, *args), dtype=np.float64))
+
+    def gap(self, y: np.ndarray) -> float:
+        """g."""
+        return float(y[0])
+
+    def sigma(self, y: np.ndarray) -> np.ndarray:
+        """(d_b + g, d_b) along axis 0."""
+        g = np.asarray(y)[0]
+        return np.stack([self.d_b + g, np.full_like(g, self.d_b)])
+
+    def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
+        """λ̇ = (2 d_k* ġ, 0): the partner is held fixed."""
+        return np.array([2.0 * (self.d_b + y[0]) * self.rhs(t, y)[0], 0.0])
+
+    def fixed_points(self) -> tuple[float, float]:
+        """(unstable, stable) fixed gaps; NaN where the root does not exist."""
+        fp = tx.feedback_fixed_points(self.d_b, self.rho, self.h, self.Gamma0, self.omega, self.W)
+        return float(fp.g_unstable), float(fp.g_stable)
+
+    def threshold(self) -> float:
+        """ρ_c above which the open-gap fixed point exists and is stable."""
+        return float(tx.feedback_threshold(self.h, self.Gamma0, self.h_b, self.Gamma_b, self.omega))
 
 
 # --------------------------------------------------------------------------- events

@@ -8,7 +8,7 @@ the modes do not rotate (axiom A3), so ‖ΔC‖_F over one snapshot is the eige
 ‖λ̇‖₂ (the Hoffman–Wielandt lower bound of the true window change).
 
 >>> sorted(PRESETS)[:3]
-['collapsing-gap', 'forgetting', 'optimizer-kstar']
+['collapsing-gap', 'feedback-bistability', 'forgetting']
 >>> res = run_scenario("plateau")
 >>> set(res.trajectories[0].regime)
 {'plateau'}
@@ -25,6 +25,7 @@ import pandas as pd
 from numerics import spectra
 from numerics.errors import InputError
 from numerics.ode import (
+    FeedbackSystem,
     GapCollapse,
     GapSystem,
     SignalSystem,
@@ -275,6 +276,42 @@ def optimizer_kstar() -> ScenarioResult:
     return ScenarioResult("optimizer-kstar", optimizer_kstar.__doc__ or "", tuple(trs), summary)
 
 
+def feedback_bistability() -> ScenarioResult:
+    """R8: closing the loop Γ_k* = Γ₀(1 + ρα(g)) with the partner mode held at its steady
+    level makes the gap bistable above the threshold ρ_c (which depends on h, ω, Γ only):
+    with ρ = 8 > ρ_c ≈ 5.83, a start above the unstable fixed point settles on the open gap,
+    a start below it collapses (GapCollapse fires); with ρ = 4 < ρ_c no open gap exists and
+    even a wide start collapses."""
+    base = dict(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, eta=ETA, W=W)
+    strong, weak = FeedbackSystem(rho=8.0, **base), FeedbackSystem(rho=4.0, **base)
+    g_unstable, g_stable = strong.fixed_points()
+    t = np.linspace(0.0, 300.0, 601)
+    runs = (
+        ("rho8_above", strong, 1.3 * g_unstable, "rho = 8, start above g_unstable"),
+        ("rho8_below", strong, 0.7 * g_unstable, "rho = 8, start below g_unstable"),
+        ("rho4", weak, g_stable, "rho = 4, start at g_stable(rho = 8)"),
+    )
+    trs, collapse = [], {}
+    for key, system, g0, label in runs:
+        event = GapCollapse(system, 1e-3)
+        sol = integrate(system, [g0], (0.0, 300.0), t_eval=t, events=[event])
+        hits = sol.events("GapCollapse")
+        collapse[f"collapse_time[{key}]"] = float(hits[0]) if hits.size else float("nan")
+        trs.append(trajectory(system, sol, label))
+    return ScenarioResult(
+        "feedback-bistability",
+        feedback_bistability.__doc__ or "",
+        tuple(trs),
+        {
+            "rho_c": strong.threshold(),
+            "g_unstable": g_unstable,
+            "g_stable": g_stable,
+            "g_end_above": float(trs[0].g[-1]),
+            **collapse,
+        },
+    )
+
+
 PRESETS: dict[str, Callable[[], ScenarioResult]] = {
     "plateau": plateau,
     "transition": transition,
@@ -282,6 +319,7 @@ PRESETS: dict[str, Callable[[], ScenarioResult]] = {
     "viable-gap": viable_gap,
     "collapsing-gap": collapsing_gap,
     "optimizer-kstar": optimizer_kstar,
+    "feedback-bistability": feedback_bistability,
 }
 
 
