@@ -38,7 +38,7 @@ def demo_config(
         "seed": seed,
         "steps": steps,
         "stop_after_grok": 500,
-        "threads": min(2, os.cpu_count() or 1),
+        "threads": 1,  # two threads thrash when another process shares the two cores
     }
     config = RunConfig.protocol("modadd", **(settings | overrides))
     if config.steps < config.stride * config.window:
