@@ -450,6 +450,18 @@ def theory_markdown(derivations: Iterable[Derivation],
         "",
     ]
     parts += [_axiom_markdown(ax) for ax in AXIOMS]
-    parts += ["# Results", ""]
+    derivations = list(derivations)
+    parts += [
+        "# Where our route departs from the published statements",
+        "",
+        "The closed forms of THEORY.md §4 are reproduced exactly by the claims below, with "
+        "these qualifications: where the route needs a modelling choice of ours (R1, R4, "
+        "R8), an approximation (R6) or a cited input (R10), where a general statement is "
+        "verified for small sizes only (R3, R7), and where we reach a weaker statement than "
+        "the published one (R11: k* ≤ K + 1 instead of k* ≤ K).",
+        "",
+    ]
+    parts += [f"* **{der.id}** — {der.notes}" for der in derivations if der.notes]
+    parts += ["", "# Results", ""]
     parts += [derivation_markdown(der, outcomes.get(der.id)) for der in derivations]
     return "\n".join(parts)

@@ -164,6 +164,10 @@ def r4() -> Derivation:
         steps=log.steps,
         result=sp.Eq(sp.Symbol("g^*"), g_star),
         claims=claims,
+        notes=(
+            "c is held fixed while g moves (adiabatic): the driving term ηW(Γ_k/d_k − "
+            "Γ_{k+1}/d_{k+1}) and the asymmetry depend on d̄, which R4 treats as slow."
+        ),
         outputs=(
             ("g_dot", reduced),
             ("g_star", g_star),

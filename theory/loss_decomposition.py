@@ -121,7 +121,7 @@ def r6() -> Derivation:
         ),
         claims=claims,
         notes=(
-            "cos²θ_j → α_j is an approximation (R5 gives only α_j ≤ cos²θ_j), so the "
-            "decomposition is a lower estimate of each mode's retained contribution."
+            "cos²θ_j → α_j is an approximation (R5 gives only α_j ≤ cos²θ_j): the weight "
+            "α_j under-states the fraction of its product a rotating mode retains."
         ),
     )

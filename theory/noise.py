@@ -132,9 +132,9 @@ def r3() -> Derivation:
     """Derive R3: second-order perturbation, noise variance rate, Dyson-type system."""
     log = StepLog()
     # --- exact 2×2
-    a, gap2, e = sp.Symbol("a", positive=True), sp.Symbol("Delta", positive=True), sp.Symbol("e")
-    two = sp.Matrix([[a, eps * e], [eps * e, a - gap2]])
-    upper = [ev for ev in two.eigenvals() if sp.simplify(ev.subs(eps, 0) - a) == 0][0]
+    gap2, e = sp.Symbol("Delta", positive=True), sp.Symbol("e", real=True)
+    two = sp.Matrix([[lam_j, eps * e], [eps * e, lam_j - gap2]])
+    upper = [ev for ev in two.eigenvals() if sp.simplify(ev.subs(eps, 0) - lam_j) == 0][0]
     log.add("exact eigenvalue of [[λ_j, εe], [εe, λ_i]] that starts at λ_j (λ_i = λ_j − Δ)",
             upper)
     upper_series = sp.series(upper, eps, 0, 4).removeO()
@@ -267,8 +267,9 @@ def r3() -> Derivation:
             ("beta", beta_pair),
         ),
         notes=(
-            "Sum runs over i ≠ j. General-n sum form verified exactly for n = 2 and n = 4; "
-            "the variance rate keeps the noise term linear in ξ (the ξ_iξ_j term is O(η⁴))."
+            "The general-n sum form is verified exactly for n = 2 and n = 4 (not for symbolic "
+            "n); the variance rate keeps the noise term linear in ξ (the ξ_iξ_j term is "
+            "O(η⁴) and dropped)."
         ),
     )
 

@@ -134,4 +134,8 @@ def r1() -> Derivation:
         result=sp.Eq(sp.Symbol(r"\dot{d}_j"), d_dot),
         claims=claims,
         outputs=(("d_dot", d_dot), ("lam_dot", lam_rate), ("d_star", d_star)),
+        notes=(
+            "Γ_j is the power the unexplained driving injects into each window slot (A3); "
+            "the paper's Γ_j = |G_j|² with ω = 0 is the special case checked above."
+        ),
     )
