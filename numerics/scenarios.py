@@ -324,7 +324,7 @@ PRESETS: dict[str, Callable[[], ScenarioResult]] = {
 
 
 def describe(name: str) -> str:
-    """The first sentence-line of a preset's documentation.
+    """A preset's documentation on one line.
 
     >>> describe("viable-gap").startswith("R4 with c > 0")
     True

@@ -18,9 +18,9 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
-from validation.commands import demo, derive, sweep, train
+from validation.commands import demo, derive, simulate, sweep, train
 
-COMMANDS = (demo, train, sweep, derive)
+COMMANDS = (demo, train, sweep, derive, simulate)
 
 
 def _version() -> str:
