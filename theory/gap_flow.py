@@ -128,11 +128,14 @@ def r4() -> Derivation:
     log.add("Vieta: product of the roots", product)
     g_star = positive_root(roots)
     log.add("the positive root g*", g_star)
-    disc = sp.expand(c**2 + 4 * eta * hw * beta)
-    numer = sp.expand((c + sp.sqrt(disc)) * (sp.sqrt(disc) - c))
-    rationalised = 2 * beta / (sp.sqrt(disc) - c)
-    log.add("rationalise: (c + √Δ)(√Δ − c) = Δ − c²", numer)
-    log.add("g* = 2β/(√Δ − c)", rationalised)
+    root = [p for p in g_star.atoms(sp.Pow) if p.exp == sp.S.Half][0]
+    log.add("its discriminant Δ", root.base)
+    numer, denom = g_star.as_numer_denom()
+    conj = root - c
+    product_num = sp.expand(numer * conj)
+    log.add("rationalise: numerator × (√Δ − c)", product_num)
+    rationalised = sp.cancel(product_num / denom) / conj
+    log.add("g* = (numerator × (√Δ − c)) / (denominator × (√Δ − c))", rationalised)
     c_pos, c_abs = sp.Symbol("c_+", positive=True), sp.Symbol("|c|", positive=True)
     viable = sp.limit(g_star.subs(c, c_pos), beta, 0)
     log.add("β → 0 with c > 0: viable gap", viable)
