@@ -183,7 +183,8 @@ class SimulationResult:
     ``t[i]`` is the step (1-based count of updates) at the end of recorded window i; window
     i holds updates t−W+1 … t. ``sigma`` (R, T', W) and ``delta_c_fro`` / ``delta_c_op``
     (R, T') come from :mod:`numerics.spectra` applied to the exact (W+1)-Gram; ``grams``
-    keeps those Grams when asked (``keep_grams=True``). ``proj`` (R, steps, n) holds
+    keeps those Grams when asked (``keep_grams=True``), ``updates`` (R, steps, P) the raw
+    updates (``keep_updates=True``). ``proj`` (R, steps, n) holds
     c_j(s) = ⟨δ_s, v_j⟩ and ``mode_energy`` (R, T', n) the window sums Σ c_j², the per-mode
     d_j² of axiom A3.
     """
@@ -200,6 +201,7 @@ class SimulationResult:
     proj: np.ndarray = field(repr=False)
     mode_energy: np.ndarray = field(repr=False)
     grams: np.ndarray | None = field(default=None, repr=False)
+    updates: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def replicas(self) -> int:
@@ -246,6 +248,7 @@ def simulate(
     keep_grams: bool = False,
     record_every: int = 1,
     record_change: bool = True,
+    keep_updates: bool = False,
     beta1: float = 0.9,
     beta2: float = 0.999,
     eps: float = 1e-8,
@@ -254,7 +257,8 @@ def simulate(
     """Run ``steps`` updates of ``optimizer`` on ``problem`` for ``replicas`` independent
     noise/injection streams and record every ``record_every``-th window. With
     ``record_change=False`` the window changes ‖ΔC‖ are not evaluated (NaN), which halves
-    the cost of large ensembles that only need the spectra.
+    the cost of large ensembles that only need the spectra. ``keep_updates=True`` stores
+    every update δ_s (R × steps × P floats).
 
     >>> prob = QuadraticProblem(h=np.array([1.0]), Gamma=np.array([0.0]), P=4,
     ...                         theta0=np.array([1.0]), basis="identity")
@@ -288,6 +292,7 @@ def simulate(
     buf = np.zeros((R, W + 1, P))
     K = np.zeros((R, W + 1, W + 1))
     proj = np.empty((R, steps, n))
+    updates = np.empty((R, steps, P)) if keep_updates else None
     rec_t, rec_sigma, rec_fro, rec_op, rec_grams = [], [], [], [], []
 
     for s in range(steps):
@@ -300,6 +305,8 @@ def simulate(
         if np.any(q > 0):
             b = b + (np.sqrt(q) * rng.normal(size=(R, n))) @ V.T
         proj[:, s] = delta @ V
+        if updates is not None:
+            updates[:, s] = delta
         # slide the (W+1)-Gram: drop the oldest update, append the newest (oldest first)
         buf[:, :-1] = buf[:, 1:]
         buf[:, -1] = delta
@@ -335,4 +342,5 @@ def simulate(
         proj=proj,
         mode_energy=mode_energy,
         grams=np.transpose(np.array(rec_grams), (1, 0, 2, 3)) if keep_grams else None,
+        updates=updates,
     )
