@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-from validation.demo import format_table, run_demo
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``demo`` subcommand."""
@@ -31,6 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the demo and print its tables."""
+    from validation.demo import format_table, run_demo  # torch: import only when run
+
     if args.steps < 1 or args.every < 1:
         raise ValueError("--steps and --every must be >= 1")
     runs = run_demo(args.out, steps=args.steps, seed=args.seed)
