@@ -376,7 +376,8 @@ class GapCollapse:
 @dataclass(frozen=True)
 class CloseApproach:
     """Event: two levels of a :class:`SignalSystem` come within ``rel_sep``·λ_1 (not
-    terminal by default).
+    terminal by default). The sorted separation touches zero and rises again when levels
+    cross (no repulsion), so pass ``max_step`` small enough not to step over a crossing.
 
     >>> s = SignalSystem(h=np.ones(2), Gamma=np.ones(2), eta=0.1, W=10)
     >>> CloseApproach(s, 0.1)(0.0, np.array([10.0, 5.0]))
