@@ -242,7 +242,7 @@ def fit_gap(
             [g[0]],
             (t[0], t_eval[-1]),
             t_eval=t_eval,
-            method="Radau",
+            method="LSODA",
             rtol=rtol,
             atol=atol,
         )

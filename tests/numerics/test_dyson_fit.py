@@ -1,0 +1,101 @@
+"""The Dyson SDE (numerics/dyson.py) and the least-squares fits (numerics/fit.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from numerics.dyson import compare_mean_path, simulate_dyson
+from numerics.errors import InputError
+from numerics.fit import fit_gap, fit_signal, r_squared
+from numerics.ode import GapSystem, SignalSystem, integrate
+
+CLOSE = dict(
+    h=np.array([0.5, 0.55]), Gamma=np.array([1.0, 1.0]), N=np.array([20.0, 20.0]), eta=0.1, W=10
+)
+
+
+def test_adaptive_sde_keeps_the_order_and_the_control_crosses() -> None:
+    kw = dict(CLOSE, lam0=np.array([22.0, 20.0]), t_end=20.0, paths=60, seed=1)
+    with_rep = simulate_dyson(**kw, dt=0.1, safety=0.01)
+    control = simulate_dyson(**kw, dt=0.1, repulsion=False)
+    assert with_rep.crossings == 0
+    assert with_rep.min_rel_sep > 0
+    assert control.crossings > 10  # same noise without repulsion: levels do cross
+
+
+def test_sde_is_reproducible_and_deterministic_without_noise() -> None:
+    kw = dict(CLOSE, lam0=np.array([22.0, 20.0]), t_end=5.0, dt=0.05, paths=4)
+    a, b = simulate_dyson(**kw, seed=7), simulate_dyson(**kw, seed=7)
+    np.testing.assert_array_equal(a.lam, b.lam)
+    quiet = dict(kw, N=np.zeros(2), dt=0.001, paths=1)
+    path = simulate_dyson(**quiet, seed=0)
+    cmp = compare_mean_path(path, **{k: quiet[k] for k in ("h", "Gamma", "N", "eta", "W")})
+    assert cmp.max_rel_error.max() < 1e-3  # Euler with a small step vs an accurate solver
+
+
+def test_sde_mean_path_is_near_the_ode() -> None:
+    kw = dict(CLOSE, lam0=np.array([25.0, 10.0]), t_end=30.0, dt=0.05, paths=200, seed=2)
+    paths = simulate_dyson(**kw)
+    cmp = compare_mean_path(paths, **{k: kw[k] for k in ("h", "Gamma", "N", "eta", "W")})
+    assert cmp.max_rel_error.max() < 0.1
+    assert cmp.stderr_rel.max() < 0.05
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"lam0": np.array([1.0, 1.0])},
+        {"lam0": np.array([-1.0, 1.0])},
+        {"dt": 0.0},
+        {"paths": 0},
+        {"t_end": 1.05},
+    ],
+)
+def test_bad_sde_input_raises(change: dict) -> None:
+    kw = dict(CLOSE, lam0=np.array([2.0, 1.0]), t_end=1.0, dt=0.1, paths=2) | change
+    with pytest.raises(InputError):
+        simulate_dyson(**kw)
+
+
+def test_signal_fit_recovers_parameters_and_predicts_the_held_out_part() -> None:
+    truth = SignalSystem(
+        h=np.array([0.1, 0.6]),
+        Gamma=np.array([1.0, 0.6]),
+        eta=0.1,
+        W=10,
+        omega=0.05,
+        N=np.array([3.0, 3.0]),
+    )
+    t = np.linspace(0.0, 100.0, 51)
+    lam = integrate(truth, [2.0, 1.0], (0, 100), t_eval=t, rtol=1e-10).y
+    rng = np.random.default_rng(0)
+    sigma = np.sqrt(lam.T) * (1 + 0.002 * rng.normal(size=(51, 2)))
+    fit = fit_signal(t, sigma, eta=0.1, W=10, omega=0.05, t_split=60.0)
+    assert fit.success
+    for name, value in {"h_1": 0.1, "h_2": 0.6, "Gamma_1": 1.0, "Gamma_2": 0.6}.items():
+        assert fit.params[name] == pytest.approx(value, rel=0.05), name
+        assert np.isfinite(fit.stderr[name]) and fit.stderr[name] < 0.1
+    assert fit.r2_fit > 0.999 and fit.r2_heldout > 0.99
+    assert fit.prediction.shape == sigma.shape
+
+
+def test_gap_fit_recovers_repulsion() -> None:
+    t = np.linspace(0.0, 60.0, 61)
+    g = integrate(
+        GapSystem(c=-0.4, beta=0.3, eta=0.1, hw=1.5), [4.0], (0, 60), t_eval=t, rtol=1e-11
+    ).y[0]
+    fit = fit_gap(t, g, eta=0.1, t_split=15.0)
+    errors = fit.relative_errors({"c": -0.4, "beta": 0.3, "hw": 1.5})
+    assert max(errors.values()) < 1e-3
+    assert fit.r2_heldout > 0.999
+
+
+def test_r_squared_and_bad_fit_input() -> None:
+    assert r_squared(np.array([1.0, 2.0]), np.array([1.0, 2.0])) == 1.0
+    with pytest.raises(InputError):
+        fit_gap(np.array([0.0, 1.0, 2.0, 3.0]), np.array([1.0, -1.0, 1.0, 1.0]), eta=0.1)
+    with pytest.raises(InputError):
+        fit_signal(np.arange(5.0), np.ones((5, 2)), eta=0.1, W=10)  # equal initial levels
+    with pytest.raises(InputError):
+        fit_gap(np.arange(5.0), np.ones(5), eta=0.1, t_split=1.0)  # too few points to fit
