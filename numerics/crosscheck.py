@@ -164,6 +164,10 @@ class R2Check:
     R2 integrated from the measured state at the step (``PairSystem``, D = 0).
 
     Pass rule: R² ≥ ``r2_min`` for the mode energies. The Gram gap is reported, not judged.
+    Diagnostics: ``se_mode`` is the Monte-Carlo standard error of the simulated gap (from 16
+    batches of replicas), ``chi2_mode`` = mean((g_sim − g_R2)²/se²) (≈ 1 when the theory is
+    within the noise) and ``r2_ceiling`` = 1 − Σse²/SS_tot, the R² that a perfect theory
+    would reach against this noisy data.
     """
 
     t: np.ndarray = field(repr=False)
@@ -174,6 +178,9 @@ class R2Check:
     r2_mode: float
     r2_gram: float
     r2_min: float
+    se_mode: np.ndarray = field(repr=False)
+    chi2_mode: float
+    r2_ceiling: float
     replicas: int
     gamma_before: np.ndarray
     gamma_after: np.ndarray
@@ -234,6 +241,11 @@ def r2_gap_trajectory(
         if not sol.success:
             raise RuntimeError(f"R2 integration failed: {sol.message}")
         out[name] = (g, sol.y[0], r_squared(g, sol.y[0]))
+    batches = np.array_split(res.mode_energy[:, after, :2], 16, axis=0)
+    g_batch = np.array([np.sqrt(b.mean(axis=0)) @ np.array([1.0, -1.0]) for b in batches])
+    se = g_batch.std(axis=0, ddof=1) / np.sqrt(len(batches))
+    g_mode, g_ode = out["mode"][0], out["mode"][1]
+    ss_tot = float(np.sum((g_mode - g_mode.mean()) ** 2))
     return R2Check(
         t=t,
         g_mode=out["mode"][0],
@@ -243,6 +255,9 @@ def r2_gap_trajectory(
         r2_mode=out["mode"][2],
         r2_gram=out["gram"][2],
         r2_min=r2_min,
+        se_mode=se,
+        chi2_mode=float(np.mean((g_mode - g_ode) ** 2 / se**2)),
+        r2_ceiling=1.0 - float(np.sum(se**2)) / ss_tot,
         replicas=replicas,
         gamma_before=np.asarray(gamma_before),
         gamma_after=np.asarray(gamma_after),

@@ -159,6 +159,8 @@ class MeanPathComparison:
     ode: np.ndarray = field(repr=False)
     max_rel_error: np.ndarray
     stderr_rel: np.ndarray
+    late_bias: np.ndarray
+    late_bias_se: np.ndarray
 
 
 def compare_mean_path(
@@ -188,10 +190,15 @@ def compare_mean_path(
     mean = paths.mean()
     scale = np.max(np.abs(ode), axis=0)
     stderr = paths.lam.std(axis=0) / np.sqrt(paths.lam.shape[0])
+    late = paths.t >= paths.t[-1] / 2
+    per_path = paths.lam[:, late].mean(axis=1)  # (paths, n)
+    ode_late = ode[late].mean(axis=0)
     return MeanPathComparison(
         t=paths.t,
         sde_mean=mean,
         ode=ode,
         max_rel_error=np.max(np.abs(mean - ode), axis=0) / scale,
         stderr_rel=np.max(stderr, axis=0) / scale,
+        late_bias=(per_path.mean(axis=0) - ode_late) / ode_late,
+        late_bias_se=per_path.std(axis=0, ddof=1) / np.sqrt(per_path.shape[0]) / ode_late,
     )
