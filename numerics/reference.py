@@ -118,7 +118,12 @@ class QuadraticProblem:
         return q * np.sign(np.diag(r))
 
     def gamma_at(self, step: int) -> np.ndarray:
-        """Injection rates during ``step`` (the last schedule row repeats)."""
+        """Injection rates during ``step`` (the last schedule row repeats).
+
+        >>> sched = np.array([[1.0], [2.0]])
+        >>> QuadraticProblem(h=np.ones(1), Gamma=sched, P=2).gamma_at(5).tolist()
+        [2.0]
+        """
         if self.Gamma.ndim == 1:
             return self.Gamma
         return self.Gamma[min(step, self.Gamma.shape[0] - 1)]
@@ -209,19 +214,34 @@ class SimulationResult:
         return int(self.sigma.shape[0])
 
     def kstar(self, method: spectra.KStarMethod = "weighted") -> np.ndarray:
-        """k* of every recorded window, shape (R, T'), by :func:`numerics.spectra.kstar`."""
+        """k* of every recorded window, shape (R, T'), by :func:`numerics.spectra.kstar`.
+
+        >>> prob = QuadraticProblem(h=np.array([1.0, 0.01]), Gamma=np.array([1.0, 1e-4]), P=8)
+        >>> simulate(prob, "gd", eta=0.1, W=4, steps=12, seed=1).kstar().shape
+        (1, 8)
+        """
         return np.array(
             [[spectra.kstar(s, method, P=self.P) for s in rep] for rep in self.sigma], dtype=int
         )
 
     def gap(self, k: int) -> np.ndarray:
-        """g = σ_k − σ_{k+1} at a fixed position k for every window, shape (R, T')."""
+        """g = σ_k − σ_{k+1} at a fixed position k for every window, shape (R, T').
+
+        >>> prob = QuadraticProblem(h=np.array([1.0, 0.01]), Gamma=np.array([1.0, 1e-4]), P=8)
+        >>> bool((simulate(prob, "gd", eta=0.1, W=4, steps=12).gap(1) >= 0).all())
+        True
+        """
         return np.array([[spectra.gap(s, k) for s in rep] for rep in self.sigma])
 
     def frame(self, replica: int = 0, method: spectra.KStarMethod = "weighted") -> pd.DataFrame:
         """One row per window of one replica: every statistic of :func:`spectra.window_stats`.
 
         Needs ``keep_grams=True``.
+
+        >>> prob = QuadraticProblem(h=np.array([1.0, 0.01]), Gamma=np.array([1.0, 1e-4]), P=8)
+        >>> res = simulate(prob, "sgd", eta=0.1, W=4, steps=12, keep_grams=True)
+        >>> res.frame()[["step", "kstar"]].shape
+        (8, 2)
         """
         if self.grams is None:
             raise InputError("frame() needs the Grams: simulate(..., keep_grams=True)")

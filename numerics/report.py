@@ -345,7 +345,8 @@ def render(checks: CrossChecks) -> str:
 
 
 def write_report(path: str | Path, quick: bool = False) -> CrossChecks:
-    """Run every cross-check and write the Markdown report to ``path``."""
+    """Run every cross-check and write the Markdown report to ``path`` (atomically);
+    ``spectral-edge simulate --crosscheck PATH [--quick]`` is the way to call it."""
     path = Path(path)
     checks = CrossChecks.run(quick=quick)
     tmp = path.with_suffix(path.suffix + ".tmp")
