@@ -176,6 +176,9 @@ class GramMonitor:
             self._blocks = [slice(i * BLOCK, (i + 1) * BLOCK) for i in range(n_blocks)]
             self._partial = torch.zeros(n_blocks, slots, dtype=dtype, device=device)
             self._theta_prev = torch.zeros(self.n_params, dtype=dtype, device=device)
+            # per-tensor views, so one foreach call covers every monitored tensor
+            self._prev_views = self._views(self._theta_prev)
+            self._slot_views = [self._views(self._buf[i]) for i in range(slots)]
         else:
             gen = torch.Generator(device="cpu").manual_seed(seed)
             bucket = torch.randint(0, sketch_dim, (self.n_params,), generator=gen)
@@ -197,6 +200,9 @@ class GramMonitor:
 
     # ------------------------------------------------------------------ snapshot helpers
 
+    def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
+        return [flat[sl].view(p.shape) for p, sl in zip(self._params, self._slices, strict=True)]
+
     @torch.no_grad()
     def _sketch(self) -> torch.Tensor:
         acc = torch.zeros(2 * self.sketch_dim, dtype=torch.float64, device=self._buf.device)
@@ -209,8 +215,7 @@ class GramMonitor:
         if self.sketch_dim is not None:
             self._theta_prev.copy_(self._sketch())
             return
-        for p, sl in zip(self._params, self._slices, strict=True):
-            self._theta_prev[sl].copy_(p.detach().reshape(-1))
+        torch._foreach_copy_(self._prev_views, self._params)
 
     @torch.no_grad()
     def _write_update(self, slot: int) -> bool:
@@ -220,8 +225,9 @@ class GramMonitor:
             s = self._sketch()
             torch.sub(s, self._theta_prev, out=row)
             return bool(torch.isfinite(s).all())
-        for p, sl in zip(self._params, self._slices, strict=True):
-            torch.sub(p.detach().reshape(-1), self._theta_prev[sl], out=row[sl])
+        views = self._slot_views[slot]
+        torch._foreach_copy_(views, self._params)
+        torch._foreach_sub_(views, self._prev_views)
         return True
 
     @torch.no_grad()
