@@ -200,5 +200,9 @@ def compare_mean_path(
         max_rel_error=np.max(np.abs(mean - ode), axis=0) / scale,
         stderr_rel=np.max(stderr, axis=0) / scale,
         late_bias=(per_path.mean(axis=0) - ode_late) / ode_late,
-        late_bias_se=per_path.std(axis=0, ddof=1) / np.sqrt(per_path.shape[0]) / ode_late,
+        late_bias_se=(
+            per_path.std(axis=0, ddof=1) / np.sqrt(per_path.shape[0]) / ode_late
+            if per_path.shape[0] > 1
+            else np.full(ode_late.shape, np.nan)
+        ),
     )
