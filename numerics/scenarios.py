@@ -17,7 +17,7 @@ the modes do not rotate (axiom A3), so ‖ΔC‖_F over one snapshot is the eige
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -121,9 +121,14 @@ def ramp(t0: float, t1: float, before, after) -> Callable[[float], np.ndarray]:
 
 
 def _run_signal(system: SignalSystem, t_end: float, label: str, **kw) -> Trajectory:
-    lam0 = system.steady_sigma(0.0) ** 2
+    """Start at the stationary state of the full system (R1 + R3) under Γ(0), then run."""
+    frozen = replace(system, Gamma=system.gamma(0.0))
+    relax = 20.0 / (2.0 * system.eta * float(np.min(system.h + system.omega)))
+    burn = integrate(frozen, system.steady_sigma(0.0) ** 2, (0.0, relax))
+    if not burn.success:
+        raise RuntimeError(f"{label}: burn-in failed: {burn.message}")
     t = np.linspace(0.0, t_end, 601)
-    sol = integrate(system, lam0, (0.0, t_end), t_eval=t, **kw)
+    sol = integrate(system, burn.y[:, -1], (0.0, t_end), t_eval=t, **kw)
     if not sol.success:
         raise RuntimeError(f"{label}: integration failed: {sol.message}")
     return trajectory(system, sol, label)
