@@ -6,8 +6,8 @@
 * floor: reading the W+1 buffered updates once (one matrix–vector product over the buffer).
 
 The three are timed interleaved in one process and the minimum over repeats is kept
-(shared machines are noisy: only the ratios mean anything). A second part times a training step of the demo model with and without the
-monitor at stride 1.
+(shared machines are noisy: only the ratios mean anything). A second part times a
+training step of the demo model with and without the monitor at stride 1.
 
 Run:  .venv/bin/python benchmarks/bench_monitor.py [--sizes 1e5 1e6 1e7] [--repeats 7]
 """
@@ -77,8 +77,9 @@ def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
 
 
 def bench_training_overhead(steps: int, repeats: int, select: str) -> dict[str, float]:
-    """Seconds per training step (minimum over repeats) of the demo model (THEORY.md §7 modular addition,
-    AdamW, batch 512), without and with the monitor at stride 1, timed in alternation."""
+    """Seconds per training step (minimum over repeats) of the demo model (THEORY.md §7
+    modular addition, AdamW, batch 512), without and with the monitor at stride 1, timed in
+    alternation."""
     config = demo_config(weight_decay=1.0)
     task = make_task("modadd", seed=config.seed)
     model = build_model(task)
