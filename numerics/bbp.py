@@ -152,11 +152,11 @@ def bbp_experiment(
 
     def top_sigma(d: float) -> np.ndarray:
         grams = spiked_grams(d, P=P, W=W, nu=nu, trials=trials, rng=rng)
-        return np.array([spectra.sigma_from_gram(g)[0] for g in grams])
+        return spectra.sigma_from_gram(np.asarray(grams))[:, 0]
 
     # the null quantile sets every detection, so it gets four times the trials
     null_grams = spiked_grams(0.0, P=P, W=W, nu=nu, trials=4 * trials, rng=rng)
-    null_sigma = [spectra.sigma_from_gram(g) for g in null_grams]
+    null_sigma = spectra.sigma_from_gram(np.asarray(null_grams))
     q = float(np.quantile([s[0] for s in null_sigma], 1 - false_alarm))
     estimated = float(np.median([spectra.bbp_threshold(s, P, "paper") for s in null_sigma]))
     sig = [top_sigma(r * d_c) for r in ratios]

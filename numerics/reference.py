@@ -336,7 +336,7 @@ def simulate(
         step = s + 1
         if step >= W + 1 and (step - W - 1) % record_every == 0:
             rec_t.append(step)
-            rec_sigma.append([spectra.sigma_from_gram(k[1:, 1:]) for k in K])
+            rec_sigma.append(spectra.sigma_from_gram(K[:, 1:, 1:]))
             if record_change:
                 rec_fro.append([spectra.window_change_fro(k) for k in K])
                 rec_op.append([spectra.window_change_op(k) for k in K])

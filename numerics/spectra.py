@@ -38,21 +38,29 @@ DEFAULT_RTOL = 1e-6
 
 
 def _as_gram(gram: np.ndarray, name: str = "gram") -> np.ndarray:
+    """A float64 Gram matrix, or a stack of them (shape (..., W, W)), checked."""
     g = np.asarray(gram, dtype=np.float64)
-    if g.ndim != 2 or g.shape[0] != g.shape[1]:
+    if g.ndim < 2 or g.shape[-1] != g.shape[-2]:
         raise InputError(f"{name} must be a square matrix, got shape {g.shape}")
-    if g.shape[0] < 2:
-        raise InputError(f"window must hold W >= 2 updates, got W = {g.shape[0]}")
+    if g.shape[-1] < 2:
+        raise InputError(f"window must hold W >= 2 updates, got W = {g.shape[-1]}")
     if not np.all(np.isfinite(g)):
         raise InputError(f"{name} contains NaN or Inf (a non-finite update entered the window)")
-    scale = float(np.max(np.abs(g)))
-    if scale == 0.0:
+    scale = np.max(np.abs(g), axis=(-2, -1))
+    if np.any(scale == 0.0):
         raise InputError(f"{name} is all zeros: every update in the window is zero")
-    if np.max(np.abs(g - g.T)) > 1e-8 * scale:
+    if np.any(np.max(np.abs(g - np.swapaxes(g, -1, -2)), axis=(-2, -1)) > 1e-8 * scale):
         raise InputError(f"{name} is not symmetric")
-    if np.min(np.diag(g)) < -1e-12 * scale:
+    if np.any(np.min(np.diagonal(g, axis1=-2, axis2=-1), axis=-1) < -1e-12 * scale):
         raise InputError(f"{name} has a negative diagonal entry, so it is not a Gram matrix")
     return g
+
+
+def _guard(lam: np.ndarray, rtol: float) -> np.ndarray:
+    """Clamp round-off negatives and zero the eigenvalues below the numerical rank."""
+    lam = np.clip(lam, 0.0, None)
+    lam[np.sqrt(lam) < rtol * np.sqrt(lam[..., :1])] = 0.0
+    return lam
 
 
 def _as_sigma(sigma: np.ndarray) -> np.ndarray:
@@ -80,20 +88,21 @@ def _check_positive_int(value: int, name: str) -> int:
 def eigenvalues_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
     """Eigenvalues λ_1 ≥ … ≥ λ_W of a Gram matrix, round-off negatives clamped to 0.
 
-    Eigenvalues whose square root is below ``rtol·σ_1`` are set to exactly zero.
+    Eigenvalues whose square root is below ``rtol·σ_1`` are set to exactly zero. A stack of
+    Grams (shape (..., W, W)) gives a stack of spectra (..., W) in one LAPACK call.
 
     >>> eigenvalues_from_gram(np.array([[2.0, 0.0], [0.0, 1e-20]])).tolist()
     [2.0, 0.0]
+    >>> eigenvalues_from_gram(np.stack([np.eye(2), 4 * np.eye(2)])).tolist()
+    [[1.0, 1.0], [4.0, 4.0]]
     """
     g = _as_gram(gram)
-    lam = np.linalg.eigvalsh(g)[::-1].copy()
-    lam = np.clip(lam, 0.0, None)
-    lam[np.sqrt(lam) < rtol * np.sqrt(lam[0])] = 0.0
-    return lam
+    return _guard(np.linalg.eigvalsh(g)[..., ::-1].copy(), rtol)
 
 
 def sigma_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
-    """Singular values σ_j = √λ_j of the window matrix X, from G = X Xᵀ (descending).
+    """Singular values σ_j = √λ_j of the window matrix X, from G = X Xᵀ (descending); a stack
+    of Grams (..., W, W) gives (..., W).
 
     >>> sigma_from_gram(np.array([[9.0, 0.0], [0.0, 4.0]])).tolist()
     [3.0, 2.0]
@@ -110,10 +119,7 @@ def eigh_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> tuple[np.ndarray,
     """
     g = _as_gram(gram)
     lam, U = np.linalg.eigh(g)
-    lam, U = lam[::-1].copy(), U[:, ::-1].copy()
-    lam = np.clip(lam, 0.0, None)
-    lam[np.sqrt(lam) < rtol * np.sqrt(lam[0])] = 0.0
-    return lam, U
+    return _guard(lam[..., ::-1].copy(), rtol), U[..., ::-1].copy()
 
 
 def numerical_rank(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> int:
