@@ -1,1 +1,1 @@
-"""placeholder"""
+"""One module per ``spectral-edge`` subcommand, each with ``register(subparsers)``."""
