@@ -113,6 +113,11 @@ class GramMonitor:
         on_error: ``"warn"`` (skip a bad update) or ``"raise"``.
         seed: seed of the sketch hash.
         keep_grams: keep every window's (W+1)-Gram in memory (for :meth:`grams`).
+        shard_group: a ``torch.distributed`` process group whose ranks each hold a disjoint
+            shard of the monitored parameters (FSDP, tensor parallelism): each rank computes
+            the dot products of its shard and they are summed over the group, so every rank
+            sees the Gram of the full parameter vector. Exact mode only. (With replicated
+            parameters, as in DDP, no group is needed: every rank sees the same updates.)
 
     >>> w = torch.zeros(3, requires_grad=True)
     >>> mon = GramMonitor([w], window=2)
@@ -139,6 +144,7 @@ class GramMonitor:
         on_error: Literal["warn", "raise"] = "warn",
         seed: int = 0,
         keep_grams: bool = True,
+        shard_group: Any = None,
     ) -> None:
         if not isinstance(window, int) or window < 2:
             raise InputError(f"window must be an integer >= 2, got {window!r}")
@@ -162,7 +168,11 @@ class GramMonitor:
         self.names_params = select_parameters(model_or_params, select)
         self.names = [n for n, _ in self.names_params]
         self._params = [p for _, p in self.names_params]
-        self.n_params = sum(p.numel() for p in self._params)
+        self.shard_group = shard_group
+        if shard_group is not None and sketch_dim is not None:
+            raise InputError("shard_group works in exact mode only (sketch_dim=None)")
+        local = sum(p.numel() for p in self._params)
+        self.n_params = int(self._all_reduce(np.array([float(local)]))[0])
         device = self._params[0].device
         self._slices: list[slice] = []
         start = 0
@@ -171,18 +181,18 @@ class GramMonitor:
             start += p.numel()
         slots = window + 2  # W+1 live updates and one spare slot for the incoming update
         if sketch_dim is None:
-            self._buf = torch.zeros(slots, self.n_params, dtype=dtype, device=device)
-            n_blocks = math.ceil(self.n_params / BLOCK)
+            self._buf = torch.zeros(slots, local, dtype=dtype, device=device)
+            n_blocks = math.ceil(local / BLOCK)
             self._blocks = [slice(i * BLOCK, (i + 1) * BLOCK) for i in range(n_blocks)]
             self._partial = torch.zeros(n_blocks, slots, dtype=dtype, device=device)
-            self._theta_prev = torch.zeros(self.n_params, dtype=dtype, device=device)
+            self._theta_prev = torch.zeros(local, dtype=dtype, device=device)
             # per-tensor views, so one foreach call covers every monitored tensor
             self._prev_views = self._views(self._theta_prev)
             self._slot_views = [self._views(self._buf[i]) for i in range(slots)]
         else:
             gen = torch.Generator(device="cpu").manual_seed(seed)
-            bucket = torch.randint(0, sketch_dim, (self.n_params,), generator=gen)
-            negative = torch.randint(0, 2, (self.n_params,), generator=gen)
+            bucket = torch.randint(0, sketch_dim, (local,), generator=gen)
+            negative = torch.randint(0, 2, (local,), generator=gen)
             self._hash = (bucket + sketch_dim * negative).to(torch.int32).to(device)
             self._buf = torch.zeros(slots, sketch_dim, dtype=torch.float64, device=device)
             self._theta_prev = torch.zeros(sketch_dim, dtype=torch.float64, device=device)
@@ -231,6 +241,17 @@ class GramMonitor:
         return True
 
     @torch.no_grad()
+    def _all_reduce(self, values: np.ndarray) -> np.ndarray:
+        """Sum ``values`` over the shard group (identity without one)."""
+        if self.shard_group is None:
+            return values
+        import torch.distributed as dist
+
+        device = self._params[0].device if dist.get_backend(self.shard_group) == "nccl" else "cpu"
+        summed = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(device)
+        dist.all_reduce(summed, group=self.shard_group)
+        return summed.cpu().numpy()
+
     def _dots(self, slot: int) -> np.ndarray:
         """⟨buffer row i, row ``slot``⟩ for every slot i, float64."""
         if self.sketch_dim is not None:
@@ -238,7 +259,7 @@ class GramMonitor:
         new = self._buf[slot]
         for i, sl in enumerate(self._blocks):
             torch.mv(self._buf[:, sl], new[sl], out=self._partial[i])
-        return self._partial.to(torch.float64).sum(dim=0).cpu().numpy()
+        return self._all_reduce(self._partial.to(torch.float64).sum(dim=0).cpu().numpy())
 
     # ------------------------------------------------------------------ public API
 
@@ -361,7 +382,7 @@ class GramMonitor:
     @torch.no_grad()
     def directions(self, k: int) -> torch.Tensor:
         """Edge directions v_1..v_k (rows, unit norm) of the current window, in parameter
-        space: v_j = Xᵀu_j/σ_j. Exact mode only.
+        space: v_j = Xᵀu_j/σ_j. Exact mode only; with a ``shard_group``, this rank's shard.
 
         >>> w = torch.zeros(4, requires_grad=True)
         >>> mon = GramMonitor([w], window=2)
