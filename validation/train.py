@@ -130,9 +130,7 @@ class RunConfig:
                 "eval_every": 100,
                 "steps": 6000,
             }
-        base |= overrides
-        config = cls.from_dict(base)
-        return config
+        return cls.from_dict(base | overrides)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
