@@ -45,6 +45,7 @@ from validation.optimizers import OPTIMIZERS, build_optimizer
 from validation.tasks import (
     TaskData,
     accuracies,
+    accuracy_keys,
     correct_counts,
     decoder_input,
     is_known_task,
@@ -61,7 +62,10 @@ class RunConfig:
 
     ``None`` in a size field means the task default (``validation.models.default_sizes``);
     ``data_seed`` None means ``seed``; ``grad_clip`` None or 0 means no clipping;
-    ``stop_after_grok`` None means never stop early.
+    ``stop_after_grok`` None means never stop early. ``grok_metric`` is the accuracy the
+    grok rule reads: ``acc`` (THEORY.md §7: minimum over heads, per-position accuracy for
+    Dyck, sequence accuracy for SCAN) or another key of ``validation.tasks.accuracy_keys``
+    (``seq_acc`` for Dyck, ``token_acc`` for SCAN, ``acc_<op>`` for one head).
     """
 
     task: str = "modadd"
@@ -89,6 +93,7 @@ class RunConfig:
     eval_every: int = 100
     eval_batch: int = 4096
     grok_threshold: float = 0.95
+    grok_metric: str = "acc"
     stop_after_grok: int | None = 1000
     checkpoint_every: int = 500
     monitor_select: str = "attention"
@@ -355,6 +360,11 @@ class _Run:
             n_train=config.n_train,
             n_test=config.n_test,
         )
+        if config.grok_metric not in accuracy_keys(task):
+            raise InputError(
+                f"grok_metric {config.grok_metric!r} does not exist for task {config.task}; "
+                f"choose from {', '.join(accuracy_keys(task))}"
+            )
         self.task = dataclasses.replace(
             task,
             x_train=task.x_train.to(device),
@@ -420,9 +430,10 @@ class _Run:
         row |= {f"train_{k}": v for k, v in tr.items()}
         row |= {f"test_{k}": v for k, v in te.items()}
         self.rows.append(row)
-        if self.fit_step is None and tr["acc"] >= cfg.grok_threshold:
+        key = cfg.grok_metric
+        if self.fit_step is None and tr[key] >= cfg.grok_threshold:
             self.fit_step = self.step
-        if self.grok_step is None and te["acc"] >= cfg.grok_threshold:
+        if self.grok_step is None and te[key] >= cfg.grok_threshold:
             self.grok_step = self.step
             self.grok_wall_s = self.wall_s
         return row
@@ -470,7 +481,7 @@ class _Run:
             raise InputError(f"cannot read checkpoint {path}: {err}") from err
         if state.get("version") != CHECKPOINT_VERSION:
             raise InputError(f"checkpoint {path} has an unknown version {state.get('version')}")
-        if state["config"] != self.config.to_dict():
+        if RunConfig.from_dict(state["config"]) != self.config:
             raise InputError(f"checkpoint {path} was written by a different config")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
@@ -511,6 +522,7 @@ class _Run:
             "steps_done": self.step,
             "grokked": self.grok_step is not None,
             "grok_step": self.grok_step,
+            "grok_metric": self.config.grok_metric,
             "grok_wall_s": self.grok_wall_s,
             "fit_step": self.fit_step,
             "stop_reason": self.stop_reason,

@@ -130,8 +130,8 @@ def test_exact_resume_after_kill(tmp_path: Path) -> None:
     assert np.array_equal(full[2]["grams"], again[2]["grams"])
 
 
-@pytest.mark.parametrize("task", ["dyck", "scan"])
-def test_sequence_tasks_train(tmp_path: Path, task: str) -> None:
+@pytest.mark.parametrize(("task", "metric"), [("dyck", "seq_acc"), ("scan", "token_acc")])
+def test_sequence_tasks_train(tmp_path: Path, task: str, metric: str) -> None:
     cfg = tiny(
         task,
         steps=6,
@@ -141,13 +141,23 @@ def test_sequence_tasks_train(tmp_path: Path, task: str) -> None:
         n_train=16,
         n_test=16,
         monitor_select="attention",
+        grok_metric=metric,
+        grok_threshold=0.01,
     )
-    result = run(cfg, tmp_path, progress=False)
+    result = run(cfg, tmp_path, progress=False, plots=False)
     assert result.status == "finished" and len(result.spectra) == 4
     cols = set(result.metrics.columns)
-    assert {"train_acc", "test_acc", "test_loss"} <= cols
-    assert ("test_seq_acc" if task == "dyck" else "test_token_acc") in cols
+    assert {"train_acc", "test_acc", "test_loss", f"test_{metric}"} <= cols
     assert np.isfinite(result.metrics["train_loss"]).all()
+    hits = result.metrics.loc[result.metrics[f"test_{metric}"] >= 0.01, "step"]
+    assert result.grok_step == (int(hits.iloc[0]) if len(hits) else None)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["grok_metric"] == metric
+
+
+def test_unknown_grok_metric(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="grok_metric"):
+        run(tiny(grok_metric="seq_acc"), tmp_path, progress=False)
 
 
 def test_grok_rule_and_early_stop(tmp_path: Path) -> None:

@@ -16,7 +16,14 @@ Task names (``make_task``):
 from __future__ import annotations
 
 from numerics.errors import InputError
-from validation.tasks.base import TaskData, accuracies, correct_counts, decoder_input, task_loss
+from validation.tasks.base import (
+    TaskData,
+    accuracies,
+    accuracy_keys,
+    correct_counts,
+    decoder_input,
+    task_loss,
+)
 from validation.tasks.dyck import dyck_task
 from validation.tasks.modular import OPS, modular_task
 from validation.tasks.scan import scan_task
@@ -24,6 +31,7 @@ from validation.tasks.scan import scan_task
 __all__ = [
     "TaskData",
     "accuracies",
+    "accuracy_keys",
     "correct_counts",
     "decoder_input",
     "task_loss",

@@ -101,6 +101,20 @@ def correct_counts(task: TaskData, logits: torch.Tensor, y: torch.Tensor) -> dic
     }
 
 
+def accuracy_keys(task: TaskData) -> tuple[str, ...]:
+    """The keys :func:`accuracies` returns for ``task`` (what a grok rule may read).
+
+    >>> import torch
+    >>> z = torch.zeros(1, 2, dtype=torch.long)
+    >>> accuracy_keys(TaskData("t", "tag", z, z, z, z, vocab_size=2, n_classes=2))
+    ('acc', 'seq_acc')
+    """
+    if task.kind == "classify":
+        heads = tuple(f"acc_{h}" for h in task.head_names) if len(task.head_names) > 1 else ()
+        return ("acc", *heads)
+    return ("acc", "seq_acc") if task.kind == "tag" else ("acc", "token_acc")
+
+
 def accuracies(task: TaskData, counts: dict[str, float]) -> dict[str, float]:
     """Accuracies from summed counts; key ``acc`` is the one the grok rule reads.
 
