@@ -14,42 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from numerics.atomic import atomic_open, write_bytes_with, write_text  # noqa: F401 (re-exported)
 from numerics.errors import InputError
-
-
-@contextmanager
-def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
-    """Open a temporary file beside ``path``; on success it replaces ``path`` atomically.
-
-    On an exception the temporary file is removed and ``path`` is left untouched.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, mode) as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_with(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -> None:
-    """Atomically write ``path`` with ``writer(binary_handle)`` (``torch.save``, ``np.savez``)."""
-    with atomic_open(path, "wb") as handle:
-        writer(handle)
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

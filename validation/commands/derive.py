@@ -17,13 +17,12 @@ R10  BBP threshold and its vacuity  [axioms: A2, A3]
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import sympy as sp
 
+from numerics.atomic import write_text
 from theory.export import theory_markdown
 from theory.registry import IDS, derivation
 
@@ -65,18 +64,6 @@ def _selected(only: list[str] | None) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     ids = _selected(args.only)
@@ -103,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         if der.notes:
             print(f"    note: {der.notes}")
     if args.latex:
-        _write_atomically(args.out, theory_markdown(derivations, outcomes))
+        write_text(args.out, theory_markdown(derivations, outcomes))
         print(f"wrote {args.out}")
     passed = sum(outcome.passed for outcome in outcomes.values())
     elapsed = time.perf_counter() - start
