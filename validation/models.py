@@ -1,4 +1,4 @@
-"""Models for the real training runs: pre-LN transformers (THEORY.md §7) and an MLP baseline.
+"""Models for the real training runs: pre-LN transformers (docs/spec.md §7) and an MLP baseline.
 
 Attention uses separate ``q_proj``/``k_proj``/``v_proj``/``out_proj`` linear layers, so the
 monitor's ``select="attention"`` picks exactly W_Q, W_K, W_V, W_O of every layer (for the
@@ -32,10 +32,6 @@ from torch import nn
 
 from numerics.errors import InputError
 from validation.tasks import TaskData
-
-#: parameter-name prefixes of embeddings and output heads (never "hidden" matrices)
-EMBED_PREFIXES = ("embed", "pos_embed", "tgt_embed", "tgt_pos_embed")
-HEAD_PREFIXES = ("head", "heads")
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -265,7 +261,7 @@ class ModelSizes:
 
 
 def default_sizes(task: TaskData) -> ModelSizes:
-    """THEORY.md §7 sizes: d=128, 4 heads, d_ff=256, 2 layers (modular, Dyck); SCAN
+    """docs/spec.md §7 sizes: d=128, 4 heads, d_ff=256, 2 layers (modular, Dyck); SCAN
     d=256, 4 heads, d_ff=512, 3+3 layers.
 
     >>> from validation.tasks import make_task

@@ -3,7 +3,7 @@
 Three kinds:
 
 * ``classify``: ``x`` (N, L) tokens, ``y`` (N, H) one label per head; logits (N, H, C).
-  Accuracy is per head; the task accuracy is the minimum over heads (THEORY.md §7).
+  Accuracy is per head; the task accuracy is the minimum over heads (docs/spec.md §7).
 * ``tag``: ``y`` (N, L), one label per position, ``label_pad`` where there is none;
   logits (N, L, C); accuracy over labelled positions.
 * ``seq2seq``: ``y`` (N, L) target tokens ending in EOS, padded with ``label_pad``; the

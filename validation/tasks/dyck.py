@@ -1,6 +1,6 @@
 """Dyck-1 depth prediction: read a balanced bracket string, predict the depth at each position.
 
-THEORY.md §7: sequences of length <= 24 (at most 12 pairs), padded to 24; the label at
+docs/spec.md §7: sequences of length <= 24 (at most 12 pairs), padded to 24; the label at
 position i is the nesting depth after reading token i, one of 13 classes (0..12); 50
 training and ~5000 test sequences. Each string is a uniformly random Dyck word with n pairs,
 n uniform in ``1..max_pairs``; all strings are distinct and train/test are disjoint.

@@ -1,6 +1,6 @@
 """Modular arithmetic tasks: predict ``f(a, b) mod p`` from the two tokens ``a, b``.
 
-THEORY.md §7: p = 97, a 50% train split of all pairs, ops a+b, a-b, a*b (a, b != 0),
+docs/spec.md §7: p = 97, a 50% train split of all pairs, ops a+b, a-b, a*b (a, b != 0),
 a^2+b^2 (these grok) and a^2+ab+b^2, a^3+ab (these did not). Several ops at once give a
 multi-task dataset on the same pairs with one label column (one model head) per op.
 

@@ -15,7 +15,7 @@ interpretation rules: [[walk]] = WALK (likewise LOOK, RUN, JUMP), [[turn]] = not
 [[a after b]] = [[b]] [[a]] (right likewise). That gives 34 V, 102 S and
 102 + 2 * 102**2 = 20,910 commands, the published count.
 
-The simple split (THEORY.md §7): ``n_train`` pairs (2048) drawn at random by ``seed``, and
+The simple split (docs/spec.md §7): ``n_train`` pairs (2048) drawn at random by ``seed``, and
 ``n_test`` further pairs disjoint from them (default: all the rest).
 
 >>> commands = scan_commands()
