@@ -77,7 +77,7 @@ def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
 
 
 def bench_training_overhead(steps: int, repeats: int, select: str) -> dict[str, float]:
-    """Seconds per training step (minimum over repeats) of the demo model (THEORY.md §7
+    """Seconds per training step (minimum over repeats) of the demo model (docs/spec.md §7
     modular addition, AdamW, batch 512), without and with the monitor at stride 1, timed in
     alternation."""
     config = demo_config(weight_decay=1.0)

@@ -1,6 +1,6 @@
 """Accuracy of the sketched monitor on a real run's updates (prediction P14).
 
-Trains the modular-addition transformer of THEORY.md §7 (AdamW, weight decay 1.0) with two
+Trains the modular-addition transformer of docs/spec.md §7 (AdamW, weight decay 1.0) with two
 monitors attached to the same parameters — exact, and sketched to m = 10·W dimensions —
 and reports the relative error |σ̂_j − σ_j|/σ_j per window.
 

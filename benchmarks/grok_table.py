@@ -1,4 +1,4 @@
-"""Grok steps and wall times of the §7 protocols at CPU scale (the table in docs/runs.md).
+"""Grok steps and wall times of the docs/spec.md §7 protocols at CPU scale (docs/runs.md).
 
 Runs ``spectral-edge sweep`` for each group (sequentially, one process, one torch thread;
 finished runs are skipped, interrupted ones resumed), then prints a Markdown table from
@@ -30,7 +30,7 @@ GROUPS: dict[str, list[str]] = {
     "dyck": "--task dyck --wd 1.0,0.0 --seed 42,137,2024".split(),
     # the same with the grok rule on sequence accuracy (every depth of a string right)
     "dyck_seq": "--task dyck --wd 1.0,0.0 --seed 42,137,2024 --grok-metric seq_acc".split(),
-    # CPU-scaled SCAN (THEORY.md §7: d=256, 3+3 layers, lr 1e-4, batch 256): see docs/runs.md
+    # CPU-scaled SCAN (docs/spec.md §7: d=256, 3+3 layers, lr 1e-4, batch 256): see docs/runs.md
     "scan": (
         "--task scan --wd 1.0,0.0 --seed 42 --d-model 64 --d-ff 128 --n-layers 2 "
         "--n-dec-layers 2 --lr 1e-3 --batch-size 64 --steps 4000 --stride 200 --n-test 2000"
