@@ -23,7 +23,8 @@ import pandas as pd
 from numerics.errors import InputError
 from numerics.run_plots import RunTrace, figure_runs, sigma_columns
 from validation import rundir
-from validation.train import RunConfig, run
+from validation.config import RunConfig
+from validation.train import run
 
 WEIGHT_DECAYS = (1.0, 0.0)
 

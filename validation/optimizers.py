@@ -1,4 +1,4 @@
-"""Optimizers of the protocols (THEORY.md §7): AdamW, SGD (+momentum), Muon.
+"""Optimizers of the protocols (docs/spec.md §7): AdamW, SGD (+momentum), Muon.
 
 Muon (``torch.optim.Muon``) only accepts 2-D parameters; it gets the *hidden* weight
 matrices (2-D, not an embedding, not an output head), and every other parameter
@@ -22,6 +22,8 @@ Weight decay applies to every parameter, as in the protocols.
 
 from __future__ import annotations
 
+from collections import ChainMap
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -51,44 +53,62 @@ def hidden_matrices(model: nn.Module) -> tuple[Named, Named]:
     return hidden, rest
 
 
-class CombinedOptimizer:
-    """Several optimizers stepped together, with one state dict (for Muon + AdamW).
+class CombinedOptimizer(torch.optim.Optimizer):
+    """Several optimizers stepped together as one ``torch.optim.Optimizer`` (Muon + AdamW).
 
-    ``param_groups`` concatenates the parts' groups (so a reader of
-    ``param_groups[0]["lr"]`` sees the first part's learning rate).
+    ``param_groups`` is the parts' groups, in order — the same dictionaries, so a
+    learning-rate scheduler that sets ``group["lr"]`` drives every part; ``state`` is a
+    read-only view of the parts' per-parameter state; ``state_dict()`` is
+    ``{"parts": [each part's state dict]}``.
+
+    >>> w, b = torch.zeros(2, 2, requires_grad=True), torch.zeros(2, requires_grad=True)
+    >>> opt = CombinedOptimizer([torch.optim.SGD([w], lr=0.1), torch.optim.SGD([b], lr=0.1)])
+    >>> sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    >>> opt.step(); sched.step()
+    >>> [part.param_groups[0]["lr"] for part in opt.optimizers]
+    [0.05, 0.05]
     """
 
     def __init__(self, optimizers: list[torch.optim.Optimizer]) -> None:
-        self.optimizers = optimizers
-
-    @property
-    def param_groups(self) -> list[dict[str, Any]]:
-        """Every part's parameter groups, in order."""
-        return [g for opt in self.optimizers for g in opt.param_groups]
+        if not optimizers:
+            raise InputError("CombinedOptimizer needs at least one optimizer")
+        params = [p for opt in optimizers for g in opt.param_groups for p in g["params"]]
+        super().__init__(params, defaults={})
+        self.optimizers = list(optimizers)
+        self.param_groups = [g for opt in self.optimizers for g in opt.param_groups]
+        self.state = ChainMap(*(opt.state for opt in self.optimizers))
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every part's gradients."""
         for opt in self.optimizers:
             opt.zero_grad(set_to_none=set_to_none)
 
-    def step(self) -> None:
-        """Step every part."""
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        """Step every part (``closure``, if given, is evaluated once, before the steps)."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         for opt in self.optimizers:
             opt.step()
+        return loss
 
     def state_dict(self) -> dict[str, Any]:
         """``{"parts": [state_dict of each part]}``."""
         return {"parts": [opt.state_dict() for opt in self.optimizers]}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` output."""
-        parts = state["parts"]
-        if len(parts) != len(self.optimizers):
+        """Restore :meth:`state_dict` output (checked before any part is changed)."""
+        parts = state.get("parts") if isinstance(state, dict) else None
+        if not isinstance(parts, list | tuple) or len(parts) != len(self.optimizers):
             raise InputError(
-                f"optimizer state has {len(parts)} parts, expected {len(self.optimizers)}"
+                f"optimizer state must be {{'parts': [...]}} with {len(self.optimizers)} parts"
             )
         for opt, part in zip(self.optimizers, parts, strict=True):
             opt.load_state_dict(part)
+        self.param_groups = [g for opt in self.optimizers for g in opt.param_groups]
+        self.state = ChainMap(*(opt.state for opt in self.optimizers))
 
 
 def build_optimizer(
@@ -97,11 +117,12 @@ def build_optimizer(
     lr: float,
     weight_decay: float = 0.0,
     betas: tuple[float, float] = (0.9, 0.98),
-    momentum: float = 0.0,
-) -> torch.optim.Optimizer | CombinedOptimizer:
-    """``adamw`` (decoupled decay), ``sgd`` (``momentum``; decay added to the gradient,
-    equal to decoupled decay without momentum), or ``muon`` (Muon on hidden matrices with
-    Nesterov momentum ``momentum`` or 0.95 if 0, AdamW on the rest).
+    momentum: float | None = None,
+) -> torch.optim.Optimizer:
+    """``adamw`` (decoupled decay), ``sgd`` (``momentum``, default 0; decay added to the
+    gradient, equal to decoupled decay without momentum), or ``muon`` (Muon on hidden
+    matrices with Nesterov momentum ``momentum``, default 0.95, AdamW on the rest).
+    ``momentum=None`` means the optimizer's default; 0 means no momentum, for both.
 
     >>> opt = build_optimizer(nn.Linear(3, 2), "adamw", lr=1e-3, weight_decay=1.0)
     >>> opt.param_groups[0]["betas"], opt.param_groups[0]["weight_decay"]
@@ -113,7 +134,7 @@ def build_optimizer(
         raise InputError(f"learning rate must be > 0, got {lr}")
     if weight_decay < 0:
         raise InputError(f"weight decay must be >= 0, got {weight_decay}")
-    if not 0 <= momentum < 1:
+    if momentum is not None and not 0 <= momentum < 1:
         raise InputError(f"momentum must be in [0, 1), got {momentum}")
     if not all(0 <= b < 1 for b in betas):
         raise InputError(f"betas must be in [0, 1), got {betas}")
@@ -121,7 +142,8 @@ def build_optimizer(
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, betas=betas, weight_decay=weight_decay)
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+        sgd_momentum = 0.0 if momentum is None else momentum
+        return torch.optim.SGD(params, lr=lr, momentum=sgd_momentum, weight_decay=weight_decay)
     hidden, rest = hidden_matrices(model)
     if not hidden:
         raise InputError("muon needs at least one hidden 2-D weight matrix; the model has none")
@@ -129,7 +151,7 @@ def build_optimizer(
         [p for _, p in hidden],
         lr=lr,
         weight_decay=weight_decay,
-        momentum=momentum or 0.95,
+        momentum=0.95 if momentum is None else momentum,
         adjust_lr_fn="match_rms_adamw",
     )
     parts: list[torch.optim.Optimizer] = [muon]

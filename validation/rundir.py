@@ -1,4 +1,5 @@
-"""Atomic file writes for run directories: write a temporary file, then ``os.replace``.
+"""Run-directory files: atomic JSON/CSV/NPZ writes (through :mod:`numerics.atomic`, the one
+atomic writer) and the exclusive lock a run holds on its directory.
 
 A reader (or a run killed mid-write) never sees a half-written file: it sees the old
 version or the new one.
@@ -12,15 +13,23 @@ version or the new one.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from numerics.atomic import atomic_open, write_bytes_with, write_text  # noqa: F401 (re-exported)
+from numerics.atomic import (  # noqa: F401 (write_text re-exported for run files)
+    atomic_open,
+    remove_stale_temporaries,
+    write_bytes_with,
+    write_text,
+)
 from numerics.errors import InputError
 
 
@@ -49,3 +58,58 @@ def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:
 def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
     """Atomically write arrays to an ``.npz`` file."""
     write_bytes_with(path, lambda handle: np.savez(handle, **arrays))
+
+
+LOCK_NAME = ".lock"
+
+
+@contextmanager
+def exclusive(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on the run directory ``out_dir`` (created) for the block.
+
+    A second process that tries to open the same directory gets ``InputError`` naming the
+    holder's pid. The lock is an ``flock`` on ``out_dir/.lock``, so the kernel releases it
+    when the holder dies: the lock of a killed run never blocks its resume. The lock file is
+    removed on release. On entry, the ``.*.tmp`` files an interrupted writer left behind are
+    deleted (:func:`numerics.atomic.remove_stale_temporaries`).
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with exclusive(d):
+    ...     try:
+    ...         with exclusive(d):
+    ...             pass
+    ...     except InputError as err:
+    ...         print(str(err).split(" (")[0])
+    another process is writing to this run directory
+    >>> sorted(p.name for p in d.iterdir())
+    []
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lock_path = out / LOCK_NAME
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise InputError(
+                f"another process is writing to this run directory (pid {holder}): {out}"
+            ) from None
+        try:  # the holder before us may have removed the file after we opened it
+            same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        remove_stale_temporaries(out)
+        yield out
+    finally:
+        lock_path.unlink(missing_ok=True)
+        os.close(fd)

@@ -3,7 +3,7 @@
 ``run(config, out_dir)`` trains the task's model with the configured optimizer, attaches a
 :class:`validation.monitor.GramMonitor` (selection, window W and stride from the config),
 evaluates every ``eval_every`` steps, detects the grok step (first evaluation with test
-accuracy >= ``grok_threshold``; THEORY.md §7) and stops ``stop_after_grok`` steps after it.
+accuracy >= ``grok_threshold``; docs/spec.md §7) and stops ``stop_after_grok`` steps after it.
 The directory it writes is described in ``docs/run-directory.md``: ``config.json``,
 ``metrics.csv``, ``spectra.csv``, ``grams.npz``, ``summary.json``, ``checkpoint.pt`` and
 ``plots/``. Every write is atomic.
@@ -26,208 +26,34 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import pickle
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
 
 from numerics.errors import InputError
-from numerics.spectra import KSTAR_METHODS
 from validation import rundir
+from validation.config import RunConfig, check_device
 from validation.models import ModelSizes, build_model, count_parameters
 from validation.monitor import GramMonitor
-from validation.optimizers import OPTIMIZERS, build_optimizer
+from validation.optimizers import build_optimizer
 from validation.tasks import (
     TaskData,
     accuracies,
     accuracy_keys,
     correct_counts,
     decoder_input,
-    is_known_task,
     make_task,
     task_loss,
 )
 
 CHECKPOINT_VERSION = 1
-
-
-@dataclass
-class RunConfig:
-    """Every setting of a run (plain data; ``config.json`` is ``asdict`` of it).
-
-    ``None`` in a size field means the task default (``validation.models.default_sizes``);
-    ``data_seed`` None means ``seed``; ``grad_clip`` None or 0 means no clipping;
-    ``stop_after_grok`` None means never stop early. ``grok_metric`` is the accuracy the
-    grok rule reads: ``acc`` (THEORY.md §7: minimum over heads, per-position accuracy for
-    Dyck, sequence accuracy for SCAN) or another key of ``validation.tasks.accuracy_keys``
-    (``seq_acc`` for Dyck, ``token_acc`` for SCAN, ``acc_<op>`` for one head).
-    """
-
-    task: str = "modadd"
-    seed: int = 42
-    data_seed: int | None = None
-    p: int = 97
-    train_frac: float = 0.5
-    n_train: int | None = None
-    n_test: int | None = None
-    model: str = "transformer"
-    d_model: int | None = None
-    n_heads: int | None = None
-    d_ff: int | None = None
-    n_layers: int | None = None
-    n_dec_layers: int | None = None
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    wd: float = 1.0
-    beta1: float = 0.9
-    beta2: float = 0.98
-    momentum: float = 0.0
-    batch_size: int = 512
-    grad_clip: float | None = 1.0
-    steps: int = 6000
-    eval_every: int = 100
-    eval_batch: int = 4096
-    grok_threshold: float = 0.95
-    grok_metric: str = "acc"
-    stop_after_grok: int | None = 1000
-    checkpoint_every: int = 500
-    monitor_select: str = "attention"
-    window: int = 10
-    stride: int = 100
-    sketch_dim: int | None = None
-    kstar_method: str = "weighted"
-    threads: int = 1
-    device: str = "cpu"
-
-    @classmethod
-    def protocol(cls, task: str, **overrides: Any) -> RunConfig:
-        """The THEORY.md §7 settings for ``task`` (CPU-scaled step caps), then ``overrides``.
-
-        modular: lr 1e-3, batch 512, W=10 every 100 steps, 6000 steps; Dyck: batch 50,
-        W=3 every 200 steps, eval every 50, 3000 steps; SCAN: lr 1e-4, batch 256, W=5
-        every 500 steps, 6000 steps. Weight decay 1.0, AdamW betas (0.9, 0.98), clip 1.0.
-
-        >>> RunConfig.protocol("dyck", seed=1).batch_size
-        50
-        """
-        base: dict[str, Any] = {"task": task}
-        if task == "dyck":
-            base |= {
-                "batch_size": 50,
-                "window": 3,
-                "stride": 200,
-                "eval_every": 50,
-                "steps": 3000,
-                "stop_after_grok": 400,
-                "checkpoint_every": 200,
-            }
-        elif task == "scan":
-            base |= {
-                "lr": 1e-4,
-                "batch_size": 256,
-                "window": 5,
-                "stride": 500,
-                "eval_every": 100,
-                "steps": 6000,
-            }
-        return cls.from_dict(base | overrides)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        """Build and validate a config from plain data (``config.json``); unknown keys and
-        wrong types raise ``InputError``."""
-        if not isinstance(data, dict):
-            raise InputError(f"a run config must be a JSON object, got {type(data).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown config field(s): {', '.join(unknown)}")
-        hints = get_type_hints(cls)
-        clean = {k: _coerce(k, v, hints[k]) for k, v in data.items()}
-        config = cls(**clean)
-        config.validate()
-        return config
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable data."""
-        return asdict(self)
-
-    def validate(self) -> None:
-        """Raise ``InputError`` (one clear sentence) for any impossible setting."""
-        checks = [
-            (is_known_task(self.task), f"unknown task {self.task!r}"),
-            (
-                self.optimizer in OPTIMIZERS,
-                f"unknown optimizer {self.optimizer!r}; known: {', '.join(OPTIMIZERS)}",
-            ),
-            (self.model in ("transformer", "mlp"), f"unknown model {self.model!r}"),
-            (self.lr > 0 and math.isfinite(self.lr), f"lr must be > 0, got {self.lr}"),
-            (self.wd >= 0, f"wd must be >= 0, got {self.wd}"),
-            (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1, "beta1 and beta2 must be in [0, 1)"),
-            (0 <= self.momentum < 1, f"momentum must be in [0, 1), got {self.momentum}"),
-            (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
-            (self.grad_clip is None or self.grad_clip >= 0, "grad_clip must be >= 0"),
-            (self.steps >= 1, f"steps must be >= 1, got {self.steps}"),
-            (self.eval_every >= 1, f"eval_every must be >= 1, got {self.eval_every}"),
-            (self.eval_batch >= 1, f"eval_batch must be >= 1, got {self.eval_batch}"),
-            (0 < self.grok_threshold <= 1, "grok_threshold must be in (0, 1]"),
-            (
-                self.stop_after_grok is None or self.stop_after_grok >= 0,
-                "stop_after_grok must be >= 0 (or None)",
-            ),
-            (self.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
-            (self.window >= 2, f"window W must be >= 2, got {self.window}"),
-            (self.stride >= 1, f"stride must be >= 1, got {self.stride}"),
-            (
-                self.sketch_dim is None or self.sketch_dim >= self.window,
-                "sketch_dim must be >= window",
-            ),
-            (self.kstar_method in KSTAR_METHODS, f"kstar_method must be one of {KSTAR_METHODS}"),
-            (self.threads >= 1, f"threads must be >= 1, got {self.threads}"),
-            (
-                self.device == "cpu" or self.device.startswith("cuda"),
-                f"device must be cpu or cuda[:N], got {self.device!r}",
-            ),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InputError(message)
-        for name in (
-            "d_model",
-            "n_heads",
-            "d_ff",
-            "n_layers",
-            "n_dec_layers",
-            "n_train",
-            "n_test",
-            "sketch_dim",
-        ):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise InputError(f"{name} must be >= 1, got {value}")
-
-
-def _coerce(name: str, value: Any, hint: Any) -> Any:
-    """Check one JSON value against the field's type (ints accepted for floats)."""
-    allowed = getattr(hint, "__args__", (hint,))
-    if value is None:
-        if type(None) in allowed:
-            return None
-        raise InputError(f"config field {name} must not be null")
-    for kind in allowed:
-        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if kind is int and isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if kind is str and isinstance(value, str):
-            return value
-    names = "/".join(getattr(k, "__name__", str(k)) for k in allowed)
-    raise InputError(f"config field {name} must be {names}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -475,20 +301,32 @@ class _Run:
         )
 
     def load(self, path: Path) -> None:
+        """Restore the checkpoint at ``path``; its contents are checked before any of it is
+        used (a missing key, a wrong type or a tensor of the wrong shape is ``InputError``)."""
         try:
             state = torch.load(path, map_location=self.config.device, weights_only=True)
+        except pickle.UnpicklingError:
+            raise InputError(
+                f"cannot read checkpoint {path}: it holds objects other than tensors and plain "
+                "data (not a spectral-edge checkpoint; refused for safety)"
+            ) from None
         except Exception as err:  # noqa: BLE001 - any unreadable checkpoint is bad input
-            raise InputError(f"cannot read checkpoint {path}: {err}") from err
-        if state.get("version") != CHECKPOINT_VERSION:
-            raise InputError(f"checkpoint {path} has an unknown version {state.get('version')}")
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise InputError(f"cannot read checkpoint {path}: {first}") from None
+        _check_checkpoint(state, path, self)
         if RunConfig.from_dict(state["config"]) != self.config:
             raise InputError(f"checkpoint {path} was written by a different config")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        monitor_state = dict(state["monitor"])
-        monitor_state["grams"] = [g.numpy() for g in monitor_state["grams"]]
-        self.monitor.load_state_dict(monitor_state)
-        torch.set_rng_state(state["torch_rng"])
+        try:
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            monitor_state = dict(state["monitor"])
+            if isinstance(monitor_state.get("grams"), list):
+                monitor_state["grams"] = [_numpy(g) for g in monitor_state["grams"]]
+            self.monitor.load_state_dict(monitor_state)
+            torch.set_rng_state(state["torch_rng"])
+        except (RuntimeError, ValueError, KeyError, TypeError, AttributeError) as err:
+            first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+            raise InputError(f"checkpoint {path} does not fit this run: {first}") from None
         self.step, self.rows = int(state["step"]), [dict(r) for r in state["rows"]]
         self.grok_step, self.fit_step = state["grok_step"], state["fit_step"]
         self.grok_wall_s, self.stop_reason = state["grok_wall_s"], state["stop_reason"]
@@ -511,7 +349,10 @@ class _Run:
             plot_run(d)
 
     def summary(self, status: str) -> dict[str, Any]:
-        last = self.rows[-1] if self.rows else {}
+        """``summary.json``; ``final`` is the last evaluation whose numbers are all finite
+        (``final_step`` says which), so a diverged run does not report NaNs as its end."""
+        finite = [r for r in self.rows if all(math.isfinite(v) for v in r.values())]
+        last = finite[-1] if finite else {}
         return {
             "status": status,
             "task": self.config.task,
@@ -526,8 +367,10 @@ class _Run:
             "grok_wall_s": self.grok_wall_s,
             "fit_step": self.fit_step,
             "stop_reason": self.stop_reason,
+            "diverged": self.stop_reason == "diverged",
+            "final_step": last.get("step"),
             "final": {k: v for k, v in last.items() if k != "step"},
-            "best_test_acc": max((r["test_acc"] for r in self.rows), default=None),
+            "best_test_acc": max((r["test_acc"] for r in finite), default=None),
             "n_params": count_parameters(self.model),
             "n_monitored": self.monitor.n_params,
             "monitored": self.monitor.names,
@@ -535,6 +378,64 @@ class _Run:
             "wall_time_s": self.wall_s,
             "torch": torch.__version__,
         }
+
+
+CHECKPOINT_TYPES: dict[str, tuple[type, ...]] = {
+    "version": (int,),
+    "config": (dict,),
+    "step": (int,),
+    "model": (dict,),
+    "optimizer": (dict,),
+    "monitor": (dict,),
+    "torch_rng": (torch.Tensor,),
+    "rows": (list,),
+    "grok_step": (int, type(None)),
+    "grok_wall_s": (float, int, type(None)),
+    "fit_step": (int, type(None)),
+    "stop_reason": (str, type(None)),
+    "wall_s": (float, int),
+}
+"""The keys of ``checkpoint.pt`` and the types their values must have."""
+
+
+def _numpy(value: Any) -> Any:
+    return value.numpy() if isinstance(value, torch.Tensor) else value
+
+
+def _check_checkpoint(state: Any, path: Path, run: _Run) -> None:
+    """Raise ``InputError`` naming the first key of ``state`` that is missing or wrong."""
+    if not isinstance(state, dict):
+        raise InputError(f"checkpoint {path} is not a dict of run state")
+    for key, kinds in CHECKPOINT_TYPES.items():
+        if key not in state:
+            raise InputError(f"checkpoint {path} lacks the key {key!r}")
+        value = state[key]
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            kind = type(value).__name__
+            raise InputError(f"checkpoint {path}: {key!r} has the wrong type {kind}")
+    if state["version"] != CHECKPOINT_VERSION:
+        raise InputError(f"checkpoint {path} has an unknown version {state['version']}")
+    for key in ("step", "grok_step", "fit_step"):
+        if state[key] is not None and state[key] < 0:
+            raise InputError(f"checkpoint {path}: {key!r} must be >= 0, got {state[key]}")
+    if not math.isfinite(state["wall_s"]) or state["wall_s"] < 0:
+        raise InputError(f"checkpoint {path}: 'wall_s' must be a finite time >= 0")
+    if not all(isinstance(row, dict) for row in state["rows"]):
+        raise InputError(f"checkpoint {path}: 'rows' must be a list of metric rows")
+    expected = run.model.state_dict()
+    got = state["model"]
+    if set(got) != set(expected):
+        missing = sorted(set(expected) - set(got)) or sorted(set(got) - set(expected))
+        raise InputError(f"checkpoint {path}: model tensors differ from this run's ({missing[0]})")
+    for name, tensor in expected.items():
+        if not isinstance(got[name], torch.Tensor):
+            kind = type(got[name]).__name__
+            raise InputError(f"checkpoint {path}: model entry {name!r} is a {kind}, not a tensor")
+        if got[name].shape != tensor.shape:
+            raise InputError(
+                f"checkpoint {path}: model tensor {name!r} has shape {tuple(got[name].shape)}, "
+                f"this run needs {tuple(tensor.shape)}"
+            )
 
 
 def run_status(out_dir: str | os.PathLike) -> str | None:
@@ -565,29 +466,36 @@ def run(
 
     ``stop_after``: end this invocation after that many more optimizer steps (checkpoint
     written, status ``interrupted``); a later ``resume`` continues exactly. A directory
-    that already holds a run needs ``resume=True``; resuming a finished run does nothing.
-    ``plots=False`` skips ``plots/`` (the only output that costs seconds on tiny runs).
+    that already holds a run needs ``resume=True``; resuming a finished run does nothing;
+    resuming a directory that does not exist is an error. ``plots=False`` skips ``plots/``.
+
+    Everything is validated before anything is written (config fields, device, output
+    path, checkpoint contents), and the run holds an exclusive lock on ``out_dir``
+    (:func:`validation.rundir.exclusive`) for its whole duration.
     """
     config.validate()
+    check_device(config.device)
+    if stop_after is not None and (isinstance(stop_after, bool) or stop_after < 1):
+        raise InputError(f"stop_after must be >= 1, got {stop_after}")
     out = Path(out_dir)
-    ckpt = out / "checkpoint.pt"
-    if (out / "config.json").exists():
-        if not resume:
-            raise InputError(f"{out} already holds a run; pass --resume to continue it")
-        if load_config(out / "config.json") != config:
-            raise InputError(f"{out} holds a run with a different config")
-    elif resume and ckpt.exists():
-        raise InputError(f"{out} has a checkpoint but no config.json")
+    if out.exists() and not out.is_dir():
+        raise InputError(f"{out} exists and is not a directory")
+    if resume and not out.is_dir():
+        raise InputError(f"cannot resume: run directory {out} does not exist")
     with _torch_settings(config.threads, config.device):
         state = _Run(config, out)
-        if resume and ckpt.exists():
-            state.load(ckpt)
-        else:
-            rundir.write_json(out / "config.json", config.to_dict())
-        if state.stop_reason is None:
-            _loop(state, stop_after, progress)
-        status = "finished" if state.stop_reason else "interrupted"
-        state.write(status, plots=plots and status == "finished")
+        created = not out.exists()
+        try:
+            with rundir.exclusive(out):
+                _open(state, out, resume)
+                if state.stop_reason is None:
+                    _loop(state, stop_after, progress)
+                status = "finished" if state.stop_reason else "interrupted"
+                state.write(status, plots=plots and status == "finished")
+        except InputError:
+            if created and out.is_dir() and not any(out.iterdir()):
+                out.rmdir()
+            raise
     return RunResult(
         out_dir=out,
         status=status,
@@ -599,6 +507,22 @@ def run(
         metrics=pd.DataFrame(state.rows),
         spectra=state.monitor.history(),
     )
+
+
+def _open(state: _Run, out: Path, resume: bool) -> None:
+    """Under the directory lock: check what ``out`` holds, then load or start the run."""
+    ckpt = out / "checkpoint.pt"
+    if (out / "config.json").exists():
+        if not resume:
+            raise InputError(f"{out} already holds a run; pass --resume to continue it")
+        if load_config(out / "config.json") != state.config:
+            raise InputError(f"{out} holds a run with a different config")
+    elif resume and ckpt.exists():
+        raise InputError(f"{out} has a checkpoint but no config.json")
+    if resume and ckpt.exists():
+        state.load(ckpt)
+    else:
+        rundir.write_json(out / "config.json", state.config.to_dict())
 
 
 def _loop(state: _Run, stop_after: int | None, progress: bool) -> None:
@@ -630,6 +554,8 @@ def _loop(state: _Run, stop_after: int | None, progress: bool) -> None:
             if bar is not None:
                 bar.update(1)
             done = state.should_stop(loss)
+            if state.stop_reason == "diverged" and state.rows[-1]["step"] != state.step:
+                state.evaluate()  # metrics.csv shows the diverged state
             paused = stop_after is not None and state.step - start_step >= stop_after
             if done or paused:
                 break

@@ -17,7 +17,8 @@ import torch
 
 from numerics import spectra
 from numerics.errors import InputError
-from validation.train import RunConfig, batch_indices, run
+from validation.config import RunConfig
+from validation.train import batch_indices, run
 
 TINY = {"d_model": 16, "n_heads": 2, "d_ff": 16, "n_layers": 1, "n_dec_layers": 1}
 

@@ -12,14 +12,8 @@ from __future__ import annotations
 import argparse
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``demo`` subcommand."""
-    parser = subparsers.add_parser(
-        "demo",
-        help="monitored modular-addition grokking run, weight decay 1.0 vs 0.0",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``demo`` subcommand's arguments."""
     parser.add_argument("--out", default="runs/demo", help="output directory (runs/demo)")
     parser.add_argument("--steps", type=int, default=4000, help="step cap per run (4000)")
     parser.add_argument("--seed", type=int, default=42, help="seed (42)")

@@ -12,8 +12,12 @@ is collected in ``OUT/sweep.csv``.
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
+import os
+import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, fields
@@ -29,8 +33,10 @@ from validation.commands.train import (
     given_fields,
     make_config,
 )
-from validation.train import RunConfig, load_config, run, run_status
+from validation.config import RunConfig
+from validation.train import load_config, run, run_status
 
+PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 NAME_FIELDS = ("task", "optimizer", "wd", "seed")
 SUMMARY_COLUMNS = (
     "status",
@@ -93,8 +99,22 @@ def is_finished(out_dir: Path, config: RunConfig) -> bool:
 
 
 def _run_one(config: RunConfig, out_dir: str, progress: bool, plots: bool) -> str:
-    result = run(config, out_dir, resume=True, progress=progress, plots=plots)
+    resume = (Path(out_dir) / "config.json").exists()
+    result = run(config, out_dir, resume=resume, progress=progress, plots=plots)
     return result.status
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Worker initializer: the kernel sends SIGTERM to this worker when its parent dies
+    (Linux ``PR_SET_PDEATHSIG``), so killing a sweep never leaves runs training on; the
+    worker also exits at once if the sweep is already gone."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    try:
+        os.kill(parent_pid, 0)
+    except ProcessLookupError:
+        os._exit(1)
 
 
 def collect(root: Path, items: list[SweepItem]) -> pd.DataFrame:
@@ -111,14 +131,8 @@ def collect(root: Path, items: list[SweepItem]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``sweep`` subcommand."""
-    parser = subparsers.add_parser(
-        "sweep",
-        help="training runs over a grid of configs (sequential or N workers)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``sweep`` subcommand's arguments."""
     parser.add_argument("--out", required=True, help="sweep directory (one run dir per run)")
     parser.add_argument("--config", help="JSON file with base config fields")
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
@@ -148,8 +162,14 @@ def main(args: argparse.Namespace) -> int:
                 failed.append(f"{item.name}: {err}")
             bar.update(1)
     else:
-        ctx = multiprocessing.get_context("forkserver")
-        with ProcessPoolExecutor(max_workers=args.workers, mp_context=ctx) as pool:
+        # spawn: the workers are children of this process, so PR_SET_PDEATHSIG ties them to it
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=args.workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
             futures = {
                 pool.submit(_run_one, i.config, str(root / i.name), False, not args.no_plots): i
                 for i in todo

@@ -2,7 +2,7 @@
 
 Every :class:`validation.train.RunConfig` field is a flag (``--wd 1.0``, ``--batch-size
 512``, ``--stop-after-grok none``); ``--config file.json`` gives a base config that flags
-override; unset fields take the task's protocol defaults (THEORY.md §7). ``--resume``
+override; unset fields take the task's protocol defaults (docs/spec.md §7). ``--resume``
 continues an interrupted run (with no other flags it reads the stored ``config.json``).
 
     spectral-edge train --task modadd --optimizer adamw --wd 1.0 --seed 42 --steps 6000 \\
@@ -17,23 +17,8 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from validation import rundir
-from validation.train import RunConfig, RunResult, load_config, run
-
-NONE_WORDS = ("none", "null")
-
-
-def _parse_value(text: str, hint: Any, name: str) -> Any:
-    """One command-line value for the field ``name`` of type ``hint``."""
-    allowed = getattr(hint, "__args__", (hint,))
-    if text.strip().lower() in NONE_WORDS and type(None) in allowed:
-        return None
-    for kind in (int, float, str):
-        if kind in allowed:
-            try:
-                return kind(text)
-            except ValueError:
-                continue
-    raise argparse.ArgumentTypeError(f"--{name.replace('_', '-')}: cannot read {text!r}")
+from validation.config import RunConfig, coerce_field
+from validation.train import RunResult, load_config, run
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, multi: bool = False) -> None:
@@ -57,17 +42,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, multi: bool = False) -
 
 def given_fields(args: argparse.Namespace, multi: bool = False) -> dict[str, Any]:
     """The config fields given on the command line, parsed (lists when ``multi``)."""
-    hints = get_type_hints(RunConfig)
     out: dict[str, Any] = {}
     for f in fields(RunConfig):
         if f.name not in vars(args):
             continue
         raw = getattr(args, f.name)
         values = raw.split(",") if multi else [raw]
-        try:
-            parsed = [_parse_value(v.strip(), hints[f.name], f.name) for v in values]
-        except argparse.ArgumentTypeError as err:
-            raise ValueError(str(err)) from err
+        parsed = [coerce_field(f.name, v) for v in values]
         out[f.name] = parsed if multi else parsed[0]
     return out
 
@@ -104,14 +85,8 @@ def describe(result: RunResult, config: RunConfig) -> str:
     )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``train`` subcommand."""
-    parser = subparsers.add_parser(
-        "train",
-        help="one instrumented training run (monitor attached) into a run directory",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``train`` subcommand's arguments."""
     parser.add_argument("--out", required=True, help="run directory (created)")
     parser.add_argument("--config", help="JSON file with config fields (flags override it)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -139,7 +114,12 @@ def main(args: argparse.Namespace) -> int:
     else:
         config = make_config(base_config(args.config), given)
     result = run(
-        config, args.out, resume=args.resume, stop_after=args.stop_after, progress=not args.quiet
+        config,
+        args.out,
+        resume=args.resume,
+        stop_after=args.stop_after,
+        progress=not args.quiet,
+        plots=not args.no_plots,
     )
     print(describe(result, config))
     return 0
