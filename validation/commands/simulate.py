@@ -18,14 +18,8 @@ from pathlib import Path
 from numerics.errors import InputError
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``simulate`` parser."""
-    parser = subparsers.add_parser(
-        "simulate",
-        help="run a gap-ODE scenario, or the numerics cross-check report",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``simulate`` subcommand's arguments."""
     parser.add_argument("name", nargs="?", help="scenario name (see --list)")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--plot", type=Path, help="write the scenario figure (PNG)")
