@@ -1,14 +1,27 @@
-"""Spectral statistics of the rolling-window update Gram (THEORY.md §2), one definition each.
+"""Spectral statistics of the rolling-window update Gram (docs/spec.md §2), one definition each.
 
 Every function is a pure function of float64 NumPy arrays. The torch monitor, the reference
 simulator and the analysis code all call these; nothing else in the project computes a
 spectral statistic.
 
-Conventions (THEORY.md §1): a window holds W updates δ as the rows of X (oldest first,
+Conventions (docs/spec.md §1): a window holds W updates δ as the rows of X (oldest first,
 uncentered); G = X Xᵀ is W×W; λ_1 ≥ … ≥ λ_W are its eigenvalues and σ_j = √λ_j. Indices in
-results (k*, mode numbers) are **1-based**, as in the paper. Singular values below
-``rtol·σ_1`` are set to exactly zero (the numerical-rank guard) and ratios σ_j/σ_{j+1} are
-only formed below the numerical rank.
+results (k*, mode numbers) are **1-based**, as in the paper.
+
+The numerical-rank guard: singular values below ``rtol_eff·σ_1`` are set to exactly zero,
+and so is every σ_j with j > ``max_rank`` (X is W×P, so its rank is at most min(W, P);
+:func:`window_stats` always caps at its ``P``). Ratios σ_j/σ_{j+1} are only formed below
+the numerical rank. The threshold knows the precision of the Gram (:func:`guard_rtol`):
+
+    rtol_eff = max(rtol, √(W·eps))
+
+where ``eps`` is the unit round-off of the storage of the updates (and of their inner
+products): a Gram of W stored vectors carries an absolute error F with ‖F‖₂ ≤ ‖F‖_F ≲
+eps·Σ_i‖δ_i‖² = eps·tr G ≤ W·eps·λ_1 (each inner product ⟨δ_i, δ_j⟩ is off by about
+eps·‖δ_i‖‖δ_j‖ with blocked summation), so by Weyl's inequality eigenvalues below
+W·eps·λ_1, i.e. σ_j below √(W·eps)·σ_1, are round-off. For float32 storage that is
+1.1e-3 at W = 10 and 2.4e-3 at W = 50; for float64 it stays below the default 1e-6 up to
+W ≈ 4500. ``eps=None`` (the default) treats the Gram as exact (rtol alone).
 
 >>> import numpy as np
 >>> X = np.diag([4.0, 2.0, 1.0]) @ np.ones((3, 5)) * np.eye(3, 5)
@@ -32,6 +45,8 @@ KStarMethod = Literal["weighted", "ratio", "signal"]
 BBPForm = Literal["paper", "textbook"]
 KSTAR_METHODS: tuple[str, ...] = ("weighted", "ratio", "signal")
 DEFAULT_RTOL = 1e-6
+EPS_FLOAT32 = float(np.finfo(np.float32).eps)  # 1.19e-7
+EPS_FLOAT64 = float(np.finfo(np.float64).eps)  # 2.22e-16
 
 
 # --------------------------------------------------------------------------- validation
@@ -56,10 +71,45 @@ def _as_gram(gram: np.ndarray, name: str = "gram") -> np.ndarray:
     return g
 
 
-def _guard(lam: np.ndarray, rtol: float) -> np.ndarray:
-    """Clamp round-off negatives and zero the eigenvalues below the numerical rank."""
+def guard_rtol(W: int, eps: float | str | np.dtype | None = None,
+               rtol: float = DEFAULT_RTOL) -> float:
+    """The σ-relative threshold of the numerical-rank guard for a W×W Gram whose updates were
+    stored (and whose inner products were accumulated) with unit round-off ``eps``:
+    ``max(rtol, √(W·eps))`` (see the module docstring for why). ``eps`` is a number, a NumPy
+    float dtype (``"float32"``, ``np.float64``) or ``None`` (exact Gram: ``rtol`` alone).
+
+    >>> guard_rtol(10), round(guard_rtol(10, "float32"), 6), guard_rtol(10, "float64")
+    (1e-06, 0.001092, 1e-06)
+    >>> round(guard_rtol(50, EPS_FLOAT32), 6)
+    0.002441
+    """
+    W = _check_positive_int(W, "W")
+    if isinstance(rtol, bool) or not (isinstance(rtol, int | float | np.floating)
+                                      and 0.0 <= rtol < 1.0):
+        raise InputError(f"rtol must be a number in [0, 1), got {rtol!r}")
+    if eps is None:
+        return float(rtol)
+    if not isinstance(eps, int | float | np.floating) or isinstance(eps, bool):
+        try:
+            eps = float(np.finfo(eps).eps)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"eps must be a number or a float dtype, got {eps!r}") from err
+    if not 0.0 <= eps < 1.0:
+        raise InputError(f"eps must be a unit round-off in [0, 1), got {eps!r}")
+    return float(max(rtol, np.sqrt(W * float(eps))))
+
+
+def _check_max_rank(max_rank: int | None) -> int | None:
+    return None if max_rank is None else _check_positive_int(max_rank, "max_rank")
+
+
+def _guard(lam: np.ndarray, rtol: float, max_rank: int | None = None) -> np.ndarray:
+    """Clamp round-off negatives and zero the eigenvalues below the numerical rank (and every
+    one beyond ``max_rank``)."""
     lam = np.clip(lam, 0.0, None)
     lam[np.sqrt(lam) < rtol * np.sqrt(lam[..., :1])] = 0.0
+    if max_rank is not None:
+        lam[..., max_rank:] = 0.0
     return lam
 
 
@@ -77,7 +127,7 @@ def _as_sigma(sigma: np.ndarray) -> np.ndarray:
 
 
 def _check_positive_int(value: int, name: str) -> int:
-    if int(value) != value or value < 1:
+    if isinstance(value, bool) or int(value) != value or value < 1:
         raise InputError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
@@ -85,67 +135,113 @@ def _check_positive_int(value: int, name: str) -> int:
 # --------------------------------------------------------------------------- spectrum
 
 
-def eigenvalues_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+def eigenvalues_from_gram(
+    gram: np.ndarray,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> np.ndarray:
     """Eigenvalues λ_1 ≥ … ≥ λ_W of a Gram matrix, round-off negatives clamped to 0.
 
-    Eigenvalues whose square root is below ``rtol·σ_1`` are set to exactly zero. A stack of
+    Eigenvalues whose square root is below ``guard_rtol(W, eps, rtol)·σ_1`` are set to
+    exactly zero, and so is every λ_j with j > ``max_rank`` (pass P when W > P). A stack of
     Grams (shape (..., W, W)) gives a stack of spectra (..., W) in one LAPACK call.
 
     >>> eigenvalues_from_gram(np.array([[2.0, 0.0], [0.0, 1e-20]])).tolist()
     [2.0, 0.0]
     >>> eigenvalues_from_gram(np.stack([np.eye(2), 4 * np.eye(2)])).tolist()
     [[1.0, 1.0], [4.0, 4.0]]
+    >>> eigenvalues_from_gram(np.diag([1.0, 1e-8]), eps="float32").tolist()  # σ_2 < √(2·eps32)
+    [1.0, 0.0]
+    >>> eigenvalues_from_gram(np.diag([4.0, 2.0, 1.0]), max_rank=2).tolist()
+    [4.0, 2.0, 0.0]
     """
     g = _as_gram(gram)
-    return _guard(np.linalg.eigvalsh(g)[..., ::-1].copy(), rtol)
+    rt = guard_rtol(g.shape[-1], eps, rtol)
+    return _guard(np.linalg.eigvalsh(g)[..., ::-1].copy(), rt, _check_max_rank(max_rank))
 
 
-def sigma_from_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+def sigma_from_gram(
+    gram: np.ndarray,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> np.ndarray:
     """Singular values σ_j = √λ_j of the window matrix X, from G = X Xᵀ (descending); a stack
-    of Grams (..., W, W) gives (..., W).
+    of Grams (..., W, W) gives (..., W). ``eps``/``max_rank``: the rank guard, as in
+    :func:`eigenvalues_from_gram`.
 
     >>> sigma_from_gram(np.array([[9.0, 0.0], [0.0, 4.0]])).tolist()
     [3.0, 2.0]
     """
-    return np.sqrt(eigenvalues_from_gram(gram, rtol))
+    return np.sqrt(eigenvalues_from_gram(gram, rtol, eps=eps, max_rank=max_rank))
 
 
-def eigh_gram(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> tuple[np.ndarray, np.ndarray]:
-    """Eigen-decomposition of G, descending: ``(lam, U)`` with columns u_j (temporal profiles).
+def eigh_gram(
+    gram: np.ndarray,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eigen-decomposition of G, descending: ``(lam, U)`` with columns u_j (temporal profiles);
+    ``lam`` guarded as in :func:`eigenvalues_from_gram`.
 
     >>> lam, U = eigh_gram(np.array([[1.0, 0.0], [0.0, 4.0]]))
     >>> lam.tolist(), np.abs(U[:, 0]).tolist()
     ([4.0, 1.0], [0.0, 1.0])
     """
     g = _as_gram(gram)
+    rt = guard_rtol(g.shape[-1], eps, rtol)
     lam, U = np.linalg.eigh(g)
-    return _guard(lam[..., ::-1].copy(), rtol), U[..., ::-1].copy()
+    return _guard(lam[..., ::-1].copy(), rt, _check_max_rank(max_rank)), U[..., ::-1].copy()
 
 
-def numerical_rank(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> int:
-    """Number of singular values at or above ``rtol·σ_1``.
+def numerical_rank(
+    sigma: np.ndarray,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> int:
+    """Number of singular values at or above ``guard_rtol(W, eps, rtol)·σ_1``, at most
+    ``max_rank``.
 
     >>> numerical_rank(np.array([1.0, 0.5, 1e-9]))
     2
+    >>> numerical_rank(np.array([1.0, 0.5, 1e-4]), eps="float32"), numerical_rank(
+    ...     np.array([1.0, 0.5, 0.1]), max_rank=2)
+    (2, 2)
     """
-    return _rank(_as_sigma(sigma), rtol)
+    s = _as_sigma(sigma)
+    return _rank(s, guard_rtol(s.size, eps, rtol), _check_max_rank(max_rank))
 
 
-def _rank(s: np.ndarray, rtol: float) -> int:
-    return int(np.count_nonzero(s >= rtol * s[0]))
+def _rank(s: np.ndarray, rtol: float, max_rank: int | None = None) -> int:
+    rank = int(np.count_nonzero((s >= rtol * s[0]) & (s > 0)))
+    return rank if max_rank is None else min(rank, max_rank)
 
 
-def ratio_profile(sigma: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+def ratio_profile(
+    sigma: np.ndarray,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> np.ndarray:
     """r_j = σ_j/σ_{j+1}, j = 1 … W−1 (index 0 holds r_1); NaN at and beyond the numerical rank.
 
     >>> ratio_profile(np.array([4.0, 2.0, 0.0])).tolist()
     [2.0, nan]
     """
-    return _ratios(_as_sigma(sigma), rtol)
+    s = _as_sigma(sigma)
+    return _ratios(s, guard_rtol(s.size, eps, rtol), _check_max_rank(max_rank))
 
 
-def _ratios(s: np.ndarray, rtol: float) -> np.ndarray:
-    rank = _rank(s, rtol)
+def _ratios(s: np.ndarray, rtol: float, max_rank: int | None = None) -> np.ndarray:
+    rank = _rank(s, rtol, max_rank)
     r = np.full(s.size - 1, np.nan)
     valid = np.arange(s.size - 1) + 1 < rank  # j (1-based) < rank  ⇔  σ_{j+1} > 0
     r[valid] = s[:-1][valid] / s[1:][valid]
@@ -215,6 +311,8 @@ def kstar(
     *,
     P: int | None = None,
     rtol: float = DEFAULT_RTOL,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
 ) -> int:
     """Gap position k* (1-based) by one of three variants.
 
@@ -223,19 +321,29 @@ def kstar(
     * ``signal``: argmax of σ_j/σ_{j+1} over j with σ_{j+1} above the Marchenko–Pastur bulk
       edge ν(√P + √W) (needs ``P``); 1 when no such j exists.
 
-    Only ratios below the numerical rank count; a window of numerical rank 1 has k* = 1.
+    Only ratios below the numerical rank count (rank guard: ``rtol``, ``eps``, and at most
+    ``max_rank`` and ``P``); a window of numerical rank 1 has k* = 1.
 
     >>> s = np.array([10.0, 9.0, 1.0, 0.9])
-    >>> kstar(s, "ratio"), kstar(s, "weighted")
-    (2, 2)
+    >>> kstar(s, "ratio"), kstar(s, "weighted"), kstar(s, "ratio", P=2)
+    (2, 2, 1)
     """
     if P is not None:
         P = _check_positive_int(P, "P")
-    return _kstar(_as_sigma(sigma), method, P, rtol)
+    s = _as_sigma(sigma)
+    cap = _cap(P, _check_max_rank(max_rank))
+    return _kstar(s, method, P, guard_rtol(s.size, eps, rtol), cap)
 
 
-def _kstar(s: np.ndarray, method: str, P: int | None, rtol: float) -> int:
-    r = _ratios(s, rtol)
+def _cap(P: int | None, max_rank: int | None) -> int | None:
+    """The rank cap: min(P, max_rank), either may be unknown."""
+    caps = [c for c in (P, max_rank) if c is not None]
+    return min(caps) if caps else None
+
+
+def _kstar(s: np.ndarray, method: str, P: int | None, rtol: float,
+           max_rank: int | None = None) -> int:
+    r = _ratios(s, rtol, max_rank)
     valid = np.isfinite(r)
     if method == "ratio":
         score = r
@@ -321,7 +429,7 @@ def window_change_fro(gram_plus: np.ndarray) -> float:
 
     The windows share W−1 rows, so ΔC = δ_newest δ_newestᵀ − δ_oldest δ_oldestᵀ and
     ‖ΔC‖_F² = K_nn² + K_oo² − 2K_on², which equals ‖G_t‖² + ‖G_{t−1}‖² − 2‖X_t X_{t−1}ᵀ‖²
-    (THEORY.md §2) without its cancellation. K is ordered oldest first.
+    (docs/spec.md §2) without its cancellation. K is ordered oldest first.
 
     >>> window_change_fro(np.diag([1.0, 5.0, 2.0]))  # ‖diag(...,+4) - diag(1,...)‖ = √(4+1)
     2.23606797749979
@@ -416,9 +524,17 @@ def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
     return "plateau" if A < low else ("forgetting" if A > high else "transition")
 
 
-def rotation_angles(gram_plus: np.ndarray, k: int | None = None, rtol: float = DEFAULT_RTOL):
+def rotation_angles(
+    gram_plus: np.ndarray,
+    k: int | None = None,
+    rtol: float = DEFAULT_RTOL,
+    *,
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+):
     """Angles arccos|⟨v_j(t), v_j(t−1)⟩| (radians) between the edge directions of consecutive
-    windows, j = 1 … k (default: up to the smaller numerical rank), from W×W quantities only:
+    windows, j = 1 … k (default: up to the smaller numerical rank, guarded by ``rtol``,
+    ``eps`` and ``max_rank``), from W×W quantities only:
     v_j(t)ᵀ v_i(t−1) = u_j(t)ᵀ (X_t X_{t−1}ᵀ) u_i(t−1) / (σ_j σ_i).
 
     >>> K = np.diag([1.0, 4.0, 9.0])
@@ -426,8 +542,8 @@ def rotation_angles(gram_plus: np.ndarray, k: int | None = None, rtol: float = D
     [1.570796, 1.570796]
     """
     K = _as_gram_plus(gram_plus)
-    lam_t, U_t = eigh_gram(K[1:, 1:], rtol)
-    lam_p, U_p = eigh_gram(K[:-1, :-1], rtol)
+    lam_t, U_t = eigh_gram(K[1:, 1:], rtol, eps=eps, max_rank=max_rank)
+    lam_p, U_p = eigh_gram(K[:-1, :-1], rtol, eps=eps, max_rank=max_rank)
     rank = min(int(np.count_nonzero(lam_t)), int(np.count_nonzero(lam_p)))
     k = rank if k is None else k
     if not 1 <= k <= rank:
@@ -484,7 +600,8 @@ class WindowStats:
 
     ``kstar`` is the variant named by ``kstar_method``; all three variants are kept.
     Quantities that need the previous window (``delta_c_fro``, ``alpha``, ``A``) are NaN
-    when it is not available; ``A`` also needs η_eff.
+    when it is not available; ``A`` also needs η_eff. ``rtol`` is the σ-relative threshold
+    the rank guard used (:func:`guard_rtol`); ``rank`` never exceeds min(W, P).
     """
 
     W: int
@@ -509,6 +626,7 @@ class WindowStats:
     alpha: np.ndarray = field(repr=False)
     A: float
     regime: str
+    rtol: float = DEFAULT_RTOL
 
     def as_row(self) -> dict[str, float | int | str]:
         """A flat dict (σ_j and α_j as numbered columns) for one DataFrame row.
@@ -537,6 +655,7 @@ class WindowStats:
             "delta_c_op": self.delta_c_op,
             "A": self.A,
             "regime": self.regime,
+            "rtol": self.rtol,
         }
         row.update({f"sigma_{j + 1}": float(v) for j, v in enumerate(self.sigma)})
         row.update({f"alpha_{j + 1}": float(v) for j, v in enumerate(self.alpha)})
@@ -553,9 +672,14 @@ def window_stats(
     rtol: float = DEFAULT_RTOL,
     alpha_c: float = 1.0,
     regime_thresholds: tuple[float, float] = (0.1, 10.0),
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
 ) -> WindowStats:
     """All statistics of one window from its W×W Gram (or the (W+1)-Gram, whose last W rows
     and columns are the window; then ‖ΔC‖, α and, given ``eta_eff``, A are filled in too).
+
+    The rank guard uses ``guard_rtol(W, eps, rtol)`` and caps the rank at min(P, max_rank):
+    a window of W > P updates has at most P non-zero singular values.
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(6, 50)) * np.array([[9.0, 3.0, 1.0, 1.0, 1.0, 1.0]]).T
@@ -572,12 +696,14 @@ def window_stats(
             raise InputError("gram does not match the last W rows/columns of gram_plus")
         gram = K[1:, 1:]
     P = _check_positive_int(P, "P")
-    lam = eigenvalues_from_gram(gram, rtol)
+    cap = _cap(P, _check_max_rank(max_rank))
+    rtol = guard_rtol(np.shape(gram)[-1], eps, rtol)
+    lam = eigenvalues_from_gram(gram, rtol, max_rank=cap)
     sigma = np.sqrt(lam)
     W = sigma.size
     if method not in KSTAR_METHODS:
         raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
-    ks = {m: _kstar(sigma, m, P, rtol) for m in KSTAR_METHODS}
+    ks = {m: _kstar(sigma, m, P, rtol, cap) for m in KSTAR_METHODS}
     k = ks[method]
     if gram_plus is not None:
         dc_fro, dc_op = window_change_fro(K), window_change_op(K)
@@ -599,7 +725,7 @@ def window_stats(
         P=P,
         sigma=sigma,
         lam=lam,
-        rank=_rank(sigma, rtol),
+        rank=_rank(sigma, rtol, cap),
         kstar=k,
         kstar_method=method,
         kstar_ratio=ks["ratio"],
@@ -617,4 +743,5 @@ def window_stats(
         alpha=alpha,
         A=A,
         regime=adiabatic_regime(A, *regime_thresholds),
+        rtol=rtol,
     )

@@ -52,7 +52,7 @@ def test_window_change_matches_direct_parameter_space_computation(seed: int, W: 
     direct = C_now - C_prev
     assert spectra.window_change_fro(K) == pytest.approx(np.linalg.norm(direct, "fro"), rel=1e-9)
     assert spectra.window_change_op(K) == pytest.approx(np.linalg.norm(direct, 2), rel=1e-9)
-    # and the THEORY.md §2 identity in terms of W×W blocks
+    # and the docs/spec.md §2 identity in terms of W×W blocks
     ident = (
         np.linalg.norm(K[1:, 1:]) ** 2
         + np.linalg.norm(K[:-1, :-1]) ** 2
@@ -104,6 +104,52 @@ def test_numerical_rank_guard_ignores_round_off_tail() -> None:
     assert spectra.ratio_profile(sigma).tolist()[0] == 10.0
     assert np.isnan(spectra.ratio_profile(sigma)[1:]).all()
     assert spectra.kstar(sigma, "ratio") == 1
+
+
+def gram_in(X: np.ndarray, dtype: type) -> np.ndarray:
+    """X Xᵀ with X stored and the inner products accumulated in ``dtype`` (symmetrized)."""
+    Xs = X.astype(dtype)
+    G = (Xs @ Xs.T).astype(np.float64)
+    return (G + G.T) / 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("W", [50, 1000])
+def test_rank_never_exceeds_P_when_W_exceeds_P(dtype: type, W: int) -> None:
+    # W > P = 10: X is W×10, so at most 10 singular values are non-zero; float32 round-off
+    # in the Gram used to give rank 28 (W = 50) and 505 (W = 1000)
+    X = np.random.default_rng(W).normal(size=(W, 10))
+    G = gram_in(X, dtype)
+    eps = np.finfo(dtype).eps
+    st_ = spectra.window_stats(G, P=10, eps=eps)
+    assert st_.rank <= 10 and np.count_nonzero(st_.sigma) <= 10
+    sigma = spectra.sigma_from_gram(G, eps=eps, max_rank=10)
+    assert np.count_nonzero(sigma) == 10
+    assert spectra.numerical_rank(sigma, eps=eps, max_rank=10) == 10
+    np.testing.assert_allclose(sigma[:10], np.linalg.svd(X, compute_uv=False), rtol=1e-4)
+    for method in spectra.KSTAR_METHODS:
+        assert 1 <= st_.kstar <= 10 and 1 <= getattr(st_, f"kstar_{method}") <= 10
+
+
+def test_rank_guard_scales_with_the_storage_precision() -> None:
+    # a rank-3 window (P = 2000 > W = 50) whose Gram was accumulated in float32: the round-off
+    # eigenvalues sit near W·eps32·λ_1, far above the float64 threshold 1e-6·σ_1
+    rng = np.random.default_rng(1)
+    W = 50
+    X = rng.normal(size=(W, 3)) @ rng.normal(size=(3, 2000))
+    G32 = gram_in(X, np.float32)
+    assert spectra.numerical_rank(spectra.sigma_from_gram(G32, rtol=0.0)) > 3  # unguarded
+    assert spectra.numerical_rank(spectra.sigma_from_gram(G32, eps=np.float32)) == 3
+    st_ = spectra.window_stats(G32, P=2000, eps=spectra.EPS_FLOAT32)
+    assert st_.rank == 3 and st_.rtol == pytest.approx(np.sqrt(W * spectra.EPS_FLOAT32))
+    # the same window in float64 storage keeps the default threshold and the rank
+    st64 = spectra.window_stats(gram_in(X, np.float64), P=2000, eps=spectra.EPS_FLOAT64)
+    assert st64.rank == 3 and st64.rtol == spectra.DEFAULT_RTOL
+    assert spectra.guard_rtol(W, None) == spectra.DEFAULT_RTOL
+    with pytest.raises(InputError, match="eps"):
+        spectra.guard_rtol(W, "int32")
+    with pytest.raises(InputError, match="max_rank"):
+        spectra.sigma_from_gram(np.eye(2), max_rank=0)
 
 
 def test_rotation_angles_match_parameter_space_directions() -> None:
