@@ -344,7 +344,7 @@ class _Run:
         rundir.write_json(d / "summary.json", self.summary(status))
         rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(self.state(), h))
         if plots:
-            from validation.runplots import plot_run
+            from validation.run_figures import plot_run
 
             plot_run(d)
 
@@ -487,11 +487,12 @@ def run(
         created = not out.exists()
         try:
             with rundir.exclusive(out):
-                _open(state, out, resume)
-                if state.stop_reason is None:
+                finished_before = _open(state, out, resume)
+                if not finished_before:
                     _loop(state, stop_after, progress)
                 status = "finished" if state.stop_reason else "interrupted"
-                state.write(status, plots=plots and status == "finished")
+                if not finished_before:  # resuming a finished run changes nothing on disk
+                    state.write(status, plots=plots and status == "finished")
         except InputError:
             if created and out.is_dir() and not any(out.iterdir()):
                 out.rmdir()
@@ -509,8 +510,9 @@ def run(
     )
 
 
-def _open(state: _Run, out: Path, resume: bool) -> None:
-    """Under the directory lock: check what ``out`` holds, then load or start the run."""
+def _open(state: _Run, out: Path, resume: bool) -> bool:
+    """Under the directory lock: check what ``out`` holds, then load or start the run;
+    True when the loaded run had already finished."""
     ckpt = out / "checkpoint.pt"
     if (out / "config.json").exists():
         if not resume:
@@ -521,8 +523,9 @@ def _open(state: _Run, out: Path, resume: bool) -> None:
         raise InputError(f"{out} has a checkpoint but no config.json")
     if resume and ckpt.exists():
         state.load(ckpt)
-    else:
-        rundir.write_json(out / "config.json", state.config.to_dict())
+        return state.stop_reason is not None
+    rundir.write_json(out / "config.json", state.config.to_dict())
+    return False
 
 
 def _loop(state: _Run, stop_after: int | None, progress: bool) -> None:
