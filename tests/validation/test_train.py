@@ -110,7 +110,8 @@ def test_exact_resume_after_kill(tmp_path: Path) -> None:
     cut = tmp_path / "cut"
     code = (
         "import json, sys\n"
-        "from validation.train import RunConfig, run\n"
+        "from validation.config import RunConfig\n"
+        "from validation.train import run\n"
         "run(RunConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], progress=False)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(cfg.to_dict()), str(cut)])
@@ -124,7 +125,10 @@ def test_exact_resume_after_kill(tmp_path: Path) -> None:
         proc.wait()
     killed_at = json.loads((cut / "summary.json").read_text())
     assert killed_at["status"] == "running" and killed_at["steps_done"] < 200
+    assert (cut / ".lock").exists()  # left by the killed process: must not block the resume
+    (cut / ".metrics.csv.k1ll3d.tmp").write_text("half a file")  # as a kill mid-write leaves
     result = run(cfg, cut, resume=True, progress=False)
+    assert not list(cut.rglob(".*.tmp")) and not (cut / ".lock").exists()
     assert result.status == "finished"
     full, again = read_all(tmp_path / "full"), read_all(cut)
     assert full[0] == again[0] and full[1] == again[1]
