@@ -1,4 +1,4 @@
-"""Streaming rolling-window Gram monitor for PyTorch training (THEORY.md §1–2).
+"""Streaming rolling-window Gram monitor for PyTorch training (docs/spec.md §1–2).
 
 ``GramMonitor`` watches a set of parameters, forms the update δ_t = θ_t − θ_{t−1} at every
 snapshot (every ``stride`` calls of :meth:`GramMonitor.step`), and keeps the
@@ -6,19 +6,26 @@ snapshot (every ``stride`` calls of :meth:`GramMonitor.step`), and keeps the
 a new update costs W+2 dot products, never a re-stack and SVD of X. Statistics come from
 :mod:`numerics.spectra` (one definition of each quantity).
 
+Precision: θ_{t−1} is kept in the parameters' own dtype (the widest of them; bfloat16 and
+float16 are kept in float32, which holds them exactly), so δ = θ_t − θ_{t−1} is formed
+without cancellation. The updates are stored in ``dtype``, by default the parameters' own
+(float64 parameters: float64; float32, bfloat16, float16: float32).
+
 Two storage modes:
 
-* **exact** (default): the last W+1 updates are kept (float32 by default; each dot product
-  is a sum, in float64, of matrix–vector products over blocks of 2¹⁸ entries — a single
-  float32 product over P = 1e7 entries was off by 2e-3 relative). Memory (W+2)·P numbers.
+* **exact** (default): the last W+1 updates are kept (each dot product is a sum, in float64,
+  of matrix–vector products over blocks of 2¹⁸ entries — a single float32 product over
+  P = 1e7 entries was off by 2e-3 relative). Memory (W+2)·P numbers plus θ_{t−1}.
 * **sketch** (``sketch_dim=m``): each update is replaced by S δ, S an m×P sparse random-sign
-  projection (CountSketch: one ±1 per coordinate, so E[⟨Sx, Sy⟩] = ⟨x, y⟩). S θ is
-  accumulated in float64 and S δ_t = S θ_t − S θ_{t−1}, so memory is O(W·m) plus one int32
-  hash per coordinate. A rank-one window's σ has relative standard error ≈ 1/√(2m); see
-  ``docs/monitor.md`` for the accuracy measured on real runs.
+  projection (CountSketch: one ±1 per coordinate, so E[⟨Sx, Sy⟩] = ⟨x, y⟩). δ is formed
+  exactly (as above) and S δ accumulated in float64, so memory is O(W·m) plus θ_{t−1} and
+  one int32 hash per coordinate. A rank-one window's σ has relative standard error
+  ≈ 1/√(2m); see ``docs/monitor.md`` for the accuracy measured on real runs.
 
 A bad update (NaN/Inf or exactly zero) never enters the window: by default it is skipped
-with a warning (``on_error="warn"``); ``on_error="raise"`` raises
+with a warning (``on_error="warn"``) and counted (:attr:`GramMonitor.skipped`,
+:attr:`GramMonitor.skipped_by_kind`, the ``skipped`` column of
+:meth:`GramMonitor.history`); ``on_error="raise"`` raises
 :class:`numerics.errors.InputError` instead. Either way the window is left as it was.
 
 >>> import torch
@@ -28,8 +35,8 @@ with a warning (``on_error="warn"``); ``on_error="raise"`` raises
 >>> for _ in range(6):
 ...     opt.zero_grad(); model(torch.randn(8, 20)).pow(2).mean().backward(); opt.step()
 ...     _ = mon.step()
->>> mon.stats.W, mon.gram().shape, len(mon.history())
-(4, (4, 4), 3)
+>>> mon.stats.W, mon.gram().shape, len(mon.history()), mon.skipped
+(4, (4, 4), 3, 0)
 """
 
 from __future__ import annotations
@@ -37,7 +44,8 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -46,6 +54,7 @@ import torch
 
 from numerics import spectra
 from numerics.errors import InputError
+from numerics.validate import check_choice, check_finite_number, check_int, check_window
 
 ATTENTION_PATTERN = (
     r"(^|\.)(q_proj|k_proj|v_proj|o_proj|out_proj|query|key|value|c_attn|W_[QKVO])\.weight$"
@@ -56,9 +65,77 @@ ATTENTION_PATTERN = (
 ``in_proj_weight``, GPT-2's ``attn.c_attn``/``attn.c_proj``)."""
 
 BLOCK = 1 << 18  # dot products are summed in float64 over blocks of this many entries
-PENDING_LIMIT = 256  # windows whose statistics wait to be computed, at most
+PENDING_LIMIT = 256  # windows whose statistics wait to be computed, at most ...
+PENDING_BYTES = 64 << 20  # ... and at most this many bytes of waiting (W+1)-Grams
+DEFAULT_MAX_MEMORY = 2 << 30
+"""``max_memory_bytes`` default (2 GiB): a monitor whose memory estimate
+(:attr:`GramMonitor.memory_bytes`) is larger is refused unless the caller opts in."""
+KEEP_GRAMS_BYTES = 256 << 20
+"""``keep_grams=True`` keeps the (W+1)-Grams of the latest windows up to this many bytes
+(256 MiB: 277,000 windows at W = 10, one window above W ≈ 5,800); older ones are dropped."""
+SKIP_KINDS = ("nonfinite", "zero")
+"""Kinds of skipped updates counted in :attr:`GramMonitor.skipped_by_kind`."""
+STATE_VERSION = 2
 
 ParamsLike = torch.nn.Module | Iterable[torch.Tensor] | Iterable[tuple[str, torch.Tensor]]
+
+
+def _named(source: Any) -> list[tuple[str, torch.Tensor]]:
+    """``(name, tensor)`` pairs of a module or an iterable of tensors / pairs, checked."""
+    if isinstance(source, torch.nn.Module):
+        return list(source.named_parameters())
+    if isinstance(source, torch.Tensor):
+        raise InputError("model_or_params is a single tensor; pass a list of tensors ([w])")
+    if isinstance(source, str | bytes | Mapping) or not isinstance(source, Iterable):
+        raise InputError(
+            "model_or_params must be an nn.Module, an iterable of tensors or of (name, tensor) "
+            f"pairs, got {type(source).__name__}"
+        )
+    named = []
+    for i, item in enumerate(source):
+        if isinstance(item, torch.Tensor):
+            named.append((f"param{i:04d}", item))
+        elif (isinstance(item, tuple | list) and len(item) == 2
+              and isinstance(item[1], torch.Tensor)):
+            named.append((str(item[0]), item[1]))
+        else:
+            raise InputError(
+                f"model_or_params item {i} is {type(item).__name__} {item!r:.40}, "
+                "not a tensor or a (name, tensor)"
+            )
+    return named
+
+
+def _check_tensors(chosen: list[tuple[str, torch.Tensor]]) -> None:
+    """Refuse what the monitor cannot watch: meta, complex, non-float, sparse, mixed devices,
+    repeated names or tensors."""
+    for name, p in chosen:
+        if p.device.type == "meta":
+            raise InputError(
+                f"parameter {name!r} is on the meta device (it has no values yet); build the "
+                "monitor after the model is materialized (to_empty()/load_state_dict())"
+            )
+        if p.is_complex():
+            raise InputError(
+                f"parameter {name!r} is complex ({p.dtype}); GramMonitor watches real "
+                "parameters (monitor torch.view_as_real(p) to include both parts)"
+            )
+        if not p.is_floating_point():
+            raise InputError(f"parameter {name!r} has dtype {p.dtype}, not a floating type")
+        if p.layout != torch.strided:
+            raise InputError(f"parameter {name!r} has layout {p.layout}; only dense tensors")
+    devices = {p.device for _, p in chosen}
+    if len(devices) > 1:
+        raise InputError(
+            f"monitored parameters are on several devices ({sorted(map(str, devices))}); "
+            "monitor each device's parameters separately or use shard_group"
+        )
+    names = [n for n, _ in chosen]
+    if len(set(names)) != len(names):
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"parameter names repeat: {repeated}")
+    if len({id(p) for _, p in chosen}) != len(chosen):
+        raise InputError("the same tensor is listed twice in model_or_params")
 
 
 def select_parameters(
@@ -68,20 +145,20 @@ def select_parameters(
 
     ``select`` is ``"all"`` (every trainable parameter), ``"attention"`` (Q/K/V/O projection
     weights, :data:`ATTENTION_PATTERN`) or a regular expression searched in the names.
+    Meta-device, complex, integer and sparse tensors, tensors on several devices and
+    anything that is not a tensor raise :class:`numerics.errors.InputError`.
 
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
     >>> [n for n, _ in select_parameters(net, r"weight")]
     ['0.weight', '1.weight']
+    >>> select_parameters([1, 2, 3])
+    Traceback (most recent call last):
+    ...
+    numerics.errors.InputError: model_or_params item 0 is int 1, not a tensor or a (name, tensor)
     """
-    if isinstance(source, torch.nn.Module):
-        named = list(source.named_parameters())
-    else:
-        items = list(source)
-        if items and isinstance(items[0], torch.Tensor):
-            named = [(f"param{i:04d}", p) for i, p in enumerate(items)]
-        else:
-            named = [(str(n), p) for n, p in items]
-    named = [(n, p) for n, p in named if p.requires_grad]
+    named = [(n, p) for n, p in _named(source) if p.requires_grad]
+    if not isinstance(select, str):
+        raise InputError(f"select must be a string, got {select!r}")
     if select == "attention":
         pattern = re.compile(ATTENTION_PATTERN)
     elif select == "all":
@@ -94,7 +171,17 @@ def select_parameters(
     chosen = [(n, p) for n, p in named if pattern is None or pattern.search(n)]
     if not chosen:
         raise InputError(f"select={select!r} matches no trainable parameter")
+    _check_tensors(chosen)
     return sorted(chosen, key=lambda item: item[0])
+
+
+def _widest(dtypes: Iterable[torch.dtype]) -> torch.dtype:
+    """float64 if any parameter is float64, else float32 (holds bfloat16/float16 exactly)."""
+    return torch.float64 if torch.float64 in set(dtypes) else torch.float32
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
 
 
 class GramMonitor:
@@ -102,22 +189,37 @@ class GramMonitor:
 
     Args:
         model_or_params: an ``nn.Module``, an iterable of tensors, or of ``(name, tensor)``.
-        window: W, the number of updates in a window (≥ 2).
+        window: W, the number of updates in a window (≥ 2; W > P is allowed, the rank is
+            then at most P).
         stride: take a snapshot every ``stride`` calls of :meth:`step` (≥ 1).
         select: ``"all"``, ``"attention"`` or a name regex (see :func:`select_parameters`).
         sketch_dim: store m-dimensional sketches of the updates instead of the updates.
         optimizer: read the learning rate (first param group) at each snapshot, for A.
-        lr: a fixed learning rate for A when no optimizer is given.
+        lr: a fixed learning rate for A when no optimizer is given (finite, > 0).
         kstar_method: the k* variant reported as ``kstar`` (``weighted`` by default).
-        dtype: storage dtype of the exact-mode buffer (``torch.float32`` or ``float64``).
-        on_error: ``"warn"`` (skip a bad update) or ``"raise"``.
+        dtype: storage dtype of the exact-mode updates (``torch.float32`` or ``float64``);
+            ``None`` (default): the parameters' own (float64 stays float64; float32,
+            bfloat16, float16 store float32; mixed: the widest). θ_{t−1} is always kept in
+            the parameters' dtype, so δ is exact either way.
+        on_error: ``"warn"`` (skip a bad update, keep training) or ``"raise"``.
         seed: seed of the sketch hash.
-        keep_grams: keep every window's (W+1)-Gram in memory (for :meth:`grams`).
+        keep_grams: keep the windows' (W+1)-Grams for :meth:`grams`: ``True`` keeps the
+            latest :data:`KEEP_GRAMS_BYTES` worth (every window unless W is large; a warning
+            says when the first is dropped), an integer N the latest N, ``False`` none.
+        max_memory_bytes: refuse (``InputError``) a monitor whose memory estimate
+            :attr:`memory_bytes` exceeds this; default :data:`DEFAULT_MAX_MEMORY` (2 GiB),
+            ``None`` opts out of the check.
         shard_group: a ``torch.distributed`` process group whose ranks each hold a disjoint
             shard of the monitored parameters (FSDP, tensor parallelism): each rank computes
             the dot products of its shard and they are summed over the group, so every rank
             sees the Gram of the full parameter vector. Exact mode only. (With replicated
             parameters, as in DDP, no group is needed: every rank sees the same updates.)
+
+    Attributes read by training runners: ``skipped`` (skipped updates, total),
+    ``skipped_by_kind`` (``{"nonfinite": n, "zero": n}``), ``bad_lr`` (snapshots whose
+    optimizer learning rate was not a finite number ≥ 0), ``stopped`` (``None``, or why the
+    monitor stopped after a parameter changed shape), ``n_params``, ``names``, ``dtype``
+    (update storage), ``param_dtype`` (θ_{t−1}), ``memory_bytes``.
 
     >>> w = torch.zeros(3, requires_grad=True)
     >>> mon = GramMonitor([w], window=2)
@@ -140,54 +242,93 @@ class GramMonitor:
         optimizer: torch.optim.Optimizer | None = None,
         lr: float | None = None,
         kstar_method: spectra.KStarMethod = "weighted",
-        dtype: torch.dtype = torch.float32,
+        dtype: torch.dtype | None = None,
         on_error: Literal["warn", "raise"] = "warn",
         seed: int = 0,
-        keep_grams: bool = True,
+        keep_grams: bool | int = True,
+        max_memory_bytes: int | None = DEFAULT_MAX_MEMORY,
         shard_group: Any = None,
     ) -> None:
-        if not isinstance(window, int) or window < 2:
-            raise InputError(f"window must be an integer >= 2, got {window!r}")
-        if not isinstance(stride, int) or stride < 1:
-            raise InputError(f"stride must be an integer >= 1, got {stride!r}")
-        if sketch_dim is not None and (not isinstance(sketch_dim, int) or sketch_dim < window):
-            raise InputError(
-                f"sketch_dim must be an integer >= window ({window}), got {sketch_dim!r}"
-            )
-        if lr is not None and not lr > 0:
-            raise InputError(f"lr must be > 0, got {lr}")
-        if kstar_method not in spectra.KSTAR_METHODS:
-            raise InputError(f"kstar_method must be one of {spectra.KSTAR_METHODS}")
-        if on_error not in ("warn", "raise"):
-            raise InputError(f"on_error must be 'warn' or 'raise', got {on_error!r}")
-        if dtype not in (torch.float32, torch.float64):
-            raise InputError(f"dtype must be torch.float32 or torch.float64, got {dtype}")
+        window = check_window(window, "window")
+        stride = check_int("stride", stride, minimum=1)
+        if sketch_dim is not None:
+            sketch_dim = check_int("sketch_dim", sketch_dim, minimum=window)
+        if lr is not None:
+            lr = check_finite_number("lr", lr, minimum=0.0, strict=True)
+        check_choice("kstar_method", kstar_method, spectra.KSTAR_METHODS)
+        check_choice("on_error", on_error, ("warn", "raise"))
+        if dtype is not None and dtype not in (torch.float32, torch.float64):
+            raise InputError(f"dtype must be None, torch.float32 or torch.float64, got {dtype}")
+        if isinstance(keep_grams, bool):
+            n_keep = None if keep_grams else 0
+        else:
+            n_keep = check_int("keep_grams", keep_grams, minimum=0)
+        if max_memory_bytes is not None:
+            max_memory_bytes = check_int("max_memory_bytes", max_memory_bytes, minimum=0)
+        if shard_group is not None and sketch_dim is not None:
+            raise InputError("shard_group works in exact mode only (sketch_dim=None)")
+        seed = check_int("seed", seed)
+        if optimizer is not None and not hasattr(optimizer, "param_groups"):
+            raise InputError(f"optimizer has no param_groups: {type(optimizer).__name__}")
+
         self.window, self.stride, self.sketch_dim = window, stride, sketch_dim
         self.optimizer, self.lr, self.kstar_method = optimizer, lr, kstar_method
-        self.on_error, self.keep_grams = on_error, keep_grams
+        self.on_error = on_error
         self.names_params = select_parameters(model_or_params, select)
         self.names = [n for n, _ in self.names_params]
         self._params = [p for _, p in self.names_params]
+        self._owners = self._resolve_owners(model_or_params)
+        self._layout = [(p.shape, p.dtype) for p in self._params]
         self.shard_group = shard_group
-        if shard_group is not None and sketch_dim is not None:
-            raise InputError("shard_group works in exact mode only (sketch_dim=None)")
+        self.param_dtype = _widest(p.dtype for p in self._params)
+        if sketch_dim is not None:
+            self.dtype = torch.float64  # sketches are float64 (dtype only sets exact mode)
+        else:
+            self.dtype = self.param_dtype if dtype is None else dtype
+        # δ in the storage buffer directly when it holds θ exactly; else via θ_{t−1}'s dtype
+        self._direct = self.dtype == self.param_dtype or self.dtype == torch.float64
         local = sum(p.numel() for p in self._params)
+        slots = window + 2  # W+1 live updates and one spare slot for the incoming update
+        gram_bytes = 8 * (window + 1) ** 2
+        self._pending_limit = max(1, min(PENDING_LIMIT, PENDING_BYTES // gram_bytes))
+        self.keep_grams = n_keep is None or n_keep > 0
+        self._keep_auto = n_keep is None
+        self._n_keep = max(1, KEEP_GRAMS_BYTES // gram_bytes) if n_keep is None else n_keep
+        row_bytes = (sketch_dim or local) * self.dtype.itemsize
+        buffer_bytes = slots * row_bytes + local * self.param_dtype.itemsize
+        if sketch_dim is None:
+            buffer_bytes += math.ceil(local / BLOCK) * slots * self.dtype.itemsize
+        else:
+            buffer_bytes += 4 * local + 16 * sketch_dim
+        # ring Gram, waiting windows, kept windows, and ~2 W×W work arrays of the eigensolver
+        n_grams = 1 + self._pending_limit + (self._n_keep if self.keep_grams else 0) + 2
+        self.memory_bytes = int(buffer_bytes + n_grams * 8 * slots**2)
+        """Estimated memory of the monitor in bytes: update buffer and θ_{t−1} (on the
+        parameters' device) plus its (W+1)-Grams (ring, waiting, kept, eigensolver work)."""
+        if max_memory_bytes is not None and self.memory_bytes > max_memory_bytes:
+            raise InputError(
+                f"GramMonitor(window={window}) needs about {_gib(self.memory_bytes)} "
+                f"(updates {_gib(buffer_bytes)}, {n_grams} Grams of (W+2)² float64 "
+                f"{_gib(n_grams * 8 * slots**2)}), above max_memory_bytes={max_memory_bytes} "
+                f"({_gib(max_memory_bytes)}); pass max_memory_bytes=None (or a larger limit) to "
+                "opt in, or use a smaller window, keep_grams=False or sketch_dim"
+            )
         self.n_params = int(self._all_reduce(np.array([float(local)]))[0])
+        self._eps = float(torch.finfo(self.dtype).eps)
         device = self._params[0].device
         self._slices: list[slice] = []
         start = 0
         for p in self._params:
             self._slices.append(slice(start, start + p.numel()))
             start += p.numel()
-        slots = window + 2  # W+1 live updates and one spare slot for the incoming update
+        self._theta_prev = torch.zeros(local, dtype=self.param_dtype, device=device)
+        # per-tensor views, so one foreach call covers every monitored tensor
+        self._prev_views = self._views(self._theta_prev)
         if sketch_dim is None:
-            self._buf = torch.zeros(slots, local, dtype=dtype, device=device)
+            self._buf = torch.zeros(slots, local, dtype=self.dtype, device=device)
             n_blocks = math.ceil(local / BLOCK)
             self._blocks = [slice(i * BLOCK, (i + 1) * BLOCK) for i in range(n_blocks)]
-            self._partial = torch.zeros(n_blocks, slots, dtype=dtype, device=device)
-            self._theta_prev = torch.zeros(local, dtype=dtype, device=device)
-            # per-tensor views, so one foreach call covers every monitored tensor
-            self._prev_views = self._views(self._theta_prev)
+            self._partial = torch.zeros(n_blocks, slots, dtype=self.dtype, device=device)
             self._slot_views = [self._views(self._buf[i]) for i in range(slots)]
         else:
             gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -195,50 +336,106 @@ class GramMonitor:
             negative = torch.randint(0, 2, (local,), generator=gen)
             self._hash = (bucket + sketch_dim * negative).to(torch.int32).to(device)
             self._buf = torch.zeros(slots, sketch_dim, dtype=torch.float64, device=device)
-            self._theta_prev = torch.zeros(sketch_dim, dtype=torch.float64, device=device)
         # order[i] is the slot of the i-th oldest live update; order[-1] is the spare slot
         self._order: list[int] = list(range(slots))
         self._gram_slots = np.zeros((slots, slots))
         self._n_updates = 0  # accepted updates so far
         self._calls = 0  # calls of step()
-        self._pending: list[tuple[int, int, float | None, bool, np.ndarray]] = []
+        self._pending: list[tuple[int, int, float | None, bool, np.ndarray, int]] = []
         self._rows: list[dict[str, Any]] = []
-        self._grams: list[np.ndarray] = []
+        self._grams: deque[tuple[int, np.ndarray]] = deque(maxlen=max(self._n_keep, 1))
+        self._dropped_warned = False
         self._last_stats: spectra.WindowStats | None = None
         self.skipped = 0
+        self.skipped_by_kind = dict.fromkeys(SKIP_KINDS, 0)
+        self.bad_lr = 0
+        self.stopped: str | None = None
         self._snapshot_into_prev()
 
     # ------------------------------------------------------------------ snapshot helpers
 
+    def _resolve_owners(self, source: Any) -> list[tuple[dict, str]] | None:
+        """For a module: each parameter's owning ``_parameters`` table and attribute name, so
+        a replaced ``nn.Parameter`` is found with one dict look-up per tensor."""
+        if not isinstance(source, torch.nn.Module):
+            return None
+        owners = []
+        for name in self.names:
+            prefix, _, attr = name.rpartition(".")
+            module = source.get_submodule(prefix) if prefix else source
+            owners.append((module._parameters, attr))
+        return owners
+
     def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         return [flat[sl].view(p.shape) for p, sl in zip(self._params, self._slices, strict=True)]
 
+    def _check_bindings(self) -> str | None:
+        """O(number of tensors): follow a replaced ``nn.Parameter`` of the same shape and
+        dtype; describe any change of shape/dtype (or a removed parameter)."""
+        if self._owners is not None:
+            for i, (table, attr) in enumerate(self._owners):
+                current = table.get(attr)
+                if current is self._params[i]:
+                    continue
+                name = self.names[i]
+                if not isinstance(current, torch.Tensor):
+                    return f"parameter {name!r} was removed from the model"
+                old = self._params[i]
+                if (current.shape, current.dtype, current.device) != (
+                    old.shape, old.dtype, old.device
+                ):
+                    return (
+                        f"parameter {name!r} was replaced by a tensor of shape "
+                        f"{tuple(current.shape)} {current.dtype} on {current.device} (was "
+                        f"{tuple(old.shape)} {old.dtype} on {old.device})"
+                    )
+                self._params[i] = current
+                self.names_params[i] = (name, current)
+                warnings.warn(
+                    f"GramMonitor: parameter {name!r} was replaced by a new tensor of the same "
+                    "shape and dtype; the monitor follows the new tensor (this snapshot's "
+                    "update is new minus old values)",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+        layout = [(p.shape, p.dtype) for p in self._params]
+        if layout != self._layout:
+            for name, (shape, dt), (old_shape, old_dt) in zip(
+                self.names, layout, self._layout, strict=True
+            ):
+                if (shape, dt) != (old_shape, old_dt):
+                    return (
+                        f"parameter {name!r} changed from {tuple(old_shape)} {old_dt} to "
+                        f"{tuple(shape)} {dt}"
+                    )
+        return None
+
     @torch.no_grad()
-    def _sketch(self) -> torch.Tensor:
-        acc = torch.zeros(2 * self.sketch_dim, dtype=torch.float64, device=self._buf.device)
-        for p, sl in zip(self._params, self._slices, strict=True):
-            acc.index_add_(0, self._hash[sl], p.detach().reshape(-1).to(torch.float64))
-        return acc[: self.sketch_dim] - acc[self.sketch_dim :]
+    def _sketch_delta(self, out: torch.Tensor) -> None:
+        """out = S δ, δ = θ − θ_{t−1} formed in θ_{t−1}'s dtype, summed in float64."""
+        acc = torch.zeros(2 * self.sketch_dim, dtype=torch.float64, device=out.device)
+        for p, prev, sl in zip(self._params, self._prev_views, self._slices, strict=True):
+            delta = (p.detach() - prev).reshape(-1)
+            acc.index_add_(0, self._hash[sl], delta.to(torch.float64))
+        torch.sub(acc[: self.sketch_dim], acc[self.sketch_dim :], out=out)
 
     @torch.no_grad()
     def _snapshot_into_prev(self) -> None:
-        if self.sketch_dim is not None:
-            self._theta_prev.copy_(self._sketch())
-            return
         torch._foreach_copy_(self._prev_views, self._params)
 
     @torch.no_grad()
-    def _write_update(self, slot: int) -> bool:
-        """Write δ into ``slot``; return whether the current parameters are finite."""
-        row = self._buf[slot]
+    def _write_update(self, slot: int) -> None:
+        """Write δ (or S δ) into ``slot``."""
         if self.sketch_dim is not None:
-            s = self._sketch()
-            torch.sub(s, self._theta_prev, out=row)
-            return bool(torch.isfinite(s).all())
+            self._sketch_delta(self._buf[slot])
+            return
         views = self._slot_views[slot]
-        torch._foreach_copy_(views, self._params)
-        torch._foreach_sub_(views, self._prev_views)
-        return True
+        if self._direct:  # the storage holds θ exactly: θ_t − θ_{t−1} in the storage dtype
+            torch._foreach_copy_(views, self._params)
+            torch._foreach_sub_(views, self._prev_views)
+        else:  # narrower storage than θ (dtype=float32 for float64 parameters)
+            for view, p, prev in zip(views, self._params, self._prev_views, strict=True):
+                view.copy_(p.detach() - prev)
 
     @torch.no_grad()
     def _all_reduce(self, values: np.ndarray) -> np.ndarray:
@@ -263,36 +460,93 @@ class GramMonitor:
 
     # ------------------------------------------------------------------ public API
 
-    def _current_lr(self) -> float | None:
-        if self.optimizer is not None:
-            return float(self.optimizer.param_groups[0]["lr"])
-        return self.lr
+    def _current_lr(self, step: int) -> float | None:
+        """The learning rate for this snapshot; a non-finite or negative optimizer value
+        raises (``on_error="raise"``) or is recorded as NaN with a warning."""
+        if self.optimizer is None:
+            return self.lr
+        raw = self.optimizer.param_groups[0]["lr"]
+        try:
+            lr = float(raw)
+        except (TypeError, ValueError, RuntimeError):
+            lr = float("nan")
+        if math.isfinite(lr) and lr >= 0.0:
+            return lr
+        message = (
+            f"GramMonitor: the optimizer's learning rate at step {step} is {raw!r}, not a "
+            "finite number >= 0"
+        )
+        if self.on_error == "raise":
+            raise InputError(message)
+        self.bad_lr += 1
+        warnings.warn(f"{message}; recorded as NaN (A is NaN)", RuntimeWarning, stacklevel=3)
+        return float("nan")
+
+    def _problem(self, message: str) -> bool:
+        if self.on_error == "raise":
+            raise InputError(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
+        return False
 
     @torch.no_grad()
     def step(self) -> bool:
         """Record the parameters after an optimizer step. Returns whether a new window was
-        recorded (``False`` between snapshots, before the first full window, or for a
-        skipped update). Statistics are computed when read (:attr:`stats`,
-        :meth:`history`), so this hot path is the O(P) work only."""
-        self._calls += 1
-        if self._calls % self.stride:
+        recorded (``False`` between snapshots, before the first full window, for a skipped
+        update, or once the monitor has stopped). Statistics are computed when read
+        (:attr:`stats`, :meth:`history`), so this hot path is the O(P) work only.
+
+        A parameter replaced by a new ``nn.Parameter`` of the same shape and dtype (monitor
+        built from a module) is followed with a warning. A parameter that changes shape or
+        dtype, or disappears, raises :class:`InputError` (``on_error="raise"``; the monitor
+        is unchanged) or stops the monitor with a warning (``on_error="warn"``: training
+        goes on, :attr:`stopped` says why, ``step()`` does nothing from then on, history and
+        Grams stay readable).
+
+        >>> w = torch.zeros(2, requires_grad=True)
+        >>> mon = GramMonitor([("w", w)], window=2, on_error="raise")
+        >>> w.data = torch.zeros(3)
+        >>> try:
+        ...     mon.step()
+        ... except InputError as err:
+        ...     print(str(err)[:58])
+        GramMonitor: parameter 'w' changed from (2,) torch.float32
+        """
+        if self.stopped is not None:
             return False
+        calls = self._calls + 1
+        if calls % self.stride:
+            self._calls = calls
+            return False
+        changed = self._check_bindings()
+        if changed is not None:
+            message = (
+                f"GramMonitor: {changed} after the monitor was built; the window cannot "
+                "continue"
+            )
+            if self.on_error == "raise":
+                raise InputError(message)
+            self.stopped = message
+            warnings.warn(f"{message}; the monitor stops (build a new one to go on)",
+                          RuntimeWarning, stacklevel=2)
+            return False
+        records = self._n_updates + 1 >= self.window
+        lr = self._current_lr(calls) if records else None
+        self._calls = calls
         spare = self._order[-1]
-        params_finite = self._write_update(spare)
+        self._write_update(spare)
         dots = self._dots(spare)
         total = float(dots.sum())
-        problem = None
+        kind = None
         if not math.isfinite(total):
-            problem = "a NaN/Inf update"
+            kind, problem = "nonfinite", "a NaN/Inf update"
         elif dots[spare] == 0.0:
-            problem = "a zero update (the parameters did not change)"
-        if problem is not None:
-            if params_finite and self.sketch_dim is None:
-                params_finite = all(bool(torch.isfinite(p).all()) for p in self._params)
-            if params_finite:
+            kind, problem = "zero", "a zero update (the parameters did not change)"
+        if kind is not None:
+            if all(bool(torch.isfinite(p).all()) for p in self._params):
                 self._snapshot_into_prev()  # the next update is measured from here
             self.skipped += 1
-            message = f"GramMonitor: skipped {problem} at step {self._calls}; window unchanged"
+            self.skipped_by_kind[kind] += 1
+            message = f"GramMonitor: skipped {problem} at step {calls}; window unchanged"
             if self.on_error == "raise":
                 raise InputError(message)
             warnings.warn(message, RuntimeWarning, stacklevel=2)
@@ -303,27 +557,26 @@ class GramMonitor:
         self._order = self._order[1:-1] + [spare, self._order[0]]
         self._snapshot_into_prev()
         self._n_updates += 1
-        if self._n_updates < self.window:
+        if not records:
             return False
         first = self._n_updates == self.window  # no previous window: no ΔC, α or A
-        self._pending.append((self._calls, self._n_updates, self._current_lr(), first,
-                              self.gram_plus()))
-        if len(self._pending) >= PENDING_LIMIT:
+        self._pending.append((calls, self._n_updates, lr, first, self.gram_plus(),
+                              self.skipped))
+        if len(self._pending) >= self._pending_limit:
             self._flush()
         return True
 
     def _compute(self, lr: float | None, first: bool, K: np.ndarray) -> spectra.WindowStats:
+        kw = {"P": self.n_params, "method": self.kstar_method, "eps": self._eps}
         if first:
-            return spectra.window_stats(K[1:, 1:], P=self.n_params, method=self.kstar_method)
+            return spectra.window_stats(K[1:, 1:], **kw)
         eta_eff = lr * self.stride if lr is not None and lr > 0 else None
-        return spectra.window_stats(
-            P=self.n_params, gram_plus=K, eta_eff=eta_eff, method=self.kstar_method
-        )
+        return spectra.window_stats(gram_plus=K, eta_eff=eta_eff, **kw)
 
     def _flush(self) -> None:
         """Compute the statistics of every window recorded since the last flush."""
         pending, self._pending = self._pending, []
-        for step, snapshot, lr, first, K in pending:
+        for step, snapshot, lr, first, K, skipped in pending:
             try:
                 stats = self._compute(lr, first, K)
             except (ValueError, ArithmeticError) as err:
@@ -336,9 +589,23 @@ class GramMonitor:
                 )
                 continue
             self._last_stats = stats
-            self._rows.append({"step": step, "snapshot": snapshot, "lr": lr} | stats.as_row())
+            self._rows.append(
+                {"step": step, "snapshot": snapshot, "lr": lr, "skipped": skipped}
+                | stats.as_row()
+            )
             if self.keep_grams:
-                self._grams.append(K)
+                if len(self._grams) == self._n_keep and self._keep_auto and not (
+                    self._dropped_warned
+                ):
+                    self._dropped_warned = True
+                    warnings.warn(
+                        f"GramMonitor: keep_grams=True keeps the latest {self._n_keep} window "
+                        f"Grams ({_gib(self._n_keep * K.nbytes)}); older ones are dropped "
+                        "(gram_steps() lists the windows kept)",
+                        RuntimeWarning,
+                        stacklevel=3,
+                    )
+                self._grams.append((step, K))
 
     @property
     def stats(self) -> spectra.WindowStats | None:
@@ -358,7 +625,14 @@ class GramMonitor:
         return self._gram_slots[np.ix_(live, live)]
 
     def gram(self) -> np.ndarray:
-        """The current W×W window Gram G = X Xᵀ (oldest update first)."""
+        """The current W×W window Gram G = X Xᵀ (oldest update first).
+
+        >>> mon = GramMonitor([torch.zeros(2, requires_grad=True)], window=2)
+        >>> mon.gram()
+        Traceback (most recent call last):
+        ...
+        numerics.errors.InputError: no full window yet: 0 of 2 updates recorded
+        """
         if self._n_updates < self.window:
             raise InputError(
                 f"no full window yet: {self._n_updates} of {self.window} updates recorded"
@@ -366,18 +640,37 @@ class GramMonitor:
         return self.gram_plus()[1:, 1:]
 
     def history(self) -> pd.DataFrame:
-        """One row per window: step, snapshot, lr and every field of ``WindowStats``."""
+        """One row per window: step, snapshot, lr, skipped (updates skipped so far, all
+        kinds) and every field of ``WindowStats`` (``rtol``: the rank guard's threshold).
+
+        >>> GramMonitor([torch.zeros(2, requires_grad=True)], window=2).history().shape
+        (0, 0)
+        """
         self._flush()
         return pd.DataFrame(self._rows)
 
     def grams(self) -> np.ndarray:
-        """Every recorded window's (W+1)-Gram, shape (n_windows, W+1, W+1)."""
+        """The kept windows' (W+1)-Grams, shape (n_kept, W+1, W+1), oldest first; every
+        window's unless ``keep_grams`` dropped the oldest (see :meth:`gram_steps`).
+
+        >>> GramMonitor([torch.zeros(2, requires_grad=True)], window=2).grams().shape
+        (0, 3, 3)
+        """
         self._flush()
         if not self.keep_grams:
             raise InputError("this monitor was created with keep_grams=False")
         if not self._grams:
             return np.zeros((0, self.window + 1, self.window + 1))
-        return np.stack(self._grams)
+        return np.stack([K for _, K in self._grams])
+
+    def gram_steps(self) -> np.ndarray:
+        """The ``step`` (history column) of each Gram that :meth:`grams` returns.
+
+        >>> GramMonitor([torch.zeros(2, requires_grad=True)], window=2).gram_steps().tolist()
+        []
+        """
+        self._flush()
+        return np.array([step for step, _ in self._grams], dtype=np.int64)
 
     @torch.no_grad()
     def directions(self, k: int) -> torch.Tensor:
@@ -395,7 +688,7 @@ class GramMonitor:
         """
         if self.sketch_dim is not None:
             raise InputError("directions() needs exact mode (sketch_dim=None)")
-        lam, U = spectra.eigh_gram(self.gram())
+        lam, U = spectra.eigh_gram(self.gram(), eps=self._eps, max_rank=self.n_params)
         rank = int(np.count_nonzero(lam))
         if not 1 <= k <= rank:
             raise InputError(f"k must be in 1..{rank} (the window's numerical rank), got {k}")
@@ -406,14 +699,15 @@ class GramMonitor:
     # ------------------------------------------------------------------ persistence
 
     def state_dict(self) -> dict[str, Any]:
-        """Everything needed to resume exactly (buffers, counters, history).
+        """Everything needed to resume exactly (buffers, counters, skipped updates, history).
 
         >>> mon = GramMonitor([torch.zeros(2, requires_grad=True)], window=2)
-        >>> sorted(mon.state_dict())[:3]
-        ['buf', 'calls', 'gram_slots']
+        >>> sorted(mon.state_dict())[:4]
+        ['bad_lr', 'buf', 'calls', 'gram_slots']
         """
         self._flush()
         return {
+            "version": STATE_VERSION,
             "window": self.window,
             "stride": self.stride,
             "sketch_dim": self.sketch_dim,
@@ -425,34 +719,143 @@ class GramMonitor:
             "n_updates": self._n_updates,
             "calls": self._calls,
             "skipped": self.skipped,
+            "skipped_by_kind": dict(self.skipped_by_kind),
+            "bad_lr": self.bad_lr,
+            "stopped": self.stopped,
             "rows": [dict(r) for r in self._rows],
-            "grams": [g.copy() for g in self._grams],
+            "grams": [K.copy() for _, K in self._grams],
+            "gram_steps": [int(step) for step, _ in self._grams],
             "hash": None if self.sketch_dim is None else self._hash.clone(),
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict` output into a monitor built with the same settings."""
+        """Restore :meth:`state_dict` output into a monitor built with the same settings.
+
+        Everything is checked before anything is copied: a bad state raises
+        :class:`InputError` naming the key and leaves this monitor as it was.
+
+        >>> mon = GramMonitor([torch.zeros(2, requires_grad=True)], window=2)
+        >>> mon.load_state_dict({"version": 2})
+        Traceback (most recent call last):
+        ...
+        numerics.errors.InputError: monitor state has no 'window'
+        """
+        new = self._validated_state(state)
+        rows = new["rows"]
+        last_stats = None
+        if rows:
+            last = rows[-1]
+            live = new["order"][:-1]
+            K = new["gram_slots"][np.ix_(live, live)]
+            try:
+                last_stats = self._compute(last.get("lr"), last["snapshot"] == self.window, K)
+            except (ValueError, ArithmeticError, KeyError, TypeError) as err:
+                raise InputError(f"monitor state: its latest window is unusable: {err}") from err
+        # all checked: copy
+        self._buf.copy_(new["buf"])
+        self._theta_prev.copy_(new["theta_prev"])
+        self._gram_slots[...] = new["gram_slots"]
+        self._order = new["order"]
+        self._n_updates, self._calls = new["n_updates"], new["calls"]
+        self.skipped, self.skipped_by_kind = new["skipped"], new["skipped_by_kind"]
+        self.bad_lr, self.stopped = new["bad_lr"], new["stopped"]
+        self._rows = rows
+        self._grams.clear()
+        self._grams.extend(zip(new["gram_steps"], new["grams"], strict=True))
+        if self.sketch_dim is not None:
+            self._hash.copy_(new["hash"])
+        self._pending = []
+        self._last_stats = last_stats
+
+    def _validated_state(self, state: Any) -> dict[str, Any]:
+        """The state's values, converted and checked against this monitor (nothing copied)."""
+        if not isinstance(state, Mapping):
+            raise InputError(f"monitor state must be a dict, got {type(state).__name__}")
+
+        def get(key: str) -> Any:
+            if key not in state:
+                raise InputError(f"monitor state has no {key!r}")
+            return state[key]
+
+        def count(key: str) -> int:
+            return check_int(f"monitor state {key!r}", get(key), minimum=0)
+
+        def tensor(key: str, like: torch.Tensor) -> torch.Tensor:
+            value = get(key)
+            if not isinstance(value, torch.Tensor):
+                raise InputError(f"monitor state {key!r} must be a tensor, got "
+                                 f"{type(value).__name__}")
+            if tuple(value.shape) != tuple(like.shape) or value.dtype != like.dtype:
+                raise InputError(
+                    f"monitor state {key!r} is {tuple(value.shape)} {value.dtype}, this "
+                    f"monitor needs {tuple(like.shape)} {like.dtype}"
+                )
+            return value
+
+        version = state.get("version")
         for key in ("window", "stride", "sketch_dim", "names"):
-            if state.get(key) != getattr(self, key):
+            if get(key) != getattr(self, key):
                 raise InputError(
                     f"monitor state does not match this monitor: {key} is "
                     f"{state.get(key)!r} in the state, {getattr(self, key)!r} here"
                 )
-        if tuple(state["buf"].shape) != tuple(self._buf.shape):
-            raise InputError("monitor state has a buffer of the wrong shape")
-        self._buf.copy_(state["buf"])
-        self._theta_prev.copy_(state["theta_prev"])
-        self._gram_slots[...] = np.asarray(state["gram_slots"])
-        self._order = list(state["order"])
-        self._n_updates, self._calls = int(state["n_updates"]), int(state["calls"])
-        self.skipped = int(state["skipped"])
-        self._rows = [dict(r) for r in state["rows"]]
-        self._grams = [np.asarray(g) for g in state["grams"]]
+        if version != STATE_VERSION:
+            raise InputError(
+                f"monitor state has version {version!r}, this GramMonitor reads "
+                f"{STATE_VERSION} (a checkpoint of an older monitor cannot resume exactly)"
+            )
+        slots = self.window + 2
+        new: dict[str, Any] = {
+            "buf": tensor("buf", self._buf),
+            "theta_prev": tensor("theta_prev", self._theta_prev),
+        }
+        try:
+            gram_slots = np.array(get("gram_slots"), dtype=np.float64)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise InputError(f"monitor state 'gram_slots' is not a matrix: {err}") from err
+        if gram_slots.shape != (slots, slots) or not np.all(np.isfinite(gram_slots)):
+            raise InputError(
+                f"monitor state 'gram_slots' must be a finite {slots}×{slots} matrix, got "
+                f"shape {gram_slots.shape}"
+            )
+        new["gram_slots"] = gram_slots
+        order = get("order")
+        if not isinstance(order, list | tuple) or sorted(order) != list(range(slots)):
+            raise InputError(f"monitor state 'order' must be a permutation of 0..{slots - 1}")
+        new["order"] = [int(i) for i in order]
+        for key in ("n_updates", "calls", "skipped", "bad_lr"):
+            new[key] = count(key)
+        kinds = get("skipped_by_kind")
+        if not isinstance(kinds, Mapping) or set(kinds) != set(SKIP_KINDS):
+            raise InputError(f"monitor state 'skipped_by_kind' must have the keys {SKIP_KINDS}")
+        new["skipped_by_kind"] = {
+            k: check_int(f"monitor state 'skipped_by_kind'[{k!r}]", kinds[k], minimum=0)
+            for k in SKIP_KINDS
+        }
+        stopped = get("stopped")
+        if stopped is not None and not isinstance(stopped, str):
+            raise InputError("monitor state 'stopped' must be None or a string")
+        new["stopped"] = stopped
+        rows = get("rows")
+        if not isinstance(rows, list | tuple) or not all(isinstance(r, Mapping) for r in rows):
+            raise InputError("monitor state 'rows' must be a list of dicts")
+        if any("snapshot" not in r for r in rows):
+            raise InputError("monitor state 'rows' has a row without 'snapshot'")
+        new["rows"] = [dict(r) for r in rows]
+        grams, steps = get("grams"), get("gram_steps")
+        if not isinstance(grams, list | tuple) or not isinstance(steps, list | tuple) or len(
+            grams
+        ) != len(steps):
+            raise InputError("monitor state 'grams' and 'gram_steps' must be lists of one length")
+        shape = (self.window + 1, self.window + 1)
+        new_grams = []
+        for K in list(grams)[-self._n_keep:] if self.keep_grams else []:
+            K = np.array(K, dtype=np.float64)
+            if K.shape != shape:
+                raise InputError(f"monitor state 'grams' holds a {K.shape} matrix, not {shape}")
+            new_grams.append(K)
+        new["grams"] = new_grams
+        new["gram_steps"] = [int(s) for s in steps][len(steps) - len(new_grams):]
         if self.sketch_dim is not None:
-            self._hash.copy_(state["hash"])
-        self._pending = []
-        self._last_stats = None
-        if self._rows:
-            last = self._rows[-1]
-            first = last["snapshot"] == self.window
-            self._last_stats = self._compute(last["lr"], first, self.gram_plus())
+            new["hash"] = tensor("hash", self._hash)
+        return new
