@@ -4,7 +4,7 @@
 
 Prints both wall times (best of ``--repeat``), their ratio and the largest difference between
 the two sets of trajectories. The grid is a phase diagram over (c, β, h̄+ω) of the reduced gap
-equation ġ = c − η(h̄+ω)g + β/g, right-hand side from theory.export.
+equation ġ = c − η(h̄+ω)g + β/g, right-hand side from theory.lambdified.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> None:
     beta = np.geomspace(1e-3, 1.0, nb)[None, :, None]
     hw = np.linspace(0.5, 2.0, nh)[None, None, :]
     kw = dict(eta=0.1, g0=1.0, t_span=(0.0, 200.0))
-    sweep_reduced_gap(c[:1, :1, :1], beta[:, :1], hw[..., :1], **kw)  # compile theory.export
+    sweep_reduced_gap(c[:1, :1, :1], beta[:, :1], hw[..., :1], **kw)  # compile theory.lambdified
 
     def best(fn) -> tuple[float, object]:
         times, out = [], None

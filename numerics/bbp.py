@@ -25,17 +25,14 @@ import numpy as np
 
 from numerics import spectra
 from numerics.errors import InputError
+from numerics.validate import check_finite_number, check_int, check_window
 
 
 def _check(P: int, W: int, nu: float, trials: int) -> None:
-    if int(W) != W or W < 2:
-        raise InputError(f"window length W must be an integer >= 2, got {W}")
-    if int(P) != P or P < W:
-        raise InputError(f"P must be an integer >= W = {W}, got {P}")
-    if not nu > 0:
-        raise InputError(f"the noise level must be > 0, got {nu}")
-    if int(trials) != trials or trials < 1:
-        raise InputError(f"trials must be a positive integer, got {trials}")
+    W = check_window(W)
+    check_int("P", P, minimum=W)
+    check_finite_number("the noise level nu", nu, minimum=0.0, strict=True)
+    check_int("trials", trials, minimum=1)
 
 
 def wishart_identity(df: int, W: int, size: int, rng: np.random.Generator) -> np.ndarray:

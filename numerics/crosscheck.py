@@ -1,8 +1,12 @@
-"""Cross-checks of the theory against the exact reference simulator (THEORY.md §5).
+"""Cross-checks of the theory against the exact reference simulator (docs/spec.md §5).
 
-Each function runs one experiment and returns a frozen dataclass with the measured numbers
-and the tolerance it is judged by (``passed``). The tests in ``tests/numerics`` run them at
-small sizes; :func:`numerics.report.render` runs them at full size for ``docs/numerics.md``.
+Each function runs one experiment and returns a frozen dataclass with the measured numbers;
+an experiment that is judged lists its verdicts as :class:`CheckResult` objects (``judged``:
+the rule in words, its threshold, the measured value and ``passed``), so the report and the
+CLI loop over them. The quick (test) sizes of each experiment sit next to it (``R1_QUICK``,
+...) and :data:`EXPERIMENTS` lists every experiment with them; the tests in ``tests/numerics``
+run them at small sizes, :func:`numerics.report.write_report` at full size for
+``docs/numerics.md``.
 
 Two notions of "simulated d_j" appear throughout, and they are reported side by side:
 
@@ -17,12 +21,17 @@ the replica mean of λ, not of d.
 >>> chk = r1_steady_state(steps=300, replicas=4, burn=150)
 >>> len(chk.theory) == 3 and chk.tolerance.shape == (3,)
 True
+>>> [c.name for c in chk.judged]
+['R1 steady state, mode 1', 'R1 steady state, mode 2', 'R1 steady state, mode 3']
 """
 
 from __future__ import annotations
 
+import operator
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -34,7 +43,42 @@ from numerics.fit import FitResult, fit_signal, r_squared
 from numerics.krylov import KrylovResult, krylov_experiment
 from numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
 from numerics.reference import QuadraticProblem, simulate
-from theory import export as tx
+from theory import lambdified as tx
+
+Comparison = Literal["<=", ">="]
+_COMPARE = {"<=": operator.le, ">=": operator.ge}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One judged check: ``measured`` compared with ``threshold`` by ``op``; ``rule`` says in
+    words what is measured and why the threshold is what it is.
+
+    >>> c = CheckResult("R2 gap trajectory", "R² of the mode-energy gap", 0.75, ">=", 0.9)
+    >>> c.passed, c.describe()
+    (False, 'R² of the mode-energy gap: measured 0.75, required ≥ 0.9')
+    """
+
+    name: str
+    rule: str
+    measured: float
+    op: Comparison
+    threshold: float
+
+    def __post_init__(self) -> None:
+        if self.op not in _COMPARE:
+            raise InputError(f"op must be one of {sorted(_COMPARE)}, got {self.op!r}")
+
+    @property
+    def passed(self) -> bool:
+        """``measured op threshold`` (a NaN measurement fails)."""
+        return bool(_COMPARE[self.op](float(self.measured), float(self.threshold)))
+
+    def describe(self) -> str:
+        """The rule with its numbers, one line."""
+        sign = {"<=": "≤", ">=": "≥"}[self.op]
+        return f"{self.rule}: measured {self.measured:.3g}, required {sign} {self.threshold:.3g}"
+
 
 # The common setting of the simulator checks: GD with gradient injection on three modes.
 ETA, W, OMEGA = 0.1, 10, 0.05
@@ -93,9 +137,23 @@ class R1Check:
         return self.gram_mean / self.theory
 
     @property
+    def judged(self) -> tuple[CheckResult, ...]:
+        """Per mode: |mode energy/theory − 1| against its tolerance."""
+        return tuple(
+            CheckResult(
+                f"R1 steady state, mode {j + 1}",
+                "|mode energy/theory − 1|, tolerance η(h_j+ω)/2 + 4·SE/d*²",
+                float(abs(self.mode_ratio[j] - 1)),
+                "<=",
+                float(self.tolerance[j]),
+            )
+            for j in range(len(self.theory))
+        )
+
+    @property
     def passed(self) -> bool:
         """Every mode energy within its tolerance."""
-        return bool(np.all(np.abs(self.mode_ratio - 1) <= self.tolerance))
+        return all(check.passed for check in self.judged)
 
 
 def r1_steady_state(
@@ -155,6 +213,10 @@ def r1_steady_state(
     )
 
 
+R1_QUICK: dict[str, Any] = {"steps": 1200, "replicas": 8}
+"""Test sizes of :func:`r1_steady_state` (``--quick``)."""
+
+
 # --------------------------------------------------------------------------- R2
 
 
@@ -186,9 +248,17 @@ class R2Check:
     gamma_after: np.ndarray
 
     @property
+    def judged(self) -> tuple[CheckResult, ...]:
+        """R² of the mode-energy gap against ``r2_min``."""
+        return (
+            CheckResult("R2 gap trajectory", "R² of the mode-energy gap against R2",
+                        self.r2_mode, ">=", self.r2_min),
+        )
+
+    @property
     def passed(self) -> bool:
         """R² of the mode-energy gap at least ``r2_min``."""
-        return bool(self.r2_mode >= self.r2_min)
+        return all(check.passed for check in self.judged)
 
 
 def r2_gap_trajectory(
@@ -264,6 +334,10 @@ def r2_gap_trajectory(
     )
 
 
+R2_QUICK: dict[str, Any] = {"replicas": 128}
+"""Test sizes of :func:`r2_gap_trajectory` (``--quick``)."""
+
+
 # --------------------------------------------------------------------------- R3
 
 
@@ -290,14 +364,28 @@ class R3Check:
     mean_tol: float
 
     @property
+    def judged(self) -> tuple[CheckResult, ...]:
+        """Ordering (adaptive scheme), the control (it must cross, or the ordering check says
+        nothing), and the mean path against the ODE."""
+        return (
+            CheckResult("R3 ordering", "paths on which two levels crossed, with repulsion "
+                        "(gap-adaptive steps)", self.crossings_adaptive, "<=", 0),
+            CheckResult("R3 control crosses", "paths on which two levels crossed without "
+                        "repulsion (fewest over the step sizes)", min(self.crossings_control),
+                        ">=", 1),
+            CheckResult("R3 mean path", "max over levels and t of |mean SDE − ODE|/max ODE",
+                        float(self.mean.max_rel_error.max()), "<=", self.mean_tol),
+        )
+
+    @property
     def order_preserved(self) -> bool:
         """No crossing with repulsion (adaptive steps); crossings without it."""
-        return self.crossings_adaptive == 0 and min(self.crossings_control) > 0
+        return all(check.passed for check in self.judged[:2])
 
     @property
     def mean_close(self) -> bool:
         """Mean SDE path within ``mean_tol`` of the ODE for every level."""
-        return bool(self.mean.max_rel_error.max() <= self.mean_tol)
+        return self.judged[2].passed
 
 
 R3_PARAMS = {
@@ -340,6 +428,10 @@ def r3_no_crossing(
     )
 
 
+R3_QUICK: dict[str, Any] = {"dts": (0.1, 0.03), "paths": 100, "t_end": 40.0}
+"""Test sizes of :func:`r3_no_crossing` (``--quick``)."""
+
+
 # --------------------------------------------------------------------------- R10, R11
 
 
@@ -355,9 +447,17 @@ def r10_bbp(
     )
 
 
+R10_QUICK: dict[str, Any] = {"sizes": ((10**4, 10), (10**8, 10)), "trials": 200}
+"""Test sizes of :func:`r10_bbp` (``--quick``)."""
+
+
 def r11_krylov(trials: int = 1000, seed: int = 5) -> KrylovResult:
     """k* against the stiff-mode count on random spectra (P = 50, W = 10, η = 1)."""
     return krylov_experiment(trials=trials, P=50, W=10, eta=1.0, seed=seed)
+
+
+R11_QUICK: dict[str, Any] = {"trials": 200}
+"""Test sizes of :func:`r11_krylov` (``--quick``)."""
 
 
 # --------------------------------------------------------------------------- fit
@@ -432,6 +532,10 @@ def fit_recovery(
     )
 
 
+FIT_QUICK: dict[str, Any] = {"replicas": 128}
+"""Test sizes of :func:`fit_recovery` (``--quick``)."""
+
+
 # --------------------------------------------------------------------------- sweep
 
 
@@ -474,13 +578,16 @@ def sweep_timing(shape: tuple[int, int, int] = (10, 5, 10), eta: float = 0.1) ->
     )
 
 
-def window_kstar_modes(res, method: spectra.KStarMethod = "weighted") -> np.ndarray:
-    """Most frequent k* per replica of a simulation (used for the optimizer comparison).
+SWEEP_QUICK: dict[str, Any] = {"shape": (4, 3, 4)}
+"""Test sizes of :func:`sweep_timing` (``--quick``)."""
 
-    >>> prob = QuadraticProblem(h=np.array([0.5, 0.1]), Gamma=np.array([1.0, 0.1]), P=20)
-    >>> res = simulate(prob, "gd", eta=0.1, W=5, steps=30, replicas=2)
-    >>> window_kstar_modes(res).shape
-    (2,)
-    """
-    ks = res.kstar(method)
-    return np.array([np.bincount(row).argmax() for row in ks])
+EXPERIMENTS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+    "r1": (r1_steady_state, R1_QUICK),
+    "r2": (r2_gap_trajectory, R2_QUICK),
+    "r3": (r3_no_crossing, R3_QUICK),
+    "r10": (r10_bbp, R10_QUICK),
+    "r11": (r11_krylov, R11_QUICK),
+    "fit": (fit_recovery, FIT_QUICK),
+    "sweep": (sweep_timing, SWEEP_QUICK),
+}
+"""Every experiment by section name, in report order, with its quick (test) sizes."""

@@ -2,8 +2,8 @@
 
     dλ_j = [−2η(h_j+ω)λ_j + 2ηWΓ_j + Σ_{i≠j} κ_ij/(λ_j − λ_i)] dt + √κ_jj dB_j,
 
-with κ_ij = η²(N_jλ_i + N_iλ_j) (``theory.export.repulsion_rate``) and the drift-plus-
-repulsion from ``theory.export.dyson_rhs``. The diagonal noise rate κ_jj = 2η²N_jλ_j is the
+with κ_ij = η²(N_jλ_i + N_iλ_j) (``theory.lambdified.repulsion_rate``) and the drift-plus-
+repulsion from ``theory.lambdified.dyson_rhs``. The diagonal noise rate κ_jj = 2η²N_jλ_j is the
 same formula at i = j [ours]; it is the factor 2 between diagonal and off-diagonal noise of a
 symmetric (GOE-like) matrix, which is what makes the drift term a level repulsion strong
 enough that labelled levels do not cross. λ is kept non-negative inside the square root
@@ -25,7 +25,8 @@ import numpy as np
 
 from numerics.errors import InputError
 from numerics.ode import SignalSystem, integrate
-from theory import export as tx
+from numerics.validate import check_int
+from theory import lambdified as tx
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,7 @@ def simulate_dyson(
         raise InputError("initial levels must be distinct")
     if not (dt > 0 and t_end > 0 and record_every > 0):
         raise InputError("need dt > 0, t_end > 0 and record_every > 0")
-    if int(paths) != paths or paths < 1:
-        raise InputError(f"paths must be a positive integer, got {paths}")
+    paths = check_int("paths", paths, minimum=1)
     n_rec = int(round(t_end / record_every))
     if n_rec < 1 or abs(n_rec * record_every - t_end) > 1e-9 * t_end:
         raise InputError("t_end must be a whole multiple of record_every")

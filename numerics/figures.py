@@ -1,27 +1,73 @@
-"""Figures of scenario trajectories: σ_j(t), g(t) and A(t) with the adiabatic regimes shaded.
+"""The project's figures, drawn from plain data, and the one way to save a figure.
 
-Matplotlib with the non-interactive Agg backend (no display needed).
+* :func:`figure_scenario` — an ODE scenario (:mod:`numerics.scenarios`): σ_j(t), g(t) and
+  A(t) with the adiabatic regimes shaded (``spectral-edge simulate NAME --plot``);
+* :func:`figure_runs` — measured training spectra from DataFrames (:class:`RunTrace`): σ_j(t),
+  g₂₃(t) and accuracy, one column per run (the demo, a run directory's ``plots/run.png``);
+* :func:`save_figure` — writes any figure atomically (:func:`numerics.atomic.write_bytes_with`)
+  at :data:`DPI`; every figure file of the project is written by it.
+
+Figures are :class:`matplotlib.figure.Figure` objects, never pyplot's: no backend is selected
+and no display is needed (saving renders with Agg), nothing has to be closed.
 
 >>> import tempfile, os
 >>> from numerics.scenarios import run_scenario
 >>> with tempfile.TemporaryDirectory() as tmp:
-...     path = plot_scenario(run_scenario("viable-gap"), os.path.join(tmp, "v.png"))
+...     path = save_figure(figure_scenario(run_scenario("viable-gap")),
+...                        os.path.join(tmp, "v.png"))
 ...     os.path.getsize(path) > 10_000
 True
+>>> import pandas as pd
+>>> spec = pd.DataFrame({"step": [10, 20], "sigma_1": [2.0, 3.0], "sigma_2": [1.0, 0.5],
+...                      "g23": [0.1, 0.2]})
+>>> met = pd.DataFrame({"step": [10, 20], "test_acc": [0.1, 0.9], "train_acc": [0.5, 1.0]})
+>>> len(figure_runs([RunTrace("wd=1.0", spec, met, grok_step=20)]).axes)
+3
 """
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+from numerics.atomic import write_bytes_with
+from numerics.errors import InputError
+from numerics.scenarios import ScenarioResult, Trajectory
 
-from numerics.scenarios import ScenarioResult, Trajectory  # noqa: E402
+DPI = 110
+"""Resolution of every figure file the project writes (dots per inch)."""
+
+
+def figure_format(path: str | os.PathLike) -> str:
+    """The image format named by ``path``'s suffix (``png`` when it has none);
+    ``InputError`` for a suffix Matplotlib cannot write — check it before the work.
+
+    >>> figure_format("a/b.PNG"), figure_format("plot")
+    ('png', 'png')
+    """
+    suffix = Path(path).suffix.lower().lstrip(".") or "png"
+    formats = Figure().canvas.get_supported_filetypes()
+    if suffix not in formats:
+        raise InputError(f"cannot write a figure as .{suffix} ({path}); use one of "
+                         f"{', '.join(sorted(formats))}")
+    return suffix
+
+
+def save_figure(fig: Figure, path: str | os.PathLike) -> Path:
+    """Write ``fig`` to ``path`` atomically at :data:`DPI`, in the format of its suffix
+    (:func:`figure_format`); returns the path."""
+    path = Path(path)
+    fmt = figure_format(path)
+    write_bytes_with(path, lambda handle: fig.savefig(handle, format=fmt, dpi=DPI))
+    return path
+
 
 REGIME_COLOURS = {"plateau": "#d8f0d8", "transition": "#fde6c4", "forgetting": "#f7cfcf"}
 LINESTYLES = ("-", "--", ":", "-.")
@@ -42,18 +88,17 @@ def _shade(ax, tr: Trajectory) -> None:
             start = i
 
 
-def plot_scenario(
+def figure_scenario(
     result: ScenarioResult,
-    path: str | Path,
     thresholds: tuple[float, float] = (0.1, 10.0),
-) -> Path:
-    """Write a three-panel PNG (σ_j, g at k*, A on a log axis) and return its path.
+) -> Figure:
+    """Three panels (σ_j, g at k*, A on a log axis) of a scenario's trajectories.
 
     Regimes are shaded from the first trajectory; further trajectories are drawn with other
-    line styles.
+    line styles. ``thresholds`` are the A levels drawn as dashed lines.
     """
-    path = Path(path)
-    fig, axes = plt.subplots(3, 1, figsize=(8.5, 8.5), sharex=True, layout="constrained")
+    fig = Figure(figsize=(8.5, 8.5), layout="constrained")
+    axes = fig.subplots(3, 1, sharex=True)
     ax_s, ax_g, ax_a = axes
     for ax in axes:
         _shade(ax, result.trajectories[0])
@@ -96,9 +141,7 @@ def plot_scenario(
     handles = [Patch(color=c, label=r) for r, c in REGIME_COLOURS.items()]
     ax_a.legend(handles=handles, loc="best", fontsize=8, title="regime", title_fontsize=8)
     fig.suptitle(f"{result.name}: " + _headline(result), fontsize=10)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return fig
 
 
 def _headline(result: ScenarioResult) -> str:
@@ -107,3 +150,68 @@ def _headline(result: ScenarioResult) -> str:
         text = f"{value:.3g}" if isinstance(value, float) else str(value)
         parts.append(f"{key} = {text}")
     return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunTrace:
+    """One run to draw: its label, spectra (``step``, ``sigma_j``, ``g23``), metrics
+    (``step``, ``train_acc``, ``test_acc``) and grok step (``None`` if it never grokked)."""
+
+    label: str
+    spectra: pd.DataFrame
+    metrics: pd.DataFrame
+    grok_step: int | None
+
+
+def sigma_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``sigma_j`` columns in mode order.
+
+    >>> sigma_columns(pd.DataFrame(columns=["sigma_10", "sigma_2", "sigma_1", "g"]))
+    ['sigma_1', 'sigma_2', 'sigma_10']
+    """
+    cols = [c for c in frame.columns if c.startswith("sigma_") and c[6:].isdigit()]
+    return sorted(cols, key=lambda c: int(c[6:]))
+
+
+def figure_runs(runs: list[RunTrace], title: str | None = None) -> Figure:
+    """A figure with three rows (σ_j log-scale, g₂₃ log-scale, accuracy) and one column per
+    run; the grok step is a dashed vertical line. Save it with :func:`save_figure`."""
+    if not runs:
+        raise InputError("figure_runs needs at least one run")
+    fig = Figure(figsize=(5.5 * len(runs), 9), layout="tight")
+    axes = fig.subplots(3, len(runs), sharex="col", squeeze=False)
+    for col, run in enumerate(runs):
+        ax_s, ax_g, ax_a = axes[:, col]
+        spec = run.spectra
+        cmap = matplotlib.colormaps["viridis"]
+        cols = sigma_columns(spec)
+        for j, c in enumerate(cols):
+            ax_s.plot(spec["step"], spec[c], color=cmap(j / max(len(cols) - 1, 1)), lw=1.2,
+                      label=f"σ{j + 1}" if j in (0, len(cols) - 1) else None)
+        ax_s.set_yscale("log")
+        ax_s.set_title(run.label)
+        ax_s.set_ylabel("singular values σ_j")
+        ax_s.legend(loc="upper right", fontsize=8)
+        positive = spec["g23"].where(spec["g23"] > 0)
+        ax_g.plot(spec["step"], positive, color="tab:red", lw=1.2)
+        ax_g.set_yscale("log")
+        ax_g.set_ylabel("g₂₃ = λ₂ − λ₃")
+        met = run.metrics
+        ax_a.plot(met["step"], met["train_acc"], color="tab:blue", label="train")
+        ax_a.plot(met["step"], met["test_acc"], color="tab:orange", label="test")
+        ax_a.set_ylim(-0.02, 1.02)
+        ax_a.set_ylabel("accuracy")
+        ax_a.set_xlabel("optimizer step")
+        ax_a.legend(loc="lower right", fontsize=8)
+        for ax in (ax_s, ax_g, ax_a):
+            ax.grid(alpha=0.3)
+            if run.grok_step is not None:
+                ax.axvline(run.grok_step, color="k", ls="--", lw=1)
+        if run.grok_step is not None:
+            ax_a.text(run.grok_step, 0.5, f" grok @ {run.grok_step}", fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -29,7 +29,8 @@ from scipy.optimize import least_squares
 
 from numerics.errors import InputError
 from numerics.ode import GapSystem, SignalSystem, integrate
-from theory import export as tx
+from numerics.validate import check_finite_number, check_window
+from theory import lambdified as tx
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,9 @@ def fit_signal(
     >>> np.round([fit.params["h_1"], fit.params["Gamma_2"]], 3).tolist(), fit.r2_heldout > 0.999
     ([0.2, 0.5], True)
     """
+    W = check_window(W)
+    eta = check_finite_number("eta", eta, minimum=0.0, strict=True)
+    omega = check_finite_number("omega", omega, minimum=0.0)
     sigma = np.asarray(sigma, dtype=np.float64)
     fit_mask, t_split = _split(t, t_split)
     t = np.asarray(t, dtype=np.float64)
@@ -228,6 +232,7 @@ def fit_gap(
     >>> np.round([fit.params["c"], fit.params["beta"]], 3).tolist()
     [-0.5, 0.2]
     """
+    eta = check_finite_number("eta", eta, minimum=0.0, strict=True)
     g = np.asarray(g, dtype=np.float64)
     fit_mask, t_split = _split(t, t_split)
     t = np.asarray(t, dtype=np.float64)

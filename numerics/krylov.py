@@ -1,6 +1,6 @@
 """The R11 Krylov experiment: how often does k* stay below the count of stiff modes?
 
-R11 (THEORY.md §4): under plain gradient descent on a quadratic the window spans the Krylov
+R11 (docs/spec.md §4): under plain gradient descent on a quadratic the window spans the Krylov
 space K_W(H, g), and modes with ηhW ≪ 1 share one temporal profile, so
 k* ≤ K = #{j : h_j ≥ c/(ηW)} (c = 1 by default). Here random Hessian spectra are drawn, the
 reference simulator runs W+1 exact noise-free GD steps from a random gradient, and k* of the
@@ -25,6 +25,7 @@ import numpy as np
 from numerics import spectra
 from numerics.errors import InputError
 from numerics.reference import QuadraticProblem, simulate
+from numerics.validate import check_finite_number, check_int, check_window
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,14 @@ def krylov_experiment(
     >>> r.K.shape, sorted(r.kstar)
     ((5,), ['ratio', 'weighted'])
     """
-    if int(trials) != trials or trials < 1:
-        raise InputError(f"trials must be a positive integer, got {trials}")
+    trials = check_int("trials", trials, minimum=1)
+    W = check_window(W)
     if not (0 < top_range[0] <= top_range[1] < 2):
         raise InputError(f"top_range must satisfy 0 < low <= high < 2, got {top_range}")
     if not (0 < a_range[0] <= a_range[1]):
         raise InputError(f"a_range must satisfy 0 < low <= high, got {a_range}")
-    if not eta > 0 or not c > 0:
-        raise InputError("eta and c must be > 0")
+    eta = check_finite_number("eta", eta, minimum=0.0, strict=True)
+    c = check_finite_number("c", c, minimum=0.0, strict=True)
     rng = np.random.default_rng(seed)
     j = np.arange(1, P + 1)
     K, rank = np.empty(trials, dtype=int), np.empty(trials, dtype=int)

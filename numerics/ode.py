@@ -1,6 +1,6 @@
-"""Integrate the gap ODEs of the theory with SciPy (THEORY.md §4–5).
+"""Integrate the gap ODEs of the theory with SciPy (docs/spec.md §4–5).
 
-Every right-hand side is a lambdified result of :mod:`theory.export`; nothing here types a
+Every right-hand side is a lambdified result of :mod:`theory.lambdified`; nothing here types a
 formula of the theory a second time. Time is measured in snapshots (optimizer steps at
 stride 1) and η is the learning rate per snapshot.
 
@@ -35,7 +35,8 @@ import scipy.sparse as sps
 from scipy.integrate import solve_ivp
 
 from numerics.errors import InputError
-from theory import export as tx
+from numerics.validate import check_choice, check_finite_number, check_window
+from theory import lambdified as tx
 
 METHODS: tuple[str, ...] = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 GammaLike = np.ndarray | Callable[[float], np.ndarray]
@@ -52,23 +53,11 @@ class System(Protocol):
 
 
 def _positive(value: float, name: str) -> float:
-    value = float(value)
-    if not value > 0 or not np.isfinite(value):
-        raise InputError(f"{name} must be a finite number > 0, got {value}")
-    return value
+    return check_finite_number(name, value, minimum=0.0, strict=True)
 
 
 def _nonneg(value: float, name: str) -> float:
-    value = float(value)
-    if not value >= 0 or not np.isfinite(value):
-        raise InputError(f"{name} must be a finite number >= 0, got {value}")
-    return value
-
-
-def _window(W: int) -> int:
-    if int(W) != W or W < 2:
-        raise InputError(f"window length W must be an integer >= 2, got {W}")
-    return int(W)
+    return check_finite_number(name, value, minimum=0.0)
 
 
 # --------------------------------------------------------------------------- systems
@@ -115,7 +104,7 @@ class SignalSystem:
         object.__setattr__(self, "N", N)
         object.__setattr__(self, "eta", _positive(self.eta, "eta"))
         object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", _window(self.W))
+        object.__setattr__(self, "W", check_window(self.W))
 
     @property
     def n(self) -> int:
@@ -138,13 +127,6 @@ class SignalSystem:
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
         """λ̇ of the levels (the state itself is λ)."""
         return self.rhs(t, y)
-
-    def drift(self, t: float, y: np.ndarray) -> np.ndarray:
-        """The repulsion-free part of λ̇ (R1 in λ units)."""
-        return np.asarray(
-            tx.eigen_drift(y, self.h, self.gamma(t), self.eta, self.omega, self.W),
-            dtype=np.float64,
-        )
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
         """Sorted singular values √λ (descending along axis 0)."""
@@ -192,7 +174,7 @@ class PairSystem:
             object.__setattr__(self, name, _nonneg(getattr(self, name), name))
         object.__setattr__(self, "eta", _positive(self.eta, "eta"))
         object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", _window(self.W))
+        object.__setattr__(self, "W", check_window(self.W))
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """(ġ, d̄') at time t."""
@@ -316,7 +298,7 @@ class FeedbackSystem:
             object.__setattr__(self, name, _nonneg(getattr(self, name), name))
         object.__setattr__(self, "eta", _positive(self.eta, "eta"))
         object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", _window(self.W))
+        object.__setattr__(self, "W", check_window(self.W))
         if not self.Gamma_b > 0 or not self.h_b + self.omega > 0:
             raise InputError("the partner mode needs Gamma_b > 0 and h_b + omega > 0")
 
@@ -428,8 +410,7 @@ class OdeSolution:
 
 
 def _check_solver(method: str, rtol: float, atol: float) -> None:
-    if method not in METHODS:
-        raise InputError(f"unknown method {method!r}; use one of {METHODS}")
+    check_choice("method", method, METHODS)
     if not (rtol > 0 and atol > 0):
         raise InputError(f"rtol and atol must be > 0, got {rtol}, {atol}")
 

@@ -1,4 +1,4 @@
-"""The exact discrete reference simulator (THEORY.md §5): optimizers on a synthetic quadratic.
+"""The exact discrete reference simulator (docs/spec.md §5): optimizers on a synthetic quadratic.
 
 Every quantity the theory talks about is known here, so its predictions can be checked
 against ground truth. The model is a quadratic with a drifting linear term,
@@ -8,7 +8,7 @@ against ground truth. The model is a quadratic with a drifting linear term,
 (equivalently a linear regression whose target drifts). ``V`` (P×n, orthonormal) holds the
 n *signal modes* with curvatures ``h``; the rest of R^P has curvature ``h_bulk``.
 
-* **Gradient injection** (THEORY.md A3): b performs a random walk inside span(V),
+* **Gradient injection** (docs/spec.md §3 A3): b performs a random walk inside span(V),
   b_{s+1} = b_s + V(√(2Γ_j/η)·z_j), z ~ N(0, I). Along mode j the gradient u_j then obeys
   u_{s+1} = (1 − η(h_j+ω))u_s + ζ_s with Var ζ = q_j = 2Γ_j/η, so the per-mode window
   energy Σ_window η²u² relaxes as d(d²)/dt = −2η(h+ω)d² + ηWq_j = … + 2ηWΓ_j: this choice
@@ -42,6 +42,7 @@ import pandas as pd
 
 from numerics import spectra
 from numerics.errors import InputError
+from numerics.validate import check_choice, check_finite_number, check_int, check_window
 
 OptimizerName = Literal["gd", "sgd", "adamw", "muon"]
 OPTIMIZERS: tuple[str, ...] = ("gd", "sgd", "adamw", "muon")
@@ -286,17 +287,13 @@ def simulate(
     >>> res.proj[0, :, 0].tolist()  # δ_s = −η(1−η)^s θ0 h
     [-0.5, -0.25, -0.125, -0.0625]
     """
-    if optimizer not in OPTIMIZERS:
-        raise InputError(f"unknown optimizer {optimizer!r}; use one of {OPTIMIZERS}")
-    if not eta > 0:
-        raise InputError(f"the learning rate must be > 0, got {eta}")
-    if omega < 0:
-        raise InputError(f"the weight decay must be >= 0, got {omega}")
-    if int(W) != W or W < 2:
-        raise InputError(f"window length W must be an integer >= 2, got {W}")
-    for name, value in (("steps", steps), ("replicas", replicas), ("record_every", record_every)):
-        if int(value) != value or value < 1:
-            raise InputError(f"{name} must be a positive integer, got {value}")
+    check_choice("optimizer", optimizer, OPTIMIZERS)
+    eta = check_finite_number("the learning rate eta", eta, minimum=0.0, strict=True)
+    omega = check_finite_number("the weight decay omega", omega, minimum=0.0)
+    W = check_window(W)
+    steps = check_int("steps", steps, minimum=1)
+    replicas = check_int("replicas", replicas, minimum=1)
+    record_every = check_int("record_every", record_every, minimum=1)
     if steps < W + 1:
         raise InputError(f"steps = {steps} is too short for one window change (need W+1)")
     W, steps, R, P, n = int(W), int(steps), int(replicas), problem.P, problem.n

@@ -1,17 +1,17 @@
 """Symbolic layer of spectral-edge: the axioms A1–A3 and the results R1–R12 (SymPy only).
 
-THEORY.md §3 states three axioms and §4 twelve results. Here each axiom is a set of SymPy
+docs/spec.md §3 states three axioms and §4 twelve results. Here each axiom is a set of SymPy
 relations (:mod:`theory.axioms`) and each result a :class:`~theory.derivation.Derivation`
 built by SymPy doing the algebra (differentiation, series, solving, limits) from those
 relations. A derivation records its ordered steps and carries claims that compare derived
-expressions with the closed forms of THEORY.md typed independently; ``check()`` decides them.
+expressions with the closed forms of docs/spec.md §4 typed independently; ``check()`` decides them.
 
 Modules: :mod:`theory.symbols`, :mod:`theory.axioms`, :mod:`theory.derivation`; one module
 per family of results — :mod:`theory.signal_flow` (R1), :mod:`theory.gap_flow` (R2, R4,
 R12), :mod:`theory.noise` (R3, R10), :mod:`theory.stability` (R5, R8, R9),
 :mod:`theory.loss_decomposition` (R6), :mod:`theory.maximality` (R7), :mod:`theory.krylov`
-(R11); :mod:`theory.registry` lists them all; :mod:`theory.export` turns derived
-right-hand sides into NumPy callables and derivations into LaTeX/Markdown.
+(R11); :mod:`theory.registry` lists them all; :mod:`theory.lambdified` turns derived
+right-hand sides into NumPy callables, :mod:`theory.render` derivations into LaTeX/Markdown.
 
 Imports go down only: ``theory`` imports neither ``numerics`` nor ``validation``.
 

@@ -1,4 +1,4 @@
-"""The three axioms A1–A3 of THEORY.md §3 as SymPy relations.
+"""The three axioms A1–A3 of docs/spec.md §3 as SymPy relations.
 
 Every derivation in :mod:`theory` takes its starting relations from here (by name, with
 :meth:`Axiom.rel`) and lists the ids of the axioms it used. The relations are written for

@@ -3,7 +3,7 @@
 A derivation is built by a function in one of the family modules (``signal_flow``,
 ``gap_flow``, ...), which does the symbolic work and records each intermediate expression as
 a :class:`Step`. Its :class:`Claim` objects pair a *derived* expression with the closed form
-of THEORY.md §4, typed independently in the family module; :meth:`Derivation.check` decides
+of docs/spec.md §4, typed independently in the family module; :meth:`Derivation.check` decides
 each claim (``simplify(derived − stated) == 0``, or the sign of an expression for an
 inequality) and returns a :class:`Check`.
 
@@ -36,7 +36,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Claim:
-    """A derived expression and what THEORY.md states about it.
+    """A derived expression and what docs/spec.md §4 states about it.
 
     ``kind`` says how :meth:`decide` judges the claim:
 
@@ -106,12 +106,12 @@ class Check:
 
 @dataclass(frozen=True)
 class Derivation:
-    """One result of THEORY.md §4, derived from the axioms.
+    """One result of docs/spec.md §4, derived from the axioms.
 
     ``steps`` are in order; ``result`` is the derived closed form (usually an ``Eq``);
     ``claims`` compare derived expressions with the independently typed closed forms of
-    THEORY.md; ``outputs`` names derived expressions other code uses (the right-hand sides
-    :mod:`theory.export` lambdifies); ``notes`` records where our route departs from the
+    docs/spec.md §4; ``outputs`` names derived expressions other code uses (the right-hand sides
+    :mod:`theory.lambdified` lambdifies); ``notes`` records where our route departs from the
     published statement.
     """
 

@@ -1,4 +1,4 @@
-"""R2 (gap flow), R4 (near-collapse regimes) and R12 (three-phase pattern), THEORY.md §4.
+"""R2 (gap flow), R4 (near-collapse regimes) and R12 (three-phase pattern), docs/spec.md §4.
 
 **R2.** The gap ``g = d_{k*} − d_{k*+1}`` moves with the difference of the two R1 flows plus
 the Dyson term D of R3. Substituting the pair means (``d̄``, ``h̄``) and differences
@@ -12,7 +12,7 @@ product ``−β/(η(h̄+ω)) ≤ 0`` leaves exactly one positive root
 ``g* = (c + √(c² + 4η(h̄+ω)β)) / (2η(h̄+ω))``, stable because ``∂ġ/∂g = −η(h̄+ω) − β/g² < 0``.
 As β → 0 it tends to ``c/(η(h̄+ω))`` for c > 0 (viable gap) and to 0 like ``β/|c|`` for
 c < 0 (collapse without crossing). The rationalised form ``2β/(√(c² + 4η(h̄+ω)β) − c)`` is
-the same root, free of cancellation for c < 0 (used by :mod:`theory.export`).
+the same root, free of cancellation for c < 0 (used by :mod:`theory.lambdified`).
 
 **R12.** Eliminating c by the equilibrium condition factorises the flow,
 ``g·ġ = −η(h̄+ω)(g − g*)(g + β/(η(h̄+ω)g*))``, so for g > 0 the gap rises below g*, rests
@@ -83,7 +83,7 @@ def r2() -> Derivation:
     back = {dbar: (d_k + d_k1) / 2, hbar: (h_k + h_k1) / 2, dh: h_k - h_k1, g: d_k - d_k1}
     g_dot_pair = decomposed.subs(back)
 
-    # THEORY.md §4 R2, typed independently (a written-out form, not built from R1).
+    # docs/spec.md §4 R2, typed independently (a written-out form, not built from R1).
     d_mean, h_mean = (d_k + d_k1) / 2, (h_k + h_k1) / 2
     stated = (
         -eta * (h_k - h_k1) * d_mean
@@ -93,7 +93,7 @@ def r2() -> Derivation:
     )
     claims = (
         Claim("pair identity (h_k−h_{k+1}) d̄ + h̄ g", identity, dh * dbar + hbar * g),
-        Claim("decomposed ġ equals THEORY.md R2", g_dot_pair, stated),
+        Claim("decomposed ġ equals docs/spec.md §4 R2", g_dot_pair, stated),
         Claim("decomposition is exact (equals the difference of R1 flows + D)",
               g_dot, stated),
     )
@@ -145,7 +145,7 @@ def r4() -> Derivation:
     log.add("… like β/|c|: lim g*/β", collapse_rate)
     slope = log.add("stability: ∂ġ/∂g", sp.diff(reduced, g))
 
-    # THEORY.md §4 R4, typed independently.
+    # docs/spec.md §4 R4, typed independently.
     stated_g_star = (c + sp.sqrt(c**2 + 4 * eta * hw * beta)) / (2 * eta * hw)
     claims = (
         Claim("damping coefficient is −η(h̄+ω)", damping, -eta * (hbar + omega)),
@@ -206,7 +206,7 @@ def r12() -> Derivation:
     )
     log.add("phase conditions", phases)
 
-    # THEORY.md §4 R12 (with R4), typed independently.
+    # docs/spec.md §4 R12 (with R4), typed independently.
     stated_flow = -eta * hw * (g - gs) * (g + beta / (eta * hw * gs))
     claims = (
         Claim("g·ġ = −η(h̄+ω)(g − g*)(g + β/(η(h̄+ω)g*))", flow, stated_flow),

@@ -1,4 +1,4 @@
-"""R11 — the Krylov bound on the number of active modes, THEORY.md §4.
+"""R11 — the Krylov bound on the number of active modes, docs/spec.md §4.
 
 Route: A1 + A2 with M = I, ω = 0 and no noise: along an eigenvector of H with curvature h
 the gradient obeys ``G_{s+1} = G_s + h·δ_s = (1 − ηh)G_s`` (solved with ``rsolve``), so

@@ -1,4 +1,4 @@
-"""R6 — the spectral loss decomposition, THEORY.md §4.
+"""R6 — the spectral loss decomposition, docs/spec.md §4.
 
 Route: A1 applied to a second loss L' (validation) gives its first-order change over one
 window, ``ΔL' = ⟨∇L', Σ_s δ_s⟩`` (the ε¹ term of L'(θ + εΔ)). Completeness of an orthonormal

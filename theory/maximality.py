@@ -1,4 +1,4 @@
-"""R7 — the Gap Maximality Principle, THEORY.md §4 (paper statement, our proof route).
+"""R7 — the Gap Maximality Principle, docs/spec.md §4 (paper statement, our proof route).
 
 (a) For a generic orthonormal basis of R³ (Cayley transform, :func:`cayley_rotation`) and
 generic gradients, the block sum ``Σ_{j∈B} G_j^train G_j^val`` equals

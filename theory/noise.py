@@ -1,4 +1,4 @@
-"""R3 (Dyson-type level repulsion) and R10 (BBP threshold and its vacuity), THEORY.md §4.
+"""R3 (Dyson-type level repulsion) and R10 (BBP threshold and its vacuity), docs/spec.md §4.
 
 **R3.** Second-order perturbation theory is derived, not quoted: the eigenvalues of the
 symmetric matrix ``diag(λ) + εE`` (E with zero diagonal) are expanded in ε, exactly for the
@@ -213,7 +213,7 @@ def r3() -> Derivation:
     no_cross = sp.limit(dyson.subs({N_k: 1, N_k1: 1, d_k: d_k1 + g}), g, 0, "+")
     log.add("D as g → 0⁺ (N > 0): levels never cross", no_cross)
 
-    # THEORY.md §4 R3, typed independently.
+    # docs/spec.md §4 R3, typed independently.
     stated_kappa = eta**2 * (N_j * lam_i + N_i * lam_j)
     stated_system = []
     for j in range(n):

@@ -29,7 +29,7 @@ _BUILDERS: dict[str, Callable[[], Derivation]] = {
 }
 
 IDS: tuple[str, ...] = tuple(_BUILDERS)
-"""The ids of every derivation, in the order of THEORY.md §4."""
+"""The ids of every derivation, in the order of docs/spec.md §4."""
 
 
 def derivation(derivation_id: str) -> Derivation:

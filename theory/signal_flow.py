@@ -1,4 +1,4 @@
-"""R1 — the signal-strength flow of one mode, derived from A1–A3 (THEORY.md §4).
+"""R1 — the signal-strength flow of one mode, derived from A1–A3 (docs/spec.md §4).
 
 Route: A1 gives the slope along mode j, ``G + h·x``; with A2 the drive ``u = G + (h+ω)x``
 obeys ``du/dt = −η(h+ω)u`` under the flow ``dx/dt = −ηu``, so every window slot relaxes
@@ -102,7 +102,7 @@ def r1() -> Derivation:
     hierarchy = sp.simplify(sp.diff(d_star, h))
     log.add("inverted hierarchy: ∂d*/∂h", hierarchy)
 
-    # THEORY.md §4 R1, typed independently.
+    # docs/spec.md §4 R1, typed independently.
     stated_d_dot = -eta * (h + omega) * d + eta * W * Gamma / d
     stated_lam_rate = -2 * eta * (h + omega) * lam + 2 * eta * W * Gamma
     stated_d_star = sp.sqrt(W * Gamma / (h + omega))

@@ -1,4 +1,4 @@
-"""R5 (Davis–Kahan and α), R8 (α-feedback loop) and R9 (adiabatic parameter), THEORY.md §4.
+"""R5 (Davis–Kahan and α), R8 (α-feedback loop) and R9 (adiabatic parameter), docs/spec.md §4.
 
 **R5.** For a 2×2 block ``diag(λ_1, λ_2) + [[0, e], [e, 0]]`` the exact eigenvector angle
 is derived (the rotated off-diagonal entry vanishes: ``tan 2θ = 2e/δ``); its series

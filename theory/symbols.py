@@ -1,7 +1,7 @@
-"""SymPy symbols of the spectral edge theory, each with the assumptions THEORY.md §1 gives it.
+"""SymPy symbols of the spectral edge theory, each with the assumptions docs/spec.md §1 gives it.
 
 One definition per quantity: every derivation imports its symbols from here, so the
-lambdified right-hand sides in :mod:`theory.export` take arguments that mean one thing.
+lambdified right-hand sides in :mod:`theory.lambdified` take arguments that mean one thing.
 
 Naming: a bare name is "mode j" (``h``, ``Gamma``, ``d``, ``lam``, ``N``); ``_k`` and ``_k1``
 are the two modes around the gap, k* and k*+1; ``_i`` and ``_j`` a generic pair of modes.

@@ -1,9 +1,9 @@
-"""Plots of one run directory: ``plots/run.png`` and ``plots/loss.png``.
+"""Figures of one run directory: ``plots/run.png`` and ``plots/loss.png``.
 
-``run.png`` is :func:`numerics.run_plots.figure_runs` (σ_j, g₂₃ and accuracy against the
+``run.png`` is :func:`numerics.figures.figure_runs` (σ_j, g₂₃ and accuracy against the
 step, grok step dashed); ``loss.png`` the train/test loss. Both are read back from
 ``metrics.csv``, ``spectra.csv`` and ``summary.json``, so any run directory can be
-re-plotted with ``plot_run(path)``.
+re-plotted with ``plot_run(path)``; both are written by :func:`numerics.figures.save_figure`.
 """
 
 from __future__ import annotations
@@ -11,20 +11,33 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
-from numerics.run_plots import RunTrace, figure_runs
+from numerics.figures import RunTrace, figure_runs, save_figure
 from validation import rundir
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
-    rundir.write_bytes_with(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
-    plt.close(fig)
+def figure_loss(metrics: pd.DataFrame, grok_step: int | None, title: str) -> Figure:
+    """Train and test loss (log scale) against the optimizer step, grok step dashed.
+
+    >>> met = pd.DataFrame({"step": [1, 2], "train_loss": [1.0, 0.5], "test_loss": [2.0, 1.0]})
+    >>> len(figure_loss(met, None, "run").axes)
+    1
+    """
+    fig = Figure(figsize=(5.5, 3.5), layout="tight")
+    ax = fig.subplots()
+    for split in ("train", "test"):
+        ax.semilogy(metrics["step"], metrics[f"{split}_loss"], label=split)
+    if grok_step is not None:
+        ax.axvline(grok_step, color="k", ls="--", lw=1)
+    ax.set(xlabel="optimizer step", ylabel="cross-entropy", title=title)
+    ax.legend()
+    return fig
 
 
 def plot_run(run_dir: str | os.PathLike) -> list[Path]:
-    """Write the plots of ``run_dir``; returns their paths."""
+    """Write the figures of ``run_dir``; returns their paths."""
     d = Path(run_dir)
     summary = rundir.read_json(d / "summary.json")
     grok = summary.get("grok_step")
@@ -34,15 +47,8 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
         spectra = pd.read_csv(d / "spectra.csv")
     except pd.errors.EmptyDataError:  # no full window yet
         spectra = pd.DataFrame({"step": [], "g23": []})
-    out = [d / "plots" / "run.png", d / "plots" / "loss.png"]
-    _save(figure_runs([RunTrace(title, spectra, metrics, grok)]), out[0])
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    for split in ("train", "test"):
-        ax.semilogy(metrics["step"], metrics[f"{split}_loss"], label=split)
-    if grok is not None:
-        ax.axvline(grok, color="k", ls="--", lw=1)
-    ax.set(xlabel="optimizer step", ylabel="cross-entropy", title=title)
-    ax.legend()
-    fig.tight_layout()
-    _save(fig, out[1])
-    return out
+    run_fig = figure_runs([RunTrace(title, spectra, metrics, grok)])
+    return [
+        save_figure(run_fig, d / "plots" / "run.png"),
+        save_figure(figure_loss(metrics, grok, title), d / "plots" / "loss.png"),
+    ]

@@ -15,7 +15,7 @@ from numerics.report import CrossChecks, render
 
 
 def test_r1_mode_energies_match_the_steady_state() -> None:
-    r1 = cc.r1_steady_state(steps=1200, replicas=8)
+    r1 = cc.r1_steady_state(**cc.R1_QUICK)
     assert r1.passed, (r1.mode_ratio, r1.tolerance)
     assert r1.trace_error < 1e-10
     assert r1.kstar_mode == r1.kstar_theory

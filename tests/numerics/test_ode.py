@@ -1,4 +1,4 @@
-"""ODE systems built on theory.export, against closed-form solutions (numerics/ode.py)."""
+"""ODE systems built on theory.lambdified, against closed-form solutions (numerics/ode.py)."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def test_committed_docs_are_current() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "theory.md"
     if not docs.exists():
         pytest.skip("docs/theory.md not generated in this checkout")
-    from theory.export import theory_markdown
     from theory.registry import all_derivations
+    from theory.render import theory_markdown
 
     assert docs.read_text(encoding="utf-8") == theory_markdown(all_derivations())

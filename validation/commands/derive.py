@@ -5,7 +5,8 @@ Prints, for each result R1–R12, the axioms it used, the derived result and its
 ``--only R2`` (repeatable, or comma-separated) restricts the run; ``--steps`` prints every
 step; ``--latex`` writes the derivations as Markdown with LaTeX maths to ``--out``
 (default ``docs/theory.md``). Exit status 0 if every check passes, 1 otherwise, 2 for an
-unknown id or an unwritable output.
+unknown id, an ``--only`` naming no id, or an unwritable output (checked before deriving).
+Imports SymPy and NumPy only, never torch.
 
 >>> from validation.cli import main
 >>> main(["derive", "--only", "R10"])  # doctest: +ELLIPSIS
@@ -23,21 +24,16 @@ from pathlib import Path
 import sympy as sp
 
 from numerics.atomic import write_text
-from theory.export import theory_markdown
+from numerics.errors import InputError
+from numerics.outfile import check_output_file
 from theory.registry import IDS, derivation
+from theory.render import theory_markdown
 
 DEFAULT_OUT = Path("docs") / "theory.md"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "derive",
-        help="derive and check the results R1-R12 from the axioms (SymPy)",
-        description=(
-            "Derive every result of THEORY.md §4 from the axioms A1-A3 with SymPy, print it "
-            "with the axioms it used and its check; exit 1 if any check fails."
-        ),
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The ``derive`` subcommand's arguments."""
     parser.add_argument(
         "--only",
         action="append",
@@ -55,18 +51,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _selected(only: list[str] | None) -> list[str]:
-    if not only:
+    """The ids ``--only`` names (every id without ``--only``); ``InputError`` for an unknown
+    id or an ``--only`` that names none (``--only ,``, ``--only ''``)."""
+    if only is None:
         return list(IDS)
     ids = [part.strip().upper() for item in only for part in item.split(",") if part.strip()]
+    if not ids:
+        given = " ".join(repr(item) for item in only)
+        raise InputError(f"--only names no derivation (got {given}); known: {', '.join(IDS)}")
     for key in ids:
         if key not in IDS:
-            raise ValueError(f"unknown derivation {key!r}; known: {', '.join(IDS)}")
+            raise InputError(f"unknown derivation {key!r}; known: {', '.join(IDS)}")
     return list(dict.fromkeys(ids))
 
 
 def run(args: argparse.Namespace) -> int:
+    """Derive and check the selected results; 0 if every check passes, 1 otherwise."""
     start = time.perf_counter()
     ids = _selected(args.only)
+    if args.latex:
+        check_output_file(args.out, "--out", make_parents=True)
     derivations, outcomes = [], {}
     for key in ids:
         der = derivation(key)

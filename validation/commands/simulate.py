@@ -7,7 +7,9 @@
 A scenario prints its key numbers; ``--plot`` writes σ_j(t), g(t) and A(t) with the
 adiabatic regimes shaded, ``--csv`` the trajectories (one row per time point). The
 cross-check runs every comparison of the theory with the exact reference simulator and
-writes the Markdown report; the exit status is 1 when a judged check fails.
+writes the Markdown report; the exit status is 1 when a judged check fails. Output paths
+are checked before the work (a directory, a missing or unwritable parent: exit status 2) and
+every file is written atomically.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from numerics.atomic import atomic_open
 from numerics.errors import InputError
+from numerics.outfile import check_output_file
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -45,19 +49,30 @@ def _list() -> int:
 
 
 def _scenario(args: argparse.Namespace) -> int:
-    from numerics.scenarios import run_scenario
+    from numerics.scenarios import PRESETS, run_scenario
 
-    result = run_scenario(args.name)  # unknown names raise InputError (exit 2)
+    if args.name not in PRESETS:
+        raise InputError(f"unknown scenario {args.name!r}; use one of {sorted(PRESETS)}")
+    # every output path is checked before the work; each file is written atomically
+    if args.plot is not None:
+        from numerics.figures import figure_format
+
+        check_output_file(args.plot, "--plot")
+        figure_format(args.plot)
+    if args.csv is not None:
+        check_output_file(args.csv, "--csv")
+    result = run_scenario(args.name)
     print(f"{result.name}: " + " ".join(result.description.split()))
     for key, value in result.summary.items():
         text = f"{value:.6g}" if isinstance(value, float) else str(value)
         print(f"  {key} = {text}")
     if args.plot is not None:
-        from numerics.plots import plot_scenario
+        from numerics.figures import figure_scenario, save_figure
 
-        print(f"  plot: {plot_scenario(result, args.plot)}")
+        print(f"  plot: {save_figure(figure_scenario(result), args.plot)}")
     if args.csv is not None:
-        result.frame().to_csv(args.csv, index=False)
+        with atomic_open(args.csv) as handle:
+            result.frame().to_csv(handle, index=False)
         print(f"  csv: {args.csv}")
     return 0
 
@@ -65,12 +80,14 @@ def _scenario(args: argparse.Namespace) -> int:
 def _crosscheck(args: argparse.Namespace) -> int:
     from numerics.report import write_report
 
+    check_output_file(args.crosscheck, "--crosscheck")  # before minutes of work
     checks = write_report(args.crosscheck, quick=args.quick)
     print(f"report: {args.crosscheck}")
-    if checks.failures:
-        print("failed checks: " + ", ".join(checks.failures))
+    failed = [check.name for check in checks.judged if not check.passed]
+    if failed:
+        print("failed checks: " + ", ".join(failed))
         return 1
-    print("all judged checks passed")
+    print(f"all {len(checks.judged)} judged checks passed")
     return 0
 
 
