@@ -43,3 +43,20 @@ def test_demo_cli_rejects_too_few_steps(capsys: pytest.CaptureFixture[str], tmp_
     assert main(["demo", "--out", str(tmp_path), "--steps", "300"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "at least 1000 steps" in err[0]
+
+
+def test_results_page_comes_from_the_runs(tmp_path) -> None:
+    from validation.demo import g23_decline, results_markdown
+
+    runs = run_demo(tmp_path / "d", steps=60, **TINY)
+    page = results_markdown(runs, "spectral-edge demo --results r.md")
+    rows = [line for line in page.splitlines() if line.startswith("| 1 |") or
+            line.startswith("| 0 |")]
+    assert len(rows) == 2
+    for demo, row in zip(runs, rows, strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[1] == ("none" if demo.grok_step is None else str(demo.grok_step))
+        assert cells[6] == str(demo.steps_done)
+        assert f"({g23_decline(demo)[2]:.2f}×)" in cells[4]
+    assert main(["demo", "--out", str(tmp_path / "d"), "--steps", "60",
+                 "--results", str(tmp_path)]) == 2  # a directory: refused before any work

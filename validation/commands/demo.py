@@ -10,6 +10,10 @@ directory per weight decay under ``--out``. Re-running reuses finished runs.
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
+
+from numerics.atomic import write_text
+from numerics.outfile import check_output_file
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -18,15 +22,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=4000, help="step cap per run (4000)")
     parser.add_argument("--seed", type=int, default=42, help="seed (42)")
     parser.add_argument("--every", type=int, default=500, help="table row every N steps")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        metavar="FILE.md",
+        help="also write the run's figures (grok step, accuracies, g23 decline, wall time, "
+        "date, machine) as Markdown, e.g. docs/demo-results.md",
+    )
     parser.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the demo and print its tables."""
-    from validation.demo import format_table, run_demo  # torch: import only when run
+    from validation.demo import format_table, results_markdown, run_demo  # imports torch
 
     if args.steps < 1 or args.every < 1:
         raise ValueError("--steps and --every must be >= 1")
+    if args.results is not None:
+        check_output_file(args.results, "--results")
     runs = run_demo(args.out, steps=args.steps, seed=args.seed)
     for demo in runs:
         grok = (
@@ -37,4 +50,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"\nweight decay {demo.wd:g}: {grok} ({demo.wall_time_s:.0f} s)")
         print(format_table(demo, every=args.every))
     print(f"\nwrote {args.out}/demo.csv and {args.out}/demo.png")
+    if args.results is not None:
+        command = f"spectral-edge demo --out {args.out} --results {args.results}"
+        write_text(args.results, results_markdown(runs, command))
+        print(f"wrote {args.results}")
     return 0
