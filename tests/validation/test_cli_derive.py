@@ -72,3 +72,36 @@ def test_committed_docs_are_current() -> None:
     from theory.render import theory_markdown
 
     assert docs.read_text(encoding="utf-8") == theory_markdown(all_derivations())
+
+
+def _listing(directory: Path) -> list[str]:
+    return sorted(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
+
+
+@pytest.mark.parametrize("only", [",", "", " ", " , ,"])
+def test_only_naming_no_id_exits_2(only: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--only", only]) == 2
+    captured = capsys.readouterr()
+    assert "checks passed" not in captured.out
+    err = captured.err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("spectral-edge: error: --only names no derivation")
+
+
+@pytest.mark.parametrize("where", ["directory", "parent is a file"])
+def test_latex_to_a_bad_path_exits_2_before_deriving(
+    where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "a_file").write_text("keep")
+    target = tmp_path if where == "directory" else tmp_path / "a_file" / "theory.md"
+
+    def no_work(key):
+        raise AssertionError("derived although the output path is bad")
+
+    monkeypatch.setattr(derive, "derivation", no_work)
+    before = _listing(tmp_path)
+    assert cli.main(["derive", "--only", "R10", "--latex", "--out", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and "--out" in err
+    assert _listing(tmp_path) == before
