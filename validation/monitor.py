@@ -277,7 +277,8 @@ class GramMonitor:
         self.names_params = select_parameters(model_or_params, select)
         self.names = [n for n, _ in self.names_params]
         self._params = [p for _, p in self.names_params]
-        self._owners = self._resolve_owners(model_or_params)
+        self._root = model_or_params if isinstance(model_or_params, torch.nn.Module) else None
+        self._edges, self._owners = self._walk() if self._root is not None else ([], None)
         self._layout = [(p.shape, p.dtype) for p in self._params]
         self.shard_group = shard_group
         self.param_dtype = _widest(p.dtype for p in self._params)
@@ -302,14 +303,15 @@ class GramMonitor:
             buffer_bytes += 4 * local + 16 * sketch_dim
         # ring Gram, waiting windows, kept windows, and ~2 W×W work arrays of the eigensolver
         n_grams = 1 + self._pending_limit + (self._n_keep if self.keep_grams else 0) + 2
-        self.memory_bytes = int(buffer_bytes + n_grams * 8 * slots**2)
+        grams_bytes = 8 * slots**2 + (n_grams - 1) * gram_bytes
+        self.memory_bytes = int(buffer_bytes + grams_bytes)
         """Estimated memory of the monitor in bytes: update buffer and θ_{t−1} (on the
         parameters' device) plus its (W+1)-Grams (ring, waiting, kept, eigensolver work)."""
         if max_memory_bytes is not None and self.memory_bytes > max_memory_bytes:
             raise InputError(
                 f"GramMonitor(window={window}) needs about {_gib(self.memory_bytes)} "
-                f"(updates {_gib(buffer_bytes)}, {n_grams} Grams of (W+2)² float64 "
-                f"{_gib(n_grams * 8 * slots**2)}), above max_memory_bytes={max_memory_bytes} "
+                f"(updates {_gib(buffer_bytes)}, {n_grams} float64 Grams of about (W+1)² "
+                f"{_gib(grams_bytes)}), above max_memory_bytes={max_memory_bytes} "
                 f"({_gib(max_memory_bytes)}); pass max_memory_bytes=None (or a larger limit) to "
                 "opt in, or use a smaller window, keep_grams=False or sketch_dim"
             )
@@ -354,17 +356,24 @@ class GramMonitor:
 
     # ------------------------------------------------------------------ snapshot helpers
 
-    def _resolve_owners(self, source: Any) -> list[tuple[dict, str]] | None:
-        """For a module: each parameter's owning ``_parameters`` table and attribute name, so
-        a replaced ``nn.Parameter`` is found with one dict look-up per tensor."""
-        if not isinstance(source, torch.nn.Module):
-            return None
+    def _walk(self) -> tuple[list[tuple[dict, str, Any]], list[tuple[dict, str]]]:
+        """From the root module: every (parent ``_modules`` table, name, child) edge on the
+        way to a monitored parameter, and each parameter's owning ``_parameters`` table and
+        attribute, so a replaced submodule or ``nn.Parameter`` is found with one dict
+        look-up per module and per tensor. Raises ``KeyError(name)`` for a missing one."""
+        edges: dict[tuple[int, str], tuple[dict, str, Any]] = {}
         owners = []
         for name in self.names:
-            prefix, _, attr = name.rpartition(".")
-            module = source.get_submodule(prefix) if prefix else source
+            *path, attr = name.split(".")
+            module = self._root
+            for part in path:
+                child = module._modules.get(part)
+                if child is None:
+                    raise KeyError(name)
+                edges[(id(module), part)] = (module._modules, part, child)
+                module = child
             owners.append((module._parameters, attr))
-        return owners
+        return list(edges.values()), owners
 
     def _views(self, flat: torch.Tensor) -> list[torch.Tensor]:
         return [flat[sl].view(p.shape) for p, sl in zip(self._params, self._slices, strict=True)]
@@ -373,6 +382,11 @@ class GramMonitor:
         """O(number of tensors): follow a replaced ``nn.Parameter`` of the same shape and
         dtype; describe any change of shape/dtype (or a removed parameter)."""
         if self._owners is not None:
+            if any(table.get(key) is not child for table, key, child in self._edges):
+                try:  # a submodule was replaced: find the parameters again by name
+                    self._edges, self._owners = self._walk()
+                except KeyError as err:
+                    return f"parameter {err.args[0]!r} was removed from the model"
             for i, (table, attr) in enumerate(self._owners):
                 current = table.get(attr)
                 if current is self._params[i]:
@@ -396,7 +410,7 @@ class GramMonitor:
                     "shape and dtype; the monitor follows the new tensor (this snapshot's "
                     "update is new minus old values)",
                     RuntimeWarning,
-                    stacklevel=3,
+                    stacklevel=4,  # the caller of step() (through torch.no_grad's wrapper)
                 )
         layout = [(p.shape, p.dtype) for p in self._params]
         if layout != self._layout:
@@ -479,14 +493,8 @@ class GramMonitor:
         if self.on_error == "raise":
             raise InputError(message)
         self.bad_lr += 1
-        warnings.warn(f"{message}; recorded as NaN (A is NaN)", RuntimeWarning, stacklevel=3)
+        warnings.warn(f"{message}; recorded as NaN (A is NaN)", RuntimeWarning, stacklevel=4)
         return float("nan")
-
-    def _problem(self, message: str) -> bool:
-        if self.on_error == "raise":
-            raise InputError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=3)
-        return False
 
     @torch.no_grad()
     def step(self) -> bool:
@@ -527,7 +535,7 @@ class GramMonitor:
                 raise InputError(message)
             self.stopped = message
             warnings.warn(f"{message}; the monitor stops (build a new one to go on)",
-                          RuntimeWarning, stacklevel=2)
+                          RuntimeWarning, stacklevel=3)
             return False
         records = self._n_updates + 1 >= self.window
         lr = self._current_lr(calls) if records else None
@@ -549,7 +557,7 @@ class GramMonitor:
             message = f"GramMonitor: skipped {problem} at step {calls}; window unchanged"
             if self.on_error == "raise":
                 raise InputError(message)
-            warnings.warn(message, RuntimeWarning, stacklevel=2)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
             return False
         self._gram_slots[spare, :] = dots
         self._gram_slots[:, spare] = dots
