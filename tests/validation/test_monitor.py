@@ -243,11 +243,11 @@ def rel_error(a: np.ndarray, b: np.ndarray) -> float:
 def test_float64_model_gram_is_exact_at_tiny_learning_rate() -> None:
     # θ_{t−1} used to be kept in float32: δ = θ_t − θ_{t−1} lost everything to cancellation
     mon, D = float64_mlp_run(lr=1e-6, steps=12, window=5)
+    X = D[-5:]
+    assert rel_error(mon.gram(), X @ X.T) < 1e-10  # was 0.24 (float32 θ_{t−1})
+    assert rel_error(mon.gram_plus(), D[-6:] @ D[-6:].T) < 1e-10
     assert mon.dtype == torch.float64 and mon.param_dtype == torch.float64
     assert mon.skipped == 0
-    X = D[-5:]
-    assert rel_error(mon.gram(), X @ X.T) < 1e-10
-    assert rel_error(mon.gram_plus(), D[-6:] @ D[-6:].T) < 1e-10
 
 
 def test_float64_model_sketch_is_the_sketch_of_the_exact_updates() -> None:
@@ -287,10 +287,10 @@ def test_rank_never_exceeds_P_when_the_window_is_longer(dtype: torch.dtype, W: i
     rng = np.random.default_rng(W)
     p = torch.zeros(10, dtype=dtype, requires_grad=True)
     mon = GramMonitor([p], window=W, keep_grams=False)
-    assert mon.dtype == dtype
     feed(mon, [p], rng.normal(size=(W + 1, 10)))
     st_ = mon.stats
     assert st_.rank <= 10 and np.count_nonzero(st_.sigma) <= 10
+    assert mon.dtype == dtype
     assert st_.rtol == spectra.guard_rtol(W, torch.finfo(dtype).eps)
     assert mon.directions(10).shape == (10, 10)
     with pytest.raises(InputError, match="numerical rank"):
@@ -366,6 +366,7 @@ def test_replaced_parameter_of_the_same_shape_is_followed() -> None:
     model[0] = torch.nn.Linear(3, 2)
     with pytest.warns(RuntimeWarning, match="was replaced by a new tensor") as caught:
         mon.step()
+    assert {str(w.message).split("'")[1] for w in caught} == {"0.bias", "0.weight"}
     assert mon.names_params[mon.names.index("0.weight")][1] is model[0].weight
 
 
