@@ -180,6 +180,11 @@ def _widest(dtypes: Iterable[torch.dtype]) -> torch.dtype:
     return torch.float64 if torch.float64 in set(dtypes) else torch.float32
 
 
+def _numpy(value: Any) -> Any:
+    """A tensor as a NumPy array (checkpoints store arrays as tensors); anything else as is."""
+    return value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else value
+
+
 def _gib(n: float) -> str:
     return f"{n / 2**30:.2f} GiB"
 
@@ -818,7 +823,7 @@ class GramMonitor:
             "theta_prev": tensor("theta_prev", self._theta_prev),
         }
         try:
-            gram_slots = np.array(get("gram_slots"), dtype=np.float64)
+            gram_slots = np.array(_numpy(get("gram_slots")), dtype=np.float64)
         except (TypeError, ValueError, RuntimeError) as err:
             raise InputError(f"monitor state 'gram_slots' is not a matrix: {err}") from err
         if gram_slots.shape != (slots, slots) or not np.all(np.isfinite(gram_slots)):
@@ -858,7 +863,7 @@ class GramMonitor:
         shape = (self.window + 1, self.window + 1)
         new_grams = []
         for K in list(grams)[-self._n_keep:] if self.keep_grams else []:
-            K = np.array(K, dtype=np.float64)
+            K = np.array(_numpy(K), dtype=np.float64)
             if K.shape != shape:
                 raise InputError(f"monitor state 'grams' holds a {K.shape} matrix, not {shape}")
             new_grams.append(K)
