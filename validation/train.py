@@ -53,7 +53,7 @@ from validation.tasks import (
     task_loss,
 )
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: monitor state with storage dtype, skip counters, gram steps
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ class _Run:
         spectra = self.monitor.history()
         rundir.write_csv(d / "metrics.csv", metrics)
         rundir.write_csv(d / "spectra.csv", spectra)
-        steps = spectra["step"].to_numpy(dtype=np.int64) if len(spectra) else np.zeros(0, int)
+        steps = np.asarray(self.monitor.gram_steps(), dtype=np.int64)
         rundir.write_npz(d / "grams.npz", steps=steps, grams=self.monitor.grams())
         rundir.write_json(d / "summary.json", self.summary(status))
         rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(self.state(), h))
@@ -375,6 +375,11 @@ class _Run:
             "n_monitored": self.monitor.n_params,
             "monitored": self.monitor.names,
             "n_windows": len(self.monitor.history()),
+            "skipped_updates": {
+                "total": self.monitor.skipped,
+                **self.monitor.skipped_by_kind,
+                "bad_lr": self.monitor.bad_lr,
+            },
             "wall_time_s": self.wall_s,
             "torch": torch.__version__,
         }

@@ -30,6 +30,8 @@ def test_a_diverged_run_reports_its_last_finite_metrics(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert result.stop_reason == "diverged" and summary["diverged"] is True
     assert summary["final_step"] == 0  # the only evaluation with finite numbers
+    skipped = summary["skipped_updates"]
+    assert skipped["nonfinite"] >= 1 and skipped["total"] == skipped["nonfinite"] + skipped["zero"]
     assert all(isinstance(v, float) and v == v for v in summary["final"].values())
     assert result.metrics["train_loss"].isna().iloc[-1]  # metrics.csv shows the divergence
 
