@@ -1,0 +1,122 @@
+"""What every integration shares: the logged statistics, the monitor's checkpoint state in
+``weights_only``-loadable form, and the run-directory files (atomic writes).
+
+Imports only torch, numpy and the project (never transformers or lightning).
+
+>>> import torch
+>>> from validation.monitor import GramMonitor
+>>> w = torch.zeros(3, requires_grad=True)
+>>> mon = GramMonitor([w], window=2)
+>>> for v in ([1.0, 0, 0], [1.0, 2.0, 0], [1.0, 2.0, 3.0]):
+...     with torch.no_grad():
+...         _ = w.copy_(torch.tensor(v))
+...     _ = mon.step()
+>>> latest_metrics(mon, top=2)
+{'gram/sigma_1': 3.0, 'gram/sigma_2': 2.0, 'gram/kstar': 1, 'gram/R': 1.5}
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from numerics.errors import InputError
+from validation import rundir
+from validation.monitor import GramMonitor
+
+HISTORY_NAME = "gram_history.csv"
+"""The monitor's :meth:`~validation.monitor.GramMonitor.history`, one row per window."""
+GRAMS_NAME = "gram_grams.npz"
+"""The kept (W+1)-Grams (``grams``, oldest first) and their steps (``steps``)."""
+STATE_NAME = "gram_monitor.pt"
+"""The monitor's state in a checkpoint folder (``torch.load(..., weights_only=True)``)."""
+
+MONITOR_DEFAULTS = {"window": 10, "stride": 1, "select": "all", "sketch_dim": None}
+
+
+def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gram/") -> dict:
+    """The latest window's σ_1..σ_top, k*, R, g₂₃ and A as ``{prefix + name: number}``;
+    non-finite values (A of the first window, g₂₃ of a rank-2 window) are left out, and
+    the dict is empty before the first full window."""
+    stats = None if monitor is None else monitor.stats
+    if stats is None:
+        return {}
+    out: dict[str, float | int] = {}
+    for j, s in enumerate(stats.sigma[:top]):
+        out[f"{prefix}sigma_{j + 1}"] = float(s)
+    out[f"{prefix}kstar"] = int(stats.kstar)
+    for name in ("R", "g23", "A"):
+        value = float(getattr(stats, name))
+        if math.isfinite(value):
+            out[f"{prefix}{name}"] = value
+    return out
+
+
+def portable(value: Any) -> Any:
+    """``value`` with numpy arrays as tensors and numpy scalars as Python numbers, so that
+    ``torch.load(..., weights_only=True)`` reads it back (the monitor's ``load_state_dict``
+    accepts tensors where its ``state_dict`` gave arrays)."""
+    if isinstance(value, np.ndarray):
+        return torch.from_numpy(np.ascontiguousarray(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: portable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(portable(v) for v in value)
+    return value
+
+
+def monitor_state(monitor: GramMonitor) -> dict[str, Any]:
+    """:meth:`GramMonitor.state_dict`, loadable with ``weights_only=True``."""
+    return portable(monitor.state_dict())
+
+
+def save_state(monitor: GramMonitor, path: str | os.PathLike) -> None:
+    """Atomically write the monitor's state to ``path``."""
+    state = monitor_state(monitor)
+    rundir.write_bytes_with(path, lambda handle: torch.save(state, handle))
+
+
+def load_state(monitor: GramMonitor, path: str | os.PathLike) -> None:
+    """Restore the monitor from a file written by :func:`save_state`."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as err:
+        raise InputError(f"cannot read the monitor state {path}: {err}") from err
+    monitor.load_state_dict(state)
+
+
+def write_outputs(monitor: GramMonitor, out_dir: str | os.PathLike) -> list[Path]:
+    """Atomically write the history (CSV) and the kept Grams (npz) into ``out_dir``;
+    returns the paths written."""
+    out_dir = Path(out_dir)
+    written = [out_dir / HISTORY_NAME]
+    rundir.write_csv(written[0], monitor.history())
+    if monitor.keep_grams:
+        written.append(out_dir / GRAMS_NAME)
+        rundir.write_npz(written[1], grams=monitor.grams(), steps=monitor.gram_steps())
+    return written
+
+
+def state_file(folder: str | os.PathLike, monitor: GramMonitor) -> Path:
+    """The monitor's state file in a checkpoint folder: one per rank when the monitor is
+    sharded (each rank holds its own shard of the updates), else one."""
+    if monitor.shard_group is None:
+        return Path(folder) / STATE_NAME
+    import torch.distributed as dist
+
+    rank = dist.get_rank(monitor.shard_group)
+    return Path(folder) / f"gram_monitor.rank{rank}.pt"
+
+
+def is_main_process() -> bool:
+    """Rank 0 of the default process group, or no process group at all."""
+    import torch.distributed as dist
+
+    return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
