@@ -81,9 +81,17 @@ class Claim:
         return False, diff
 
 
+def _expanded_numerator(expr: sp.Basic) -> sp.Basic:
+    """The numerator of ``together(expr)``, expanded: 0 exactly when ``expr`` is 0 as a
+    rational function of its atoms (far cheaper than ``cancel``, which computes a gcd)."""
+    return sp.expand(sp.fraction(sp.together(expr))[0])
+
+
 def _simplify(expr: sp.Basic) -> sp.Basic:
     """Cheap normal forms first (rational cancellation), full ``simplify`` only if needed."""
     expr = sp.sympify(expr)
+    if _expanded_numerator(expr) == 0:
+        return sp.Integer(0)
     for attempt in (sp.expand, sp.cancel, sp.radsimp, sp.simplify):
         expr = attempt(expr)
         if expr == 0:

@@ -31,16 +31,23 @@ __all__ = ["cayley_rotation", "r6"]
 def cayley_rotation(params: tuple[sp.Symbol, sp.Symbol, sp.Symbol]) -> sp.Matrix:
     """The generic rotation of R³: Cayley transform (I − K)⁻¹(I + K) of a skew matrix K.
 
+    Built once per parameter triple (R6 and R7 use the same one); each call returns a copy.
+
     >>> a = sp.symbols("a1:4", real=True)
     >>> R = cayley_rotation(a)
     >>> sp.simplify(R.T * R) == sp.eye(3)
     True
     """
+    return sp.Matrix(_cayley_rotation(tuple(params)))
+
+
+@lru_cache(maxsize=8)
+def _cayley_rotation(params: tuple[sp.Symbol, sp.Symbol, sp.Symbol]) -> sp.ImmutableMatrix:
     a1, a2, a3 = params
     skew = sp.Matrix([[0, -a3, a2], [a3, 0, -a1], [-a2, a1, 0]])
     det = 1 + a1**2 + a2**2 + a3**2
     inverse = (sp.eye(3) - skew).adjugate() / det
-    return (inverse * (sp.eye(3) + skew)).applyfunc(sp.factor)
+    return sp.ImmutableMatrix((inverse * (sp.eye(3) + skew)).applyfunc(sp.factor))
 
 
 @lru_cache(maxsize=1)

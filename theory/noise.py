@@ -113,17 +113,19 @@ def second_order_shift(n: int) -> tuple[tuple[sp.Symbol, ...], dict, list[sp.Bas
             pert[i, j] = pert[j, i] = offdiag[(i, j)]
     mu = sp.Symbol("mu")
     charpoly = (sp.diag(*lams) + eps * pert - mu * sp.eye(n)).det(method="berkowitz")
-    f_mu = sp.diff(charpoly, mu)
-    f_eps = sp.diff(charpoly, eps)
-    f_epseps = sp.diff(charpoly, eps, 2)
+    # F(ε, μ) = F_0(μ) + F_1(μ)ε + F_2(μ)ε² + …, so at ε = 0: F_ε = F_1, F_εε = 2F_2 and
+    # F_μ = F_0' (the coefficients are exact; differentiating the determinant is slower).
+    coeffs = sp.Poly(charpoly, eps)
+    f_0, f_1, f_2 = (coeffs.coeff_monomial(eps**k) for k in range(3))
+    f_mu = sp.diff(f_0, mu)
     shifts = []
     for j in range(n):
-        at = {eps: 0, mu: lams[j]}
-        first = sp.cancel(-f_eps.subs(at) / f_mu.subs(at))
-        if first != 0:
+        at = {mu: lams[j]}
+        # μ'(0) = −F_ε/F_μ, and F_μ = Π_(i≠j)(λ_i − λ_j) ≠ 0 at μ = λ_j: test the numerator
+        if sp.expand(f_1.subs(at)) != 0:
             raise ValueError("first-order shift should vanish for a zero-diagonal perturbation")
         # μ'(0) = 0, so implicit differentiation gives μ''(0) = −F_εε/F_μ.
-        shifts.append(sp.factor(-f_epseps.subs(at) / f_mu.subs(at) / 2))
+        shifts.append(sp.factor(-2 * f_2.subs(at) / f_mu.subs(at) / 2))
     return lams, offdiag, shifts
 
 
