@@ -1,0 +1,61 @@
+"""Lightning with the Gram monitor: python examples/lightning_fit.py [--steps N].
+
+A small MLP LightningModule on CPU; the callback logs gram/* statistics (here to a
+CSVLogger) and writes gram_history.csv and gram_grams.npz into --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+
+import lightning.pytorch as pl
+import torch
+
+from validation.integrations.lightning import LightningGramMonitorCallback
+
+COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
+
+
+class Regressor(pl.LightningModule):
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Tanh(),
+                                       torch.nn.Linear(64, 1))
+
+    def training_step(self, batch, batch_idx):
+        x, y = batch
+        loss = torch.nn.functional.mse_loss(self.net(x), y)
+        self.log("loss", loss)
+        return loss
+
+    def configure_optimizers(self):
+        return torch.optim.AdamW(self.parameters(), lr=1e-2, weight_decay=0.1)
+
+
+def main(argv: list[str] | None = None) -> LightningGramMonitorCallback:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--window", type=int, default=10)
+    parser.add_argument("--stride", type=int, default=1)
+    parser.add_argument("--out", default=None, help="output directory (default: a temporary one)")
+    args = parser.parse_args(argv)
+
+    torch.manual_seed(0)
+    x = torch.randn(512, 16)
+    data = torch.utils.data.TensorDataset(x, torch.sin(2 * x[:, :1]) + 0.1 * x[:, 1:2])
+    loader = torch.utils.data.DataLoader(data, batch_size=64, shuffle=True)
+    out = args.out or tempfile.mkdtemp(prefix="lightning-gram-")
+    callback = LightningGramMonitorCallback(window=args.window, stride=args.stride)
+    trainer = pl.Trainer(accelerator="cpu", devices=1, max_steps=args.steps, default_root_dir=out,
+                         logger=pl.loggers.CSVLogger(out), callbacks=[callback],
+                         enable_progress_bar=False, enable_model_summary=False,
+                         enable_checkpointing=False, log_every_n_steps=10)
+    trainer.fit(Regressor(), loader)
+    print(callback.monitor.history()[COLUMNS].tail(5).to_string(index=False))
+    print(f"history and Grams in {out}")
+    return callback
+
+
+if __name__ == "__main__":
+    main()
