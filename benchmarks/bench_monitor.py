@@ -27,22 +27,30 @@ from validation.optimizers import build_optimizer
 from validation.tasks import make_task, task_loss
 
 
-def _timed(fn) -> float:
+def _sync(device: str) -> None:
+    """Wait for the device's queued work (CUDA kernels run asynchronously)."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _timed(fn, device: str = "cpu") -> float:
+    _sync(device)
     start = time.perf_counter()
     fn()
+    _sync(device)
     return time.perf_counter() - start
 
 
-def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
+def bench_update_cost(P: int, W: int, repeats: int, device: str = "cpu") -> dict[str, float]:
     """Seconds per update (minimum over repeats) for ours, naive and floor at P parameters."""
     gen = torch.Generator().manual_seed(0)
-    param = torch.zeros(P, requires_grad=True)
-    steps = [torch.randn(P, generator=gen) * 1e-3 for _ in range(3)]
+    param = torch.zeros(P, requires_grad=True, device=device)
+    steps = [(torch.randn(P, generator=gen) * 1e-3).to(device) for _ in range(3)]
     monitor = GramMonitor([param], window=W, keep_grams=False)
     naive_prev = param.detach().clone()
     naive_window: deque[torch.Tensor] = deque(maxlen=W)
-    floor_buf = torch.randn(W + 1, P, generator=gen)
-    floor_vec = torch.randn(P, generator=gen)
+    floor_buf = torch.randn(W + 1, P, generator=gen).to(device)
+    floor_vec = torch.randn(P, generator=gen).to(device)
 
     def advance(i: int) -> None:
         with torch.no_grad():
@@ -70,28 +78,31 @@ def bench_update_cost(P: int, W: int, repeats: int) -> dict[str, float]:
     for i in range(repeats):
         advance(i)
         # ours and naive both measure the same new parameters
-        times["ours"].append(_timed(ours))
-        times["naive"].append(_timed(naive))
-        times["floor"].append(_timed(floor))
+        times["ours"].append(_timed(ours, device))
+        times["naive"].append(_timed(naive, device))
+        times["floor"].append(_timed(floor, device))
     return {k: min(v) for k, v in times.items()}
 
 
-def bench_training_overhead(steps: int, repeats: int, select: str) -> dict[str, float]:
+def bench_training_overhead(
+    steps: int, repeats: int, select: str, device: str = "cpu"
+) -> dict[str, float]:
     """Seconds per training step (minimum over repeats) of the demo model (docs/spec.md §7
     modular addition, AdamW, batch 512), without and with the monitor at stride 1, timed in
     alternation."""
     config = demo_config(weight_decay=1.0)
     task = make_task("modadd", seed=config.seed)
-    model = build_model(task)
+    model = build_model(task).to(device)
+    x_train, y_train = task.x_train.to(device), task.y_train.to(device)
     optimizer = build_optimizer(model, "adamw", lr=config.lr, weight_decay=config.wd,
                                 betas=(config.beta1, config.beta2))
     monitor = GramMonitor(model, window=10, stride=1, select=select, optimizer=optimizer)
     gen = torch.Generator().manual_seed(0)
 
     def train_step() -> None:
-        idx = torch.randint(0, task.n_train, (config.batch_size,), generator=gen)
+        idx = torch.randint(0, task.n_train, (config.batch_size,), generator=gen).to(device)
         optimizer.zero_grad(set_to_none=True)
-        task_loss(task, model(task.x_train[idx]), task.y_train[idx]).backward()
+        task_loss(task, model(x_train[idx]), y_train[idx]).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
 
@@ -104,11 +115,13 @@ def bench_training_overhead(steps: int, repeats: int, select: str) -> dict[str, 
     times: dict[str, list[float]] = {"without": [], "with": []}
     for _ in range(repeats):
         for name, fn in (("without", train_step), ("with", with_monitor)):
+            _sync(device)
             start = time.perf_counter()
             for _ in range(steps):
                 fn()
             if name == "with":
                 _ = monitor.stats  # the statistics of these windows are part of the cost
+            _sync(device)
             times[name].append((time.perf_counter() - start) / steps)
     # the minimum over repeats: the least disturbed estimate on a shared machine
     return {k: min(v) for k, v in times.items()} | {"P": monitor.n_params}
@@ -123,21 +136,28 @@ def main() -> None:
     parser.add_argument("--train-repeats", type=int, default=15)
     parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where parameters, buffers and the demo model live (cpu)")
     args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: torch.cuda.is_available() is False on this machine")
     torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, W = {args.window}")
+    where = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, W = {args.window}, "
+          f"device {where}")
     print(f"{'P':>10} {'ours ms':>9} {'naive ms':>9} {'floor ms':>9} "
           f"{'ours/floor':>10} {'naive/ours':>10}")
     for size in args.sizes:
         P = int(size)
-        t = bench_update_cost(P, args.window, args.repeats)
+        t = bench_update_cost(P, args.window, args.repeats, args.device)
         print(
             f"{P:>10d} {t['ours'] * 1e3:9.2f} {t['naive'] * 1e3:9.2f} {t['floor'] * 1e3:9.2f} "
             f"{t['ours'] / t['floor']:10.2f} {t['naive'] / t['ours']:10.1f}"
         )
     if not args.skip_training:
         for select in ("attention", "all"):
-            t = bench_training_overhead(args.train_steps, args.train_repeats, select)
+            t = bench_training_overhead(args.train_steps, args.train_repeats, select,
+                                        args.device)
             overhead = t["with"] / t["without"] - 1
             print(
                 f"demo training step, stride 1, select={select} (P = {t['P']}): without "
