@@ -122,10 +122,11 @@ def _r1(r: cc.R1Check) -> list[str]:
             "",
         ]
         return lines
-    off = ", ".join(str(j + 1) for j in np.flatnonzero(gram_off))
+    off = [str(j + 1) for j in np.flatnonzero(gram_off)]
     text = (
         f"**Disagreement.** The Gram singular values are *not* the per-mode energies: "
-        f"Gram/theory = {ratios} (outside the tolerance for mode {off}). "
+        f"Gram/theory = {ratios} (outside the tolerance for mode{'s' if len(off) > 1 else ''} "
+        f"{', '.join(off)}). "
     )
     slow = 1 / (r.eta * (r.h + r.omega))
     if r.gram_ratio[0] > 1 and np.all(r.gram_ratio[1:] < 1):
@@ -393,14 +394,18 @@ def _fit(f: cc.FitRecovery) -> list[str]:
     else:
         notes.append("Every mode-energy estimate lies within three Jacobian standard errors of "
                      "the truth.")
-    for label, fit, worst in (("mode energies", f.fit_mode, worst_mode),
-                              ("Gram", f.fit_gram, worst_gram)):
-        if fit.r2_heldout >= 0.99 and worst > 0.1:
-            notes.append(
-                f"For the {label} a held-out R² of {_f(fit.r2_heldout, 4)} comes with "
-                f"parameter errors up to {_f(worst, 2)}: a good prediction does not imply "
-                "recovered parameters (a fast mode constrains only its ratio Γ/(h+ω))."
-            )
+    poor = [
+        f"the {label} (held-out R² {_f(fit.r2_heldout, 4)}, parameter errors up to "
+        f"{_f(worst, 2)})"
+        for label, fit, worst in (("mode energies", f.fit_mode, worst_mode),
+                                  ("Gram", f.fit_gram, worst_gram))
+        if fit.r2_heldout >= 0.99 and worst > 0.1
+    ]
+    if poor:
+        notes.append(
+            f"A good prediction does not imply recovered parameters — see {' and '.join(poor)}: "
+            "a fast mode constrains only its ratio Γ/(h+ω)."
+        )
     return lines + [" ".join(notes), ""]
 
 
