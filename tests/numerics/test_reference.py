@@ -114,7 +114,7 @@ def test_weight_decay_shrinks_parameters_without_gradient() -> None:
     [
         ({"eta": -0.1}, "learning rate"),
         ({"W": 1}, "W must be"),
-        ({"optimizer": "lbfgs"}, "unknown optimizer"),
+        ({"optimizer": "lbfgs"}, "optimizer must be one of"),
         ({"omega": -1.0}, "weight decay"),
         ({"steps": 3}, "too short"),
     ],
