@@ -76,7 +76,6 @@ def rel(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
 
 
-@pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("hf")
     recorder = Recorder()
@@ -87,7 +86,7 @@ def full_run(tmp_path_factory):
     return out, recorder, gram, t
 
 
-def test_gram_equals_recorded_updates(full_run) -> None:
+def check_gram_equals_recorded_updates(full_run) -> None:
     out, recorder, gram, _ = full_run
     X = np.diff(np.stack(recorder.thetas), axis=0)
     assert X.shape[0] == STEPS and gram.monitor.n_params == X.shape[1]
@@ -105,7 +104,7 @@ def test_gram_equals_recorded_updates(full_run) -> None:
     assert lr[0] > lr[-1] > 0
 
 
-def test_statistics_reach_the_logs_and_files(full_run) -> None:
+def check_statistics_reach_the_logs_and_files(full_run) -> None:
     out, recorder, gram, t = full_run
     history = gram.monitor.history()
     logged = [entry for entry in recorder.logs if "loss" in entry]
@@ -129,7 +128,7 @@ def test_statistics_reach_the_logs_and_files(full_run) -> None:
     assert (out / "checkpoint-16" / _common.STATE_NAME).is_file()
 
 
-def test_resume_gives_the_uninterrupted_history(full_run) -> None:
+def check_resume_gives_the_uninterrupted_history(full_run) -> None:
     out, _, gram, _ = full_run
     expected = gram.monitor.history()
     shutil.rmtree(out / f"checkpoint-{STEPS}")  # resume from checkpoint-16
@@ -153,3 +152,22 @@ def test_resume_without_monitor_state_warns(tmp_path) -> None:
     with pytest.warns(RuntimeWarning, match="starts a new window"):
         trainer(tmp_path, [cb], steps=4).train(resume_from_checkpoint=True)
     assert cb.monitor is not None and cb.monitor.skipped == 0
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One intra-op thread: on a shared 2-core machine, spinning threads slow a tiny model
+    down several times."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_trainer_run(tmp_path_factory) -> None:
+    """One training run (shared by the checks, so that pytest-xdist never trains it twice):
+    Grams against the recorded updates, logs and files, then resume from checkpoint-16."""
+    run = full_run(tmp_path_factory)
+    check_gram_equals_recorded_updates(run)
+    check_statistics_reach_the_logs_and_files(run)
+    check_resume_gives_the_uninterrupted_history(run)

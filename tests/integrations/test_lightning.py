@@ -80,7 +80,6 @@ def fit(root, callbacks, ckpt_path=None) -> pl.Trainer:
     return trainer
 
 
-@pytest.fixture(scope="module")
 def full_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("lightning")
     recorder = Recorder()
@@ -89,7 +88,7 @@ def full_run(tmp_path_factory):
     return root, recorder, gram
 
 
-def test_gram_equals_recorded_updates(full_run) -> None:
+def check_gram_equals_recorded_updates(full_run) -> None:
     root, recorder, gram = full_run
     thetas = np.stack(recorder.thetas)
     assert len(thetas) == STEPS + 1
@@ -108,7 +107,7 @@ def test_gram_equals_recorded_updates(full_run) -> None:
     np.testing.assert_array_equal(history["lr"], [recorder.lrs[s - 1] for s in history["step"]])
 
 
-def test_statistics_reach_the_logger_and_files(full_run) -> None:
+def check_statistics_reach_the_logger_and_files(full_run) -> None:
     root, _, gram = full_run
     history = gram.monitor.history()
     metrics = pd.read_csv(root / "logs" / "version_0" / "metrics.csv")
@@ -122,7 +121,7 @@ def test_statistics_reach_the_logger_and_files(full_run) -> None:
     assert np.load(root / _common.GRAMS_NAME)["grams"].shape == (len(history), W + 1, W + 1)
 
 
-def test_resume_gives_the_uninterrupted_history(full_run, tmp_path) -> None:
+def check_resume_gives_the_uninterrupted_history(full_run, tmp_path) -> None:
     root, _, gram = full_run
     (ckpt,) = (root / "ckpt").glob(f"*step={PER_EPOCH}.ckpt")
     state = torch.load(ckpt, weights_only=True)["callbacks"]
@@ -134,3 +133,20 @@ def test_resume_gives_the_uninterrupted_history(full_run, tmp_path) -> None:
     numeric = [c for c in expected.columns if expected[c].dtype.kind == "f"]
     np.testing.assert_allclose(got[numeric].to_numpy(), expected[numeric].to_numpy(),
                                rtol=1e-12, atol=0)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_trainer_run(tmp_path_factory, tmp_path) -> None:
+    """One training run shared by the checks: Grams against the recorded updates, logger
+    and files, then resume from the step-12 checkpoint."""
+    run = full_run(tmp_path_factory)
+    check_gram_equals_recorded_updates(run)
+    check_statistics_reach_the_logger_and_files(run)
+    check_resume_gives_the_uninterrupted_history(run, tmp_path)
