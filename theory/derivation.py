@@ -89,10 +89,10 @@ def _expanded_numerator(expr: sp.Basic) -> sp.Basic:
 
 def _simplify(expr: sp.Basic) -> sp.Basic:
     """Cheap normal forms first (rational cancellation), full ``simplify`` only if needed."""
-    expr = sp.sympify(expr)
-    if _expanded_numerator(expr) == 0:
+    expr = sp.expand(sp.sympify(expr))
+    if expr == 0 or _expanded_numerator(expr) == 0:
         return sp.Integer(0)
-    for attempt in (sp.expand, sp.cancel, sp.radsimp, sp.simplify):
+    for attempt in (sp.cancel, sp.radsimp, sp.simplify):
         expr = attempt(expr)
         if expr == 0:
             return sp.Integer(0)
