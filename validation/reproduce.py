@@ -1,0 +1,148 @@
+"""The run plan of the scorecard and the runner that trains it.
+
+:func:`plan` lists every run the scorecard needs, as :class:`validation.commands.sweep.SweepItem`
+(name + :class:`validation.config.RunConfig`, built by the sweep's :func:`grid` from
+:meth:`RunConfig.protocol` settings). Each group exists for a prediction:
+
+* ``modular`` — modular tasks with weight decay 1.0 and 0.0 (P1, P2, P5, P6, P8, P9, P12 and,
+  with probes, P4, P7, P10, P11, P13, P15, P16);
+* ``muon`` — the same task with Muon (P3, against the AdamW runs);
+* ``sketch`` — an AdamW run repeated with a sketch of dimension 10W (P14; the sketch has its
+  own random generator, so training is identical and only the monitor differs);
+* ``dyck`` — the Dyck protocol, weight decay on and off (P8, P9 at W = 3).
+
+``quick`` keeps one seed and one modular task with shorter caps (every prediction gets a
+value, in ≈ 10 minutes on two cores with two workers); the full plan has three seeds and
+three modular tasks. Probes are switched on when :class:`RunConfig` has a ``probes`` field
+(exact mode only, so never on the sketched runs).
+
+:func:`reproduce` trains what is not finished (resuming interrupted runs exactly, through
+:func:`validation.train.run`), then writes the scorecard; killed at any moment and run again,
+it ends with the same scorecard.
+
+>>> names = [i.name for i in plan(quick=True)]
+>>> "modadd_adamw_wd1_s42" in names and "modadd_muon_wd1_s42" in names
+True
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from numerics.errors import InputError
+from validation import rundir
+from validation.commands.sweep import (
+    SweepItem,
+    _run_one,
+    collect,
+    die_with_parent,
+    grid,
+    is_finished,
+)
+from validation.config import RunConfig
+
+#: seeds of the full plan (the quick plan uses the first)
+SEEDS = (42, 137, 2024)
+
+
+def _config_fields() -> set[str]:
+    return {f.name for f in fields(RunConfig)}
+
+
+def _probe_fields(on: bool) -> dict[str, list[Any]]:
+    return {"probes": [on]} if "probes" in _config_fields() else {}
+
+
+def plan(quick: bool = False) -> list[SweepItem]:
+    """Every run of the scorecard (names unique; see the module docstring)."""
+    seeds = list(SEEDS[:1] if quick else SEEDS)
+    mod_tasks = ["modadd"] if quick else ["modadd", "modsub", "modmul"]
+    cap = {"steps": [2500 if quick else 4000], "stop_after_grok": [300 if quick else 500]}
+    probes = _probe_fields(True)
+    items: list[SweepItem] = []
+    for task in mod_tasks:
+        items += grid({}, {"task": [task], "wd": [1.0, 0.0], "seed": seeds} | cap | probes)
+    items += grid({}, {"task": ["modadd"], "optimizer": ["muon"], "wd": [1.0],
+                       "seed": seeds} | cap | probes)
+    sketch = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
+                       "sketch_dim": [100]} | cap | _probe_fields(False))
+    items += [SweepItem(i.name + "_sketch100", i.config) for i in sketch]
+    dyck = {"task": ["dyck"], "wd": [1.0, 0.0], "seed": seeds}
+    if quick:
+        dyck |= {"steps": [1000], "stop_after_grok": [200]}
+    items += grid({}, dyck | probes)
+    names = [i.name for i in items]
+    if len(set(names)) != len(names):
+        raise InputError("the reproduce plan repeats a run name")
+    return items
+
+
+def commands(out: str | Path, quick: bool, workers: int) -> list[str]:
+    """The command lines that produce (and regenerate) the scorecard."""
+    flag = " --quick" if quick else ""
+    return [f"spectral-edge reproduce --out {out}{flag} --workers {workers}",
+            f"spectral-edge report {out}"]
+
+
+def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
+               progress: bool = True) -> list[str]:
+    """Train every item not finished yet (interrupted ones resume); returns failures."""
+    from tqdm.auto import tqdm
+
+    todo = [i for i in items if not is_finished(root / i.name, i.config)]
+    print(f"reproduce: {len(items)} runs, {len(items) - len(todo)} already finished",
+          flush=True)
+    failed: list[str] = []
+    bar = tqdm(total=len(todo), desc="reproduce", unit="run", disable=not progress)
+    if workers == 1:
+        for item in todo:
+            try:
+                _run_one(item.config, str(root / item.name), progress, False)
+            except Exception as err:  # noqa: BLE001 - one failed run must not stop the rest
+                failed.append(f"{item.name}: {err}")
+            bar.update(1)
+    else:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                 initializer=die_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
+            futures = {pool.submit(_run_one, i.config, str(root / i.name), False, False): i
+                       for i in todo}
+            for fut in as_completed(futures):
+                try:
+                    fut.result()
+                except Exception as err:  # noqa: BLE001
+                    failed.append(f"{futures[fut].name}: {err}")
+                bar.update(1)
+    bar.close()
+    rundir.write_csv(root / "runs.csv", collect(root, items))
+    return failed
+
+
+def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
+              progress: bool = True) -> tuple[Path, list[str], float]:
+    """Train the plan into ``out`` and write ``out/scorecard.md``; returns the scorecard
+    path, the failed runs and the wall time (s) of this call."""
+    from validation.report import write_scorecard
+
+    if workers < 1:
+        raise InputError(f"--workers must be >= 1, got {workers}")
+    t0 = time.perf_counter()
+    root = Path(out)
+    root.mkdir(parents=True, exist_ok=True)
+    failed = train_plan(plan(quick), root, workers, progress)
+    grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"
+    notes = [f"Plan: the {grid_name}; {len(plan(quick))} runs "
+             "(validation/reproduce.py lists them)."]
+    if "probes" not in _config_fields():
+        notes.append("These runs were trained without probes (RunConfig had no probes field "
+                     "yet), so the probe-based predictions are not measurable here.")
+    card = write_scorecard(root, root / "scorecard.md", title="Scorecard",
+                           commands=commands(out, quick, workers), notes=notes)
+    return card.path, failed, time.perf_counter() - t0
