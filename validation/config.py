@@ -76,6 +76,11 @@ class RunConfig:
     Dyck, sequence accuracy for SCAN) or another key of ``validation.tasks.accuracy_keys``
     (``seq_acc`` for Dyck, ``token_acc`` for SCAN, ``acc_<op>`` for one head).
     ``device`` is ``cpu`` or ``cuda[:N]``; :func:`check_device` checks it is usable here.
+    ``probe_*`` (docs/probes.md): probe every ``probe_every``-th window (None: no probes;
+    exact monitor mode only), the top-``probe_hess_k`` Hessian eigenvalues on every
+    ``probe_hess_every``-th window (None: never); ``keep_checkpoints_every``: also keep a
+    copy of the checkpoint as ``checkpoints/step_N.pt`` at steps divisible by it (None: no
+    copies), so ``spectral-edge probe --at N`` can re-probe that window later.
     """
 
     task: str = "modadd"
@@ -113,6 +118,15 @@ class RunConfig:
     kstar_method: str = "weighted"
     threads: int = 1
     device: str = "cpu"
+    probe_every: int | None = 10
+    probe_hess_every: int | None = 30
+    probe_modes: int = 6
+    probe_batch: int = 512
+    probe_hess_k: int = 20
+    probe_noise_batches: int = 4
+    probe_draws: int = 5
+    probe_phi: float = 0.7853981633974483
+    keep_checkpoints_every: int | None = None
 
     @classmethod
     def protocol(cls, task: str, **overrides: Any) -> RunConfig:
@@ -188,6 +202,15 @@ class RunConfig:
                 check_int(field(name), getattr(self, name), 1)
         if self.stop_after_grok is not None:
             check_int(field("stop_after_grok"), self.stop_after_grok, 0)
+        for name in ("probe_every", "probe_hess_every", "keep_checkpoints_every"):
+            if getattr(self, name) is not None:
+                check_int(field(name), getattr(self, name), 1)
+        check_int(field("probe_modes"), self.probe_modes, 1)
+        check_int(field("probe_batch"), self.probe_batch, 1)
+        check_int(field("probe_hess_k"), self.probe_hess_k, 0)
+        check_int(field("probe_noise_batches"), self.probe_noise_batches, 2)
+        check_int(field("probe_draws"), self.probe_draws, 1)
+        check_finite_number(field("probe_phi"), self.probe_phi)
         check_window(self.window, field("window"))
         if self.sketch_dim is not None:
             check_int(field("sketch_dim"), self.sketch_dim, self.window)

@@ -227,6 +227,10 @@ class _Run:
         self.fit_step: int | None = None
         self.stop_reason: str | None = None
         self.wall_s = 0.0
+        self.probe_rows: list[dict[str, Any]] = []
+        self.probe_windows: list[dict[str, Any]] = []
+        self.probe_wall_s = 0.0
+        self.probe_timing: list[dict[str, float]] = []
 
     # -------------------------------------------------------------- training
 
@@ -245,8 +249,46 @@ class _Run:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.optimizer.step()
         self.step += 1
-        self.monitor.step()
+        if self.monitor.step():
+            self.maybe_probe()
         return float(loss.detach())
+
+    def maybe_probe(self) -> None:
+        """Probe the window that just ended when the cadence says so (docs/probes.md); the
+        probe uses no global RNG and restores the parameters, so training is unchanged."""
+        cfg = self.config
+        from validation.probes.runner import is_probe_step
+
+        if (
+            self.monitor.sketch_dim is not None
+            or self.monitor.stopped is not None
+            or not is_probe_step(self.step, cfg.stride, cfg.probe_every)
+        ):
+            return
+        self.probe_now()
+
+    def probe_now(self) -> Any:
+        """Probe the monitor's current window (ending at ``self.step``); rows are kept."""
+        cfg = self.config
+        from validation.probes.runner import ProbeSettings, is_probe_step, probe_window
+
+        settings = ProbeSettings.from_config(cfg)
+        if not is_probe_step(self.step, cfg.stride, cfg.probe_hess_every):
+            settings = dataclasses.replace(settings, hess_k=0)
+        result = probe_window(
+            self.model, self.optimizer, self.monitor, self.task,
+            step=self.step, seed=cfg.seed, batch_size=cfg.batch_size,
+            eval_batch=cfg.eval_batch, omega=cfg.wd, settings=settings,
+        )
+        self.probe_rows = [r for r in self.probe_rows if r["step"] != self.step]
+        self.probe_windows = [r for r in self.probe_windows if r["step"] != self.step]
+        self.probe_rows.extend(result.rows)
+        self.probe_windows.append(result.window)
+        self.probe_wall_s += result.wall_s
+        self.probe_timing.append(
+            {"step": self.step, "wall_s": result.wall_s, "hess_wall_s": result.hess_wall_s}
+        )
+        return result
 
     def evaluate(self) -> dict[str, float]:
         cfg, task = self.config, self.task
@@ -297,6 +339,12 @@ class _Run:
                 "fit_step": self.fit_step,
                 "stop_reason": self.stop_reason,
                 "wall_s": self.wall_s,
+                "probes": {
+                    "rows": self.probe_rows,
+                    "windows": self.probe_windows,
+                    "wall_s": self.probe_wall_s,
+                    "timing": self.probe_timing,
+                },
             }
         )
 
@@ -331,6 +379,13 @@ class _Run:
         self.grok_step, self.fit_step = state["grok_step"], state["fit_step"]
         self.grok_wall_s, self.stop_reason = state["grok_wall_s"], state["stop_reason"]
         self.wall_s = float(state["wall_s"])
+        probes = state.get("probes") or {}
+        if not isinstance(probes, dict):
+            raise InputError(f"checkpoint {path}: 'probes' must be a dict")
+        self.probe_rows = [dict(r) for r in probes.get("rows", [])]
+        self.probe_windows = [dict(r) for r in probes.get("windows", [])]
+        self.probe_wall_s = float(probes.get("wall_s", 0.0))
+        self.probe_timing = [dict(r) for r in probes.get("timing", [])]
 
     def write(self, status: str, plots: bool = False) -> None:
         """Data files first, the checkpoint last (it is what a resume trusts)."""
@@ -341,12 +396,32 @@ class _Run:
         rundir.write_csv(d / "spectra.csv", spectra)
         steps = np.asarray(self.monitor.gram_steps(), dtype=np.int64)
         rundir.write_npz(d / "grams.npz", steps=steps, grams=self.monitor.grams())
+        self.write_probes()
         rundir.write_json(d / "summary.json", self.summary(status))
-        rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(self.state(), h))
+        state = self.state()
+        rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(state, h))
+        keep = self.config.keep_checkpoints_every
+        if keep is not None and self.step % keep == 0:
+            (d / "checkpoints").mkdir(exist_ok=True)
+            rundir.write_bytes_with(
+                d / "checkpoints" / f"step_{self.step}.pt", lambda h: torch.save(state, h)
+            )
         if plots:
             from validation.run_figures import plot_run
 
             plot_run(d)
+
+    def write_probes(self) -> None:
+        """``probes.csv`` and ``probe_windows.csv`` (sorted by step), when probes ran or are
+        configured (docs/run-directory.md)."""
+        if not self.probe_rows and self.config.probe_every is None:
+            return
+        rows = sorted(self.probe_rows, key=lambda r: (r["step"], r["mode"]))
+        windows = sorted(self.probe_windows, key=lambda r: r["step"])
+        from validation.probes.runner import frame
+
+        rundir.write_csv(self.out_dir / "probes.csv", frame(rows, "rows"))
+        rundir.write_csv(self.out_dir / "probe_windows.csv", frame(windows, "windows"))
 
     def summary(self, status: str) -> dict[str, Any]:
         """``summary.json``; ``final`` is the last evaluation whose numbers are all finite
@@ -381,6 +456,9 @@ class _Run:
                 "bad_lr": self.monitor.bad_lr,
             },
             "wall_time_s": self.wall_s,
+            "probe_wall_s": self.probe_wall_s,
+            "n_probed_windows": len(self.probe_windows),
+            "probe_timing": self.probe_timing,
             "torch": torch.__version__,
         }
 
