@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import platform
 import time
+import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -148,8 +149,10 @@ def _figure_trace(runs: list[RunData], column: str, ylabel: str, log: bool = Tru
         g = grok_step(r.metrics)
         if g is not None:
             ax.axvline(g, color="k", ls="--", lw=1)
-        for v in lines:
-            ax.axhline(v, color="tab:red", lw=0.8, ls=":")
+        with warnings.catch_warnings():  # a constant trace: Matplotlib widens the limits
+            warnings.simplefilter("ignore", UserWarning)
+            for v in lines:
+                ax.axhline(v, color="tab:red", lw=0.8, ls=":")
         ax.set_title(r.name, fontsize=8)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -165,7 +168,9 @@ def _figure_alpha(runs: list[RunData]) -> Figure:
     for label, get, style in (("exact", lambda r: r.alpha(), "o-"),
                               ("scripts' proxy", alpha_proxy, "s--")):
         mats = [np.pad(get(r), ((0, 0), (0, W - r.W)), constant_values=np.nan) for r in runs]
-        mean = np.nanmean(np.concatenate(mats), axis=0)
+        with warnings.catch_warnings():  # a mode with no finite α (e.g. the first window)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean = np.nanmean(np.concatenate(mats), axis=0)
         ax.plot(np.arange(1, W + 1), mean, style, label=label)
     ax.set(xlabel="mode j", ylabel="mean α_j", ylim=(-0.02, 1.02))
     ax.legend()
