@@ -13,8 +13,8 @@
 
 ``quick`` keeps one seed and one modular task with shorter caps (every prediction gets a
 value, in ≈ 10 minutes on two cores with two workers); the full plan has three seeds and
-three modular tasks. Probes are switched on when :class:`RunConfig` has a ``probes`` field
-(exact mode only, so never on the sketched runs).
+three modular tasks. Probes run on every window, the Hessian top on every 5th
+(``probe_every`` = 1, ``probe_hess_every`` = 5; exact mode only, so never on the sketched run).
 
 :func:`reproduce` trains what is not finished (resuming interrupted runs exactly, through
 :func:`validation.train.run`), then writes the scorecard; killed at any moment and run again,
@@ -56,14 +56,18 @@ def _config_fields() -> set[str]:
 
 
 def _probe_fields(on: bool) -> dict[str, list[Any]]:
-    return {"probes": [on]} if "probes" in _config_fields() else {}
+    """Probe every window (consecutive probed windows give ġ for P7) and the Hessian top
+    on every 5th (P4); off for a sketched run (probes need the exact monitor)."""
+    if "probe_every" not in _config_fields():
+        return {}
+    return {"probe_every": [1 if on else None], "probe_hess_every": [5 if on else None]}
 
 
 def plan(quick: bool = False) -> list[SweepItem]:
     """Every run of the scorecard (names unique; see the module docstring)."""
     seeds = list(SEEDS[:1] if quick else SEEDS)
     mod_tasks = ["modadd"] if quick else ["modadd", "modsub", "modmul"]
-    cap = {"steps": [2500 if quick else 4000], "stop_after_grok": [300 if quick else 500]}
+    cap = {"steps": [2000 if quick else 4000], "stop_after_grok": [300 if quick else 500]}
     probes = _probe_fields(True)
     items: list[SweepItem] = []
     for task in mod_tasks:
@@ -140,7 +144,7 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"
     notes = [f"Plan: the {grid_name}; {len(plan(quick))} runs "
              "(validation/reproduce.py lists them)."]
-    if "probes" not in _config_fields():
+    if "probe_every" not in _config_fields():
         notes.append("These runs were trained without probes (RunConfig had no probes field "
                      "yet), so the probe-based predictions are not measurable here.")
     card = write_scorecard(root, root / "scorecard.md", title="Scorecard",
