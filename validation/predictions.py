@@ -196,6 +196,12 @@ def _spearman(a: np.ndarray, b: np.ndarray) -> float:
     return float(stats.spearmanr(a[ok], b[ok]).statistic)
 
 
+def _quantiles(boots: list[float]) -> tuple[float, float]:
+    """2.5% and 97.5% quantiles of bootstrap ratios (inf allowed: no interpolation)."""
+    q = np.quantile(np.asarray(boots, float), [0.025, 0.975], method="inverted_cdf")
+    return float(q[0]), float(q[1])
+
+
 def _grok(run: RunData, rule: str = "spec") -> int | None:
     return grok_step(run.metrics, rule)
 
@@ -361,7 +367,10 @@ def p6(runs: list[RunData]) -> PredictionResult:
                        "the proxy is in the details", runs=runs, **det)
     e = det["exact"]
     means = [e[k]["value"] for k in ("dom", "gap", "sub")]
-    ok = all(np.isfinite(means)) and means[0] > means[1] > means[2]
+    if not all(np.isfinite(means)):
+        return _result("P6", NOT_MEASURABLE, reason="a mode group is empty in every window "
+                       "(W too small for modes ≥ k*+3?)", runs=used, **det)
+    ok = means[0] > means[1] > means[2]
     text = "exact " + " > ".join(f"{k} {e[k]['value']:.3g}" for k in ("dom", "gap", "sub"))
     if "proxy" in det:
         text += "; proxy " + ", ".join(f"{k} {det['proxy'][k]['value']:.3g}"
@@ -542,8 +551,14 @@ def p4(runs: list[RunData]) -> PredictionResult:
             cols = [c for c in pw if c.startswith("hess_top_")]
             thr = 1.0 / (pw["eta_eff"].to_numpy(float) * r.W)
             K = (pw[cols].to_numpy(float) >= thr[:, None]).sum(axis=1)
-        hits += list((pw["kstar"].to_numpy(float) <= K).astype(float))
+        have_h = np.isfinite(K)
+        if "hess_k" in pw:
+            have_h &= pw["hess_k"].to_numpy(float) > 0
+        hits += list((pw["kstar"].to_numpy(float)[have_h] <= K[have_h]).astype(float))
     est = bootstrap_ci(hits)
+    if est.n == 0:
+        return _missing("P4", "no probed window has Hessian eigenvalues (probe_hess_every)",
+                        have)
     ok = est.value >= _p("P4", "min_fraction")
     return _result("P4", PASS if ok else FAIL, est, over="probed windows (fraction)",
                    runs=have)
@@ -557,13 +572,22 @@ def _curv(pr: pd.DataFrame) -> str:
     return "h_precond" if "h_precond" in pr and pr["h_precond"].notna().any() else "h"
 
 
-def gap_flow_terms(run: RunData, dyson: bool = True) -> pd.DataFrame:
+def _omega(run: RunData, pr: pd.DataFrame) -> float:
+    if "omega" in pr and pr["omega"].notna().any():
+        return float(pr["omega"].dropna().iloc[0])
+    return float(run.get("wd", 0.0))
+
+
+def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = None
+                   ) -> pd.DataFrame:
     """Per pair of consecutive probed windows: observed ġ (per snapshot) and the R2
-    right-hand side from the measured h, Γ, N, ω at the first window (k* and k*+1)."""
+    right-hand side from the measured h, Γ, N, ω at the first window (k* and k*+1).
+    ``curvature``: the probes column read as h (default ``h_precond`` when measured — the
+    effective curvature of A2 — else ``h``)."""
     pr = run.probes
     assert pr is not None
-    h = _curv(pr)
-    omega = float(run.get("wd", 0.0))
+    h = curvature or _curv(pr)
+    omega = _omega(run, pr)
     stride = float(run.get("stride", 1))
     rows = []
     steps = sorted(pr["step"].unique())
@@ -608,6 +632,10 @@ def p7(runs: list[RunData]) -> PredictionResult:
         return _missing("P7", "fewer than 3 consecutive probed windows with modes k*, k*+1",
                         have)
     allf = pd.concat(frames, ignore_index=True)
+    plain = [gap_flow_terms(r, curvature="h") for r in have if "h" in r.probes]
+    plain = [f for f in plain if len(f)]
+    r2_plain_h = (r_squared(pd.concat(plain)["gdot"], pd.concat(plain)["rhs_dyson"])
+                  if plain else math.nan)
     r2 = r_squared(allf["gdot"], allf["rhs_dyson"])
     r2_nod = r_squared(allf["gdot"], allf["rhs"])
     # noise of ġ: successive differences of ġ are mostly noise when ġ varies slowly
@@ -620,12 +648,14 @@ def p7(runs: list[RunData]) -> PredictionResult:
     est = bootstrap_ci(idx, lambda i: r_squared(allf["gdot"].to_numpy()[i.astype(int)],
                                                 allf["rhs_dyson"].to_numpy()[i.astype(int)]))
     ok = r2 >= _p("P7", "min_r2")
-    text = (f"pooled R² {est.text()} (without Dyson term {r2_nod:.3g}); ġ noise sd "
+    text = (f"pooled R² {est.text()} (without Dyson term {r2_nod:.3g}, with unpreconditioned "
+            f"h {r2_plain_h:.3g}); ġ noise sd "
             f"{noise:.3g} vs ġ sd {float(allf['gdot'].std()):.3g}; published-style "
             f"corr(g, ġ) {corr_g:.3g}")
     return _result("P7", PASS if ok else FAIL, Estimate(r2, est.low, est.high, est.n),
                    over="probed window pairs", text=text, runs=have, per_run_r2=per_run,
-                   r2_without_dyson=r2_nod, gdot_noise_sd=noise, corr_g_gdot=corr_g,
+                   r2_without_dyson=r2_nod, r2_plain_h=r2_plain_h, gdot_noise_sd=noise,
+                   corr_g_gdot=corr_g, curvature=_curv(have[0].probes),
                    n_pairs=len(allf))
 
 
@@ -667,8 +697,7 @@ def p11(runs: list[RunData]) -> PredictionResult:
     rng = np.random.default_rng(0)
     boots = [rng.choice(across, across.size).mean() / max(rng.choice(within, within.size).mean(),
                                                            1e-300) for _ in range(2000)]
-    est = Estimate(ratio, float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)),
-                   int(across.size + within.size))
+    est = Estimate(ratio, *_quantiles(boots), int(across.size + within.size))
     return _result("P11", PASS if ratio >= _p("P11", "min_ratio") else FAIL, est,
                    over="mixing rows", runs=have, n_across=int(across.size),
                    n_within=int(within.size))
@@ -717,8 +746,7 @@ def p15(runs: list[RunData]) -> PredictionResult:
         i = rng.integers(0, edge.size, edge.size)
         den = rand[i].mean()
         boots.append(edge[i].mean() / den if den > 0 else math.inf)
-    est = Estimate(ratio, float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)),
-                   int(edge.size))
+    est = Estimate(ratio, *_quantiles(boots), int(edge.size))
     mean_edge = float(pw["abl_edge_dacc"].mean())
     text = f"ratio {est.text()}; mean Δacc(edge) {mean_edge:.3g}"
     return _result("P15", PASS if ratio >= _p("P15", "min_ratio") else FAIL, est,
@@ -732,7 +760,7 @@ def p16(runs: list[RunData]) -> PredictionResult:
         return miss
     rhos, rhos_h = [], []
     for r in have:
-        omega = float(r.get("wd", 0.0))
+        omega = _omega(r, r.probes)
         h = _curv(r.probes)
         for _, grp in r.probes.groupby("step"):
             for col, out in ((h, rhos), ("h", rhos_h)):
