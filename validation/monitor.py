@@ -110,6 +110,12 @@ def _check_tensors(chosen: list[tuple[str, torch.Tensor]]) -> None:
     """Refuse what the monitor cannot watch: meta, complex, non-float, sparse, mixed devices,
     repeated names or tensors."""
     for name, p in chosen:
+        if hasattr(p, "to_local") and hasattr(p, "placements"):  # a DTensor (FSDP2, TP)
+            raise InputError(
+                f"parameter {name!r} is a DTensor (FSDP2 / tensor parallel); give the monitor "
+                "the local shards, GramMonitor(validation.integrations.local_shards(model), "
+                "shard_group=group), built after the first optimizer step"
+            )
         if p.device.type == "meta":
             raise InputError(
                 f"parameter {name!r} is on the meta device (it has no values yet); build the "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -51,3 +52,21 @@ def test_sharding_needs_exact_mode() -> None:
     with pytest.raises(InputError, match="exact mode"):
         GramMonitor([torch.zeros(4, requires_grad=True)], window=2, sketch_dim=8,
                     shard_group=object())
+
+
+def test_dtensor_parameters_get_a_clear_error(tmp_path) -> None:
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import Shard, distribute_tensor
+
+    from numerics.errors import InputError
+    from validation.monitor import GramMonitor
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0,
+                            world_size=1)
+    try:
+        mesh = init_device_mesh("cpu", (1,))
+        weight = torch.nn.Parameter(distribute_tensor(torch.randn(4, 3), mesh, [Shard(0)]))
+        with pytest.raises(InputError, match="DTensor.*local_shards"):
+            GramMonitor([("w", weight)], window=2)
+    finally:
+        dist.destroy_process_group()
