@@ -248,3 +248,9 @@ def test_evaluate_is_deterministic(tmp_path: Path) -> None:
     second = [r.as_dict() for r in pr.evaluate(runs(path))]
     assert repr(first) == repr(second)
     assert len(first) == 16
+
+
+def test_predictions_doc_prints_the_rule_table() -> None:
+    doc = (Path(__file__).parents[2] / "docs" / "predictions.md").read_text()
+    assert pr.rules_markdown() in doc
+    assert f"version `RULES_VERSION = \"{pr.RULES_VERSION}\"`" in doc
