@@ -1,0 +1,79 @@
+"""The reproduce plan, and ``reproduce`` end to end on a tiny plan: trains, skips finished
+runs, resumes an interrupted one, and ends with the same scorecard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from validation import reproduce as rp
+from validation.cli import main
+from validation.commands.sweep import SweepItem
+from validation.config import RunConfig
+from validation.train import run, run_status
+
+TINY = dict(p=7, d_model=8, n_heads=2, d_ff=8, n_layers=1, batch_size=16, steps=30,
+            eval_every=5, window=2, stride=3, checkpoint_every=10, stop_after_grok=None,
+            probe_every=None)
+
+
+def tiny_plan(quick: bool = False) -> list[SweepItem]:
+    return [SweepItem(f"modadd_adamw_wd{wd:g}_s1", RunConfig.protocol("modadd", seed=1, wd=wd,
+                                                                      **TINY))
+            for wd in (1.0, 0.0)]
+
+
+def test_plan_covers_every_group() -> None:
+    quick, full = rp.plan(quick=True), rp.plan(quick=False)
+    for items in (quick, full):
+        names = [i.name for i in items]
+        assert len(set(names)) == len(names)
+        cfgs = [i.config for i in items]
+        assert {c.wd for c in cfgs} == {0.0, 1.0}
+        assert {c.optimizer for c in cfgs} == {"adamw", "muon"}
+        assert any(c.sketch_dim == 10 * c.window for c in cfgs)
+        assert {c.task for c in cfgs} >= {"modadd", "dyck"}
+        assert all(c.probe_every is None for c in cfgs if c.sketch_dim is not None)
+        assert all(c.probe_every == 1 for c in cfgs if c.sketch_dim is None)
+    assert len(quick) < len(full)
+    assert {c.config.seed for c in full} == set(rp.SEEDS)
+    dyck = next(i.config for i in full if i.config.task == "dyck")
+    assert dyck.window == 3 and dyck.stride == 200  # the Dyck protocol (spec.md §7)
+
+
+def test_reproduce_list_and_bad_workers(capsys: pytest.CaptureFixture[str],
+                                        tmp_path: Path) -> None:
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--quick", "--list"]) == 0
+    assert capsys.readouterr().out.split() == [i.name for i in rp.plan(True)]
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def _stable(path: Path) -> list[str]:
+    return [line for line in path.read_text().splitlines()
+            if not line.startswith(("Report generation", "Training wall time"))]
+
+
+def test_reproduce_skips_resumes_and_reports_the_same(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rp, "plan", tiny_plan)
+    fresh = tmp_path / "fresh"
+    path, failed, _ = rp.reproduce(fresh, progress=False)
+    assert failed == [] and path == fresh / "scorecard.md"
+    assert all(run_status(fresh / i.name) == "finished" for i in tiny_plan())
+    assert "| P1 |" in path.read_text() and (fresh / "runs.csv").exists()
+    # a second call trains nothing and writes the same scorecard
+    before = (fresh / tiny_plan()[0].name / "metrics.csv").stat().st_mtime_ns
+    rp.reproduce(fresh, progress=False)
+    assert (fresh / tiny_plan()[0].name / "metrics.csv").stat().st_mtime_ns == before
+    # an interrupted run (killed after its first checkpoint) is resumed to the same end
+    killed = tmp_path / "killed"
+    item = tiny_plan()[0]
+    run(item.config, killed / item.name, stop_after=10, progress=False, plots=False)
+    assert run_status(killed / item.name) == "interrupted"
+    rp.reproduce(killed, progress=False)
+    assert run_status(killed / item.name) == "finished"
+    same = [line.replace(str(killed), str(fresh)) for line in _stable(killed / "scorecard.md")]
+    assert same == _stable(fresh / "scorecard.md")
