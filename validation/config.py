@@ -81,6 +81,9 @@ class RunConfig:
     ``probe_hess_every``-th window (None: never); ``keep_checkpoints_every``: also keep a
     copy of the checkpoint as ``checkpoints/step_N.pt`` at steps divisible by it (None: no
     copies), so ``spectral-edge probe --at N`` can re-probe that window later.
+    ``forget_step`` (modular tasks only; None: never): induced forgetting for P12 — from
+    that step on the training labels are switched to (y + 1) mod p, evaluation keeps the
+    true labels.
     """
 
     task: str = "modadd"
@@ -127,6 +130,7 @@ class RunConfig:
     probe_draws: int = 5
     probe_phi: float = 0.7853981633974483
     keep_checkpoints_every: int | None = None
+    forget_step: int | None = None
 
     @classmethod
     def protocol(cls, task: str, **overrides: Any) -> RunConfig:
@@ -202,6 +206,11 @@ class RunConfig:
                 check_int(field(name), getattr(self, name), 1)
         if self.stop_after_grok is not None:
             check_int(field("stop_after_grok"), self.stop_after_grok, 0)
+        if self.forget_step is not None:
+            check_int(field("forget_step"), self.forget_step, 1)
+            if task_family(self.task) != "modular":
+                raise InputError(f"{field('forget_step')} needs a modular task, "
+                                 f"got {self.task!r}")
         for name in ("probe_every", "probe_hess_every", "keep_checkpoints_every"):
             if getattr(self, name) is not None:
                 check_int(field(name), getattr(self, name), 1)

@@ -241,6 +241,8 @@ class _Run:
             device=task.x_train.device,
         )
         x, y = trim_padding(task, task.x_train[idx], task.y_train[idx])
+        if cfg.forget_step is not None and self.step >= cfg.forget_step:
+            y = (y + 1) % task.n_classes  # induced forgetting (P12): switched labels
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         loss = task_loss(task, _forward(self.model, task, x, y), y)
