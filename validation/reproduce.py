@@ -9,6 +9,8 @@
 * ``muon`` — the same task with Muon (P3, against the AdamW runs);
 * ``sketch`` — an AdamW run repeated with a sketch of dimension 10W (P14; the sketch has its
   own random generator, so training is identical and only the monitor differs);
+* ``forget`` — an AdamW run whose training labels switch to (y+1) mod p after it has
+  grokked (``forget_step``; P12's forgetting regime);
 * ``dyck`` — the Dyck protocol, weight decay on and off (P8, P9 at W = 3).
 
 ``quick`` keeps one seed and one modular task with shorter caps (every prediction gets a
@@ -77,6 +79,11 @@ def plan(quick: bool = False) -> list[SweepItem]:
     sketch = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
                        "sketch_dim": [100]} | cap | _probe_fields(False))
     items += [SweepItem(i.name + "_sketch100", i.config) for i in sketch]
+    forget = 2000 if quick else 3000
+    forgetting = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
+                           "steps": [forget + 600], "stop_after_grok": [None],
+                           "forget_step": [forget]} | _probe_fields(False))
+    items += [SweepItem(f"{i.name}_forget{forget}", i.config) for i in forgetting]
     dyck = {"task": ["dyck"], "wd": [1.0, 0.0], "seed": seeds}
     if quick:
         dyck |= {"steps": [1000], "stop_after_grok": [200]}

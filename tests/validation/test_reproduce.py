@@ -35,7 +35,9 @@ def test_plan_covers_every_group() -> None:
         assert any(c.sketch_dim == 10 * c.window for c in cfgs)
         assert {c.task for c in cfgs} >= {"modadd", "dyck"}
         assert all(c.probe_every is None for c in cfgs if c.sketch_dim is not None)
-        assert all(c.probe_every == 1 for c in cfgs if c.sketch_dim is None)
+        assert all(c.probe_every == 1 for c in cfgs
+                   if c.sketch_dim is None and c.forget_step is None)
+        assert any(c.forget_step is not None for c in cfgs)
     assert len(quick) < len(full)
     assert {c.config.seed for c in full} == set(rp.SEEDS)
     dyck = next(i.config for i in full if i.config.task == "dyck")
