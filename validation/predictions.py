@@ -603,8 +603,9 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
         G1, G2 = float(a.at[k, "Gamma"]), float(a.at[k + 1, "Gamma"])
         g0, g1 = d1 - d2, float(b.at[k, "sigma"] - b.at[k + 1, "sigma"])
         dbar, hbar = (d1 + d2) / 2, (h1 + h2) / 2
-        rhs = (-eta * (h1 - h2) * dbar - eta * (hbar + omega) * g0
-               + eta * run.W * (G1 / d1 - G2 / d2))
+        asym, damp = -eta * (h1 - h2) * dbar, -eta * (hbar + omega) * g0
+        drive = eta * run.W * (G1 / d1 - G2 / d2)
+        rhs = asym + damp + drive
         D = 0.0
         if dyson and "N" in a and d1 > d2:
             N1, N2 = float(a.at[k, "N"]), float(a.at[k + 1, "N"])
@@ -612,7 +613,8 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
             D = kappa / (d1**2 - d2**2) * (1 / (2 * d1) + 1 / (2 * d2))
         dt = (s1 - s0) / stride
         rows.append({"step": s0, "g": g0, "gdot": (g1 - g0) / dt, "rhs": rhs, "dyson": D,
-                     "rhs_dyson": rhs + D})
+                     "rhs_dyson": rhs + D, "asymmetry": asym, "damping": damp,
+                     "driving": drive})
     return pd.DataFrame(rows)
 
 
@@ -651,11 +653,16 @@ def p7(runs: list[RunData]) -> PredictionResult:
     text = (f"pooled R² {est.text()} (without Dyson term {r2_nod:.3g}, with unpreconditioned "
             f"h {r2_plain_h:.3g}); ġ noise sd "
             f"{noise:.3g} vs ġ sd {float(allf['gdot'].std()):.3g}; published-style "
-            f"corr(g, ġ) {corr_g:.3g}")
+            f"corr(g, ġ) {corr_g:.3g}; median |term|: ġ {allf['gdot'].abs().median():.2g}, "
+            f"asymmetry {allf['asymmetry'].abs().median():.2g}, damping "
+            f"{allf['damping'].abs().median():.2g}, driving {allf['driving'].abs().median():.2g}"
+            f", Dyson {allf['dyson'].abs().median():.2g}")
     return _result("P7", PASS if ok else FAIL, Estimate(r2, est.low, est.high, est.n),
                    over="probed window pairs", text=text, runs=have, per_run_r2=per_run,
                    r2_without_dyson=r2_nod, r2_plain_h=r2_plain_h, gdot_noise_sd=noise,
                    corr_g_gdot=corr_g, curvature=_curv(have[0].probes),
+                   median_abs_terms={c: float(allf[c].abs().median()) for c in
+                                     ("gdot", "asymmetry", "damping", "driving", "dyson")},
                    n_pairs=len(allf))
 
 
