@@ -7,8 +7,8 @@ gradient projections G_j^val enter:
 Δ_rot − Δ = (a_j cos φ − a_{j+1} sin φ − a_j) v_j + (a_j sin φ + a_{j+1} cos φ − a_{j+1}) v_{j+1}.
 
 >>> import numpy as np
->>> rotation_change(np.array([1.0, 0.0]), np.array([0.0, 2.0]), 0, np.pi / 2).round(9)
-np.float64(2.0)
+>>> round(rotation_change(np.array([1.0, 0.0]), np.array([0.0, 2.0]), 0, np.pi / 2), 9)
+2.0
 """
 
 from __future__ import annotations
