@@ -224,7 +224,8 @@ def _cell(text: str) -> str:
 
 def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]],
            runs: list[RunData], figures: dict[str, str], *, title: str,
-           commands: list[str], notes: list[str], seconds: float | None) -> str:
+           commands: list[str], notes: list[str], seconds: float | None,
+           fig_dir: str = "scorecard_figures") -> str:
     """The scorecard as Markdown."""
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail",
                                                                  "not measurable")}
@@ -269,7 +270,7 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
                   f"/{len(ok)} runs."]
     if figures:
         lines += ["", "## Figures", ""]
-        lines += [f"* {pid}: ![{pid}](figures/{name})" for pid, name in figures.items()]
+        lines += [f"* {pid}: ![{pid}]({fig_dir}/{name})" for pid, name in figures.items()]
     lines += ["", "## Runs", "", "| run | task | optimizer | wd | seed | windows | grok step "
               "(spec / patience) | probes |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
@@ -309,7 +310,7 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
             forecasts[r.name] = {"k": k} | fc.as_dict()
         except InputError as err:
             forecasts[r.name] = {"error": str(err)}
-    fig_dir = out.parent / "figures"
+    fig_dir = out.parent / f"{out.stem}_figures"
     figures = write_figures(runs, fig_dir)
     items = []
     for r in runs[:9]:
@@ -322,8 +323,17 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         figures["forecast"] = "forecast.png"
     commands = commands or [f"spectral-edge report {root}"]
     seconds = time.perf_counter() - t0
+    plan_file = root / "reproduce.json"
+    if plan_file.exists():  # written by `reproduce`: its notes and commands belong here too
+        made = rundir.read_json(plan_file)
+        notes = list(made.get("notes", [])) + (notes or [])
+        commands = list(made.get("commands", [])) + [c for c in commands
+                                                     if c not in made.get("commands", [])]
+        if made.get("wall_s") is not None:
+            notes.append(f"`reproduce` wall time (last call that trained): "
+                         f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
     text = render(results, forecasts, runs, figures, title=title, commands=commands,
-                  notes=notes or [], seconds=seconds)
+                  notes=notes or [], seconds=seconds, fig_dir=fig_dir.name)
     write_text(out, text)
     rundir.write_json(out.with_suffix(".json"), {
         "rules_version": RULES_VERSION,

@@ -147,13 +147,19 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     t0 = time.perf_counter()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    failed = train_plan(plan(quick), root, workers, progress)
+    items = plan(quick)
+    trained = sum(not is_finished(root / i.name, i.config) for i in items)
+    failed = train_plan(items, root, workers, progress)
     grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"
-    notes = [f"Plan: the {grid_name}; {len(plan(quick))} runs "
-             "(validation/reproduce.py lists them)."]
-    if "probe_every" not in _config_fields():
-        notes.append("These runs were trained without probes (RunConfig had no probes field "
-                     "yet), so the probe-based predictions are not measurable here.")
-    card = write_scorecard(root, root / "scorecard.md", title="Scorecard",
-                           commands=commands(out, quick, workers), notes=notes)
+    notes = [f"Plan: the {grid_name}; {len(items)} runs (validation/reproduce.py lists "
+             "them; `spectral-edge reproduce --list` prints them)."]
+    meta_path = root / "reproduce.json"
+    meta = rundir.read_json(meta_path) if meta_path.exists() else {}
+    wall = time.perf_counter() - t0
+    rundir.write_json(meta_path, {
+        "quick": quick, "workers": workers if trained else meta.get("workers", workers),
+        "notes": notes, "commands": commands(out, quick, workers),
+        "wall_s": wall if trained else meta.get("wall_s"),
+    })
+    card = write_scorecard(root, root / "scorecard.md", title="Scorecard")
     return card.path, failed, time.perf_counter() - t0

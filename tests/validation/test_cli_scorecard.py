@@ -111,7 +111,7 @@ def test_report_writes_a_deterministic_scorecard(tmp_path: Path,
     data = json.loads((tmp_path / "scorecard.json").read_text())
     p8 = next(r for r in data["results"] if r["id"] == "P8")
     assert p8["verdict"] == "pass" and p8["runs"] == ["off", "on"]
-    assert (tmp_path / "figures" / "p6_alpha.png").exists()
+    assert (tmp_path / "scorecard_figures" / "p6_alpha.png").exists()
     assert "wrote" in capsys.readouterr().out
 
 

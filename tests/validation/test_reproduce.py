@@ -55,7 +55,8 @@ def test_reproduce_list_and_bad_workers(capsys: pytest.CaptureFixture[str],
 
 def _stable(path: Path) -> list[str]:
     return [line for line in path.read_text().splitlines()
-            if not line.startswith(("Report generation", "Training wall time"))]
+            if not line.startswith(("Report generation", "Training wall time",
+                                    "`reproduce` wall time"))]
 
 
 def test_reproduce_skips_resumes_and_reports_the_same(tmp_path: Path,

@@ -20,6 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", help="directory holding run directories")
     parser.add_argument("--out", help="scorecard file (default DIR/scorecard.md)")
     parser.add_argument("--title", default="Scorecard", help="heading of the scorecard")
+    parser.add_argument("--note", action="append", default=[],
+                        help="a paragraph printed under the heading (repeatable)")
     parser.set_defaults(func=main)
 
 
@@ -29,7 +31,7 @@ def main(args: argparse.Namespace) -> int:
 
     root = Path(args.dir)
     out = check_output_file(args.out or root / "scorecard.md", "--out", make_parents=True)
-    card = write_scorecard(root, out, title=args.title,
+    card = write_scorecard(root, out, title=args.title, notes=args.note,
                            commands=[f"spectral-edge report {root}"])
     for r in card.results:
         print(f"{r.id:4s} {r.verdict:15s} {r.value_text}")
