@@ -174,6 +174,12 @@ def _p(pid: str, key: str) -> float:
     return RULE_BY_ID[pid].params[key]
 
 
+def standard(runs: list[RunData]) -> list[RunData]:
+    """Runs that are neither sketched (``sketch_dim``) nor induced-forgetting
+    (``forget_step``): the ones every prediction but P12 (c) and P14 reads."""
+    return [r for r in runs if r.get("sketch_dim") is None and r.get("forget_step") is None]
+
+
 def _trained(runs: list[RunData]) -> list[RunData]:
     return [r for r in runs if not r.external]
 
@@ -442,7 +448,7 @@ def p9(runs: list[RunData]) -> PredictionResult:
 def p12(runs: list[RunData]) -> PredictionResult:
     """Adiabatic regimes: A low away from the grok step, peak near it, high when forgetting."""
     low, high, within = _p("P12", "low"), _p("P12", "high"), int(_p("P12", "within"))
-    grokked = [r for r in _trained(runs) if _grok(r) is not None and "A" in r.spectra]
+    grokked = [r for r in standard(_trained(runs)) if _grok(r) is not None and "A" in r.spectra]
     if not grokked:
         return _missing("P12", "no grokking run", runs)
     away, near = [], {}
@@ -800,7 +806,8 @@ SIGMA_ONLY = ("P1", "P2", "P5", "P6")
 def evaluate(runs: list[RunData], ids: tuple[str, ...] | None = None
              ) -> list[PredictionResult]:
     """Score every prediction (or ``ids``) on ``runs``; a prediction whose inputs are
-    malformed is ``not measurable`` with the error as the reason."""
+    malformed is ``not measurable`` with the error as the reason. Sketched and
+    induced-forgetting runs are read by P14 and P12 only (:func:`standard`)."""
     out = []
     for pid in ids or tuple(PREDICTIONS):
         if pid not in PREDICTIONS:
@@ -808,8 +815,12 @@ def evaluate(runs: list[RunData], ids: tuple[str, ...] | None = None
         if not runs:
             out.append(_missing(pid, "no runs"))
             continue
+        chosen = runs if pid in ("P12", "P14") else standard(runs)
+        if not chosen:
+            out.append(_missing(pid, "only sketched or induced-forgetting runs", runs))
+            continue
         try:
-            out.append(PREDICTIONS[pid](runs))
+            out.append(PREDICTIONS[pid](chosen))
         except (KeyError, ValueError, IndexError) as err:
             out.append(_missing(pid, f"inputs unusable: {type(err).__name__}: {err}", runs))
     return out

@@ -254,3 +254,11 @@ def test_predictions_doc_prints_the_rule_table() -> None:
     doc = (Path(__file__).parents[2] / "docs" / "predictions.md").read_text()
     assert pr.rules_markdown() in doc
     assert f"version `RULES_VERSION = \"{pr.RULES_VERSION}\"`" in doc
+
+
+def test_sketched_and_forgetting_runs_only_feed_p12_and_p14(tmp_path: Path) -> None:
+    plain = make_run(tmp_path, "plain")
+    sketched = make_run(tmp_path, "sk", config={"sketch_dim": 100}, kstar=5)
+    res = {r.id: r for r in pr.evaluate(runs(plain, sketched))}
+    assert res["P2"].verdict == "pass" and res["P2"].runs == ("plain",)
+    assert res["P14"].verdict == "pass" and set(res["P14"].runs) == {"plain", "sk"}
