@@ -304,22 +304,18 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
     out = Path(out) if out is not None else root / "scorecard.md"
     results = evaluate(runs)
     forecasts: dict[str, dict[str, Any]] = {}
+    items: list[tuple[str, Forecast]] = []
     for r in runs:
         try:
             fc, k = gap_forecast(r)
             forecasts[r.name] = {"k": k} | fc.as_dict()
+            items.append((r.name, fc))
         except InputError as err:
             forecasts[r.name] = {"error": str(err)}
     fig_dir = out.parent / f"{out.stem}_figures"
     figures = write_figures(runs, fig_dir)
-    items = []
-    for r in runs[:9]:
-        try:
-            items.append((r.name, gap_forecast(r)[0]))
-        except InputError:
-            continue
     if items:
-        save_figure(figure_forecast(items), fig_dir / "forecast.png")
+        save_figure(figure_forecast(items[:9]), fig_dir / "forecast.png")
         figures["forecast"] = "forecast.png"
     commands = commands or [f"spectral-edge report {root}"]
     seconds = time.perf_counter() - t0
