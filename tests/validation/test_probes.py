@@ -217,3 +217,32 @@ def test_bad_settings_name_the_argument() -> None:
         curvature.finite_difference_curvature(None, torch.zeros(1, 1), 0.0)
     assert [s for s in range(0, 50, 5) if is_probe_step(s, 5, 3)] == [0, 15, 30, 45]
     assert not is_probe_step(30, 5, None)
+
+
+def test_muon_preconditioner_is_the_linearised_orthogonalisation() -> None:
+    from validation.optimizers import build_optimizer
+
+    torch.manual_seed(0)
+    net = torch.nn.Sequential()
+    net.add_module("fc", torch.nn.Linear(6, 4, bias=False))
+    net.add_module("head", torch.nn.Linear(4, 2))
+    opt = build_optimizer(net, "muon", lr=1e-2, weight_decay=0.0)
+    for _ in range(3):
+        opt.zero_grad()
+        net(torch.randn(8, 6)).pow(2).mean().backward()
+        opt.step()
+    w = net.fc.weight
+    M, kind = curvature.preconditioner(opt, [("fc.weight", w)])
+    assert kind == "muon"
+    B = next(s["momentum_buffer"] for s in opt.optimizers[0].state.values())
+    U, _, Vh = torch.linalg.svd(B.double(), full_matrices=False)
+    scale = 0.2 * math.sqrt(max(w.shape))
+    mb = M(B.reshape(-1)).view(w.shape).double()
+    torch.testing.assert_close(mb, scale * (U @ Vh), rtol=1e-4, atol=1e-5)  # B -> c·UVᵀ
+    x, y = torch.randn(w.numel()), torch.randn(w.numel())
+    assert float(x @ M(y)) == pytest.approx(float(M(x) @ y), rel=1e-4)  # symmetric
+    assert float(x @ M(x)) >= 0  # positive semi-definite
+    # SGD: the identity
+    sgd = torch.optim.SGD(net.parameters(), lr=0.1)
+    M_sgd, kind_sgd = curvature.preconditioner(sgd, [("fc.weight", w)])
+    assert kind_sgd == "identity" and torch.equal(M_sgd(x), x)
