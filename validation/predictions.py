@@ -464,7 +464,14 @@ def p12(runs: list[RunData]) -> PredictionResult:
         near[r.name] = abs(peak - gi)
     if not near:
         return _missing("P12", "no finite A in a grokking run", runs)
-    forgetting = [r for r in _trained(runs) if _forget_step(r) is not None]
+    maxA = {}
+    for r in _trained(runs):
+        if _forget_step(r) is None:
+            continue
+        after = r.spectra.loc[r.spectra["step"] > _forget_step(r), "A"].to_numpy(float)
+        if np.isfinite(after).any():  # a run not yet past its forgetting step says nothing
+            maxA[r.name] = float(np.nanmax(after))
+    forgetting = [r for r in _trained(runs) if r.name in maxA]
     est = bootstrap_ci(away, np.median)
     part_a = est.value < low
     part_b = all(d <= within for d in near.values())
@@ -473,15 +480,10 @@ def p12(runs: list[RunData]) -> PredictionResult:
             f"{sum(d <= within for d in near.values())}/{len(near)} runs")
     if not forgetting:
         verdict = FAIL if not (part_a and part_b) else NOT_MEASURABLE
-        reason = ("no induced-forgetting run (part c); parts a and b "
+        reason = ("no induced-forgetting run past its forgetting step (part c); parts a and b "
                   + ("pass" if part_a and part_b else "fail"))
         return _result("P12", verdict, est, over="windows (median A)", text=text,
                        reason=reason, runs=grokked, **parts)
-    maxA = {}
-    for r in forgetting:
-        sp = r.spectra
-        after = sp[sp["step"] > _forget_step(r)]["A"].to_numpy(float)
-        maxA[r.name] = float(np.nanmax(after)) if np.isfinite(after).any() else math.nan
     part_c = all(v > high for v in maxA.values())
     text += f"; max A after forgetting {maxA}"
     ok = part_a and part_b and part_c
