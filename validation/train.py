@@ -265,9 +265,16 @@ class _Run:
             self.monitor.sketch_dim is not None
             or self.monitor.stopped is not None
             or not is_probe_step(self.step, cfg.stride, cfg.probe_every)
+            or not all(bool(torch.isfinite(p).all()) for _, p in self.monitor.names_params)
         ):
             return
-        self.probe_now()
+        try:
+            self.probe_now()
+        except (ArithmeticError, ValueError, RuntimeError) as err:  # never stop training
+            import warnings
+
+            warnings.warn(f"probe of the window at step {self.step} failed: {err}",
+                          RuntimeWarning, stacklevel=2)
 
     def probe_now(self) -> Any:
         """Probe the monitor's current window (ending at ``self.step``); rows are kept."""
