@@ -6,7 +6,8 @@ evaluates every ``eval_every`` steps, detects the grok step (first evaluation wi
 accuracy >= ``grok_threshold``; docs/spec.md §7) and stops ``stop_after_grok`` steps after it.
 The directory it writes is described in ``docs/run-directory.md``: ``config.json``,
 ``metrics.csv``, ``spectra.csv``, ``grams.npz``, ``summary.json``, ``checkpoint.pt`` and
-``plots/``. Every write is atomic.
+``plots/``, and with probes on (``probe_every``, docs/probes.md) ``probes.csv`` and
+``probe_windows.csv``. Every write is atomic.
 
 Exact resume: the checkpoint holds the model, optimizer, monitor, RNG state, metric rows
 and the step; minibatches are a pure function of (seed, step), and the run fixes the
