@@ -113,3 +113,21 @@ def test_probe_command_refuses_bad_input(finished: Path, tmp_path: Path, capsys)
         assert main(["probe", str(finished)]) == 2
     err = capsys.readouterr().err
     assert "another process is writing" in err and err.count("\n") == 1
+
+
+def test_probes_can_be_added_to_a_run_made_without_them(tmp_path: Path) -> None:
+    import torch
+
+    out = tmp_path / "plain"
+    run(tiny(probe_every=None, keep_checkpoints_every=None), out, progress=False, plots=False)
+    assert not (out / "probes.csv").exists() and not (out / "checkpoints").exists()
+    # a checkpoint written before probes existed has no "probes" entry
+    state = torch.load(out / "checkpoint.pt", weights_only=True)
+    state.pop("probes")
+    torch.save(state, out / "checkpoint.pt")
+    assert main(["probe", str(out)]) == 0
+    rows = pd.read_csv(out / "probes.csv")
+    assert rows["step"].unique().tolist() == [24] and rows["mode"].tolist() == [1, 2, 3]
+    assert np.isfinite(pd.read_csv(out / "probe_windows.csv")["hess_top_1"]).all()
+    kept = torch.load(out / "checkpoint.pt", weights_only=True)["probes"]
+    assert [r["mode"] for r in kept["rows"]] == [1, 2, 3]
