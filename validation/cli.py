@@ -9,8 +9,8 @@ end in one line on stderr and exit status 2, never a traceback.
 
 >>> build_parser().prog
 'spectral-edge'
->>> sorted(build_parser()._subparsers._group_actions[0].choices)[:2]
-['demo', 'derive']
+>>> "derive" in build_parser()._subparsers._group_actions[0].choices
+True
 """
 
 from __future__ import annotations

@@ -174,3 +174,15 @@ def test_corrupt_config_and_sweep_bad_input_exit_2(
     assert main(["sweep", "--task", "modadd,nope", "--out", str(tmp_path / "s")]) == 2
     assert "got 'nope'" in capsys.readouterr().err
     assert main(["sweep", "--workers", "0", "--out", str(tmp_path / "s")]) == 2
+
+
+def test_probes_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["train", "--steps", "4", "--eval-every", "2", *TINY]
+    assert main([*base, "--out", str(tmp_path / "off"), "--no-probes"]) == 0
+    assert main([*base, "--out", str(tmp_path / "on"), "--probes"]) == 0
+    off = json.loads((tmp_path / "off" / "config.json").read_text())
+    on = json.loads((tmp_path / "on" / "config.json").read_text())
+    assert off["probe_every"] is None and on["probe_every"] == 10
+    assert not (tmp_path / "off" / "probes.csv").exists()
+    assert main([*base, "--out", str(tmp_path / "x"), "--no-probes", "--probe-every", "3"]) == 2
+    assert "contradicts" in capsys.readouterr().err

@@ -99,6 +99,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
+    probes = parser.add_mutually_exclusive_group()
+    probes.add_argument(
+        "--probes",
+        dest="probes",
+        action="store_true",
+        default=None,
+        help="probe the edge directions (default: on, every --probe-every windows; "
+        "docs/probes.md)",
+    )
+    probes.add_argument(
+        "--no-probes", dest="probes", action="store_false", help="no probes (--probe-every none)"
+    )
     add_config_arguments(parser)
     parser.set_defaults(func=main)
 
@@ -108,6 +120,13 @@ def main(args: argparse.Namespace) -> int:
     if args.stop_after is not None and args.stop_after < 1:
         raise ValueError(f"--stop-after must be >= 1, got {args.stop_after}")
     given = given_fields(args)
+    if args.probes is not None:
+        if "probe_every" in given and (given["probe_every"] is None) == args.probes:
+            raise ValueError("--probes/--no-probes contradicts --probe-every")
+        if not args.probes:
+            given["probe_every"] = None
+        elif given.get("probe_every") is None:
+            given["probe_every"] = RunConfig.probe_every
     stored = Path(args.out) / "config.json"
     if args.resume and stored.exists() and not given and args.config is None:
         config = load_config(stored)
