@@ -8,7 +8,8 @@ Systems (frozen dataclasses with ``rhs(t, y)``, ``gap(y)`` and, where useful, ``
 
 * :class:`SignalSystem` — the n-mode eigenvalue system with Dyson repulsion (R1 + R3),
   state λ_1 … λ_n (mode j keeps its own h_j, Γ_j, N_j; with N = 0 it is R1 in λ = d² units);
-* :class:`PairSystem` — the gap flow R2 for the pair around k*, state (g, d̄);
+* :class:`PairSystem` — the complete gap flow R2 (derived Dyson term) for the pair around
+  k*, state (g, d̄);
 * :class:`GapSystem` — the reduced gap equation R4, ġ = c − η(h̄+ω)g + β/g, state g;
 * :class:`FeedbackSystem` — the α-feedback loop R8, state g.
 
@@ -152,12 +153,18 @@ class SignalSystem:
 @dataclass(frozen=True)
 class PairSystem:
     """R2 for the pair around the gap, state (g, d̄), d_k = d̄ + g/2, d_{k+1} = d̄ − g/2:
-    ġ = ``tx.gap_flow_rhs`` (D = 0: no repulsion), d̄' = mean of ``tx.signal_rhs``.
+    ġ = ``tx.gap_flow_rhs`` — the complete equation, with the Dyson term D derived in R2
+    (repulsion β/g plus the Itô correction, from the noise powers ``N_k``, ``N_k1``; both 0
+    by default, which is D = 0) — and d̄' = the mean of ``tx.pair_sigma_rhs``.
 
     >>> p = PairSystem(h_k=0.1, h_k1=1.0, Gamma_k=1.0, Gamma_k1=1.0, eta=0.1, W=10)
     >>> sol = integrate(p, [1.0, 5.0], (0.0, 2000.0))
     >>> round(float(sol.y[0, -1]), 4)  # d*_k − d*_{k+1} = 10 − √10
     6.8377
+    >>> noisy = PairSystem(h_k=0.1, h_k1=1.0, Gamma_k=1.0, Gamma_k1=1.0, eta=0.1, W=10,
+    ...                    N_k=50.0, N_k1=50.0)
+    >>> noisy.repulsion([6.8, 6.6]) > 0
+    True
     """
 
     h_k: float
@@ -168,34 +175,32 @@ class PairSystem:
     W: int
     omega: float = 0.0
     name: str = "pair"
+    N_k: float = 0.0
+    N_k1: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("h_k", "h_k1", "Gamma_k", "Gamma_k1"):
+        for name in ("h_k", "h_k1", "Gamma_k", "Gamma_k1", "N_k", "N_k1"):
             object.__setattr__(self, name, _nonneg(getattr(self, name), name))
         object.__setattr__(self, "eta", _positive(self.eta, "eta"))
         object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
         object.__setattr__(self, "W", check_window(self.W))
 
+    def _args(self) -> tuple[float, ...]:
+        return (self.h_k, self.h_k1, self.Gamma_k, self.Gamma_k1, self.N_k, self.N_k1,
+                self.eta, self.omega, self.W)
+
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
         """(ġ, d̄') at time t."""
         g, dbar = y
         d_k, d_k1 = dbar + g / 2, dbar - g / 2
-        g_dot = tx.gap_flow_rhs(
-            d_k,
-            d_k1,
-            self.h_k,
-            self.h_k1,
-            self.Gamma_k,
-            self.Gamma_k1,
-            self.eta,
-            self.omega,
-            self.W,
-        )
-        dbar_dot = 0.5 * (
-            tx.signal_rhs(d_k, self.h_k, self.Gamma_k, self.eta, self.omega, self.W)
-            + tx.signal_rhs(d_k1, self.h_k1, self.Gamma_k1, self.eta, self.omega, self.W)
-        )
+        g_dot = tx.gap_flow_rhs(d_k, d_k1, *self._args())
+        dbar_dot = 0.5 * tx.pair_sigma_rhs(d_k, d_k1, *self._args()).sum(axis=0)
         return np.array([g_dot, dbar_dot], dtype=np.float64)
+
+    def repulsion(self, y: np.ndarray) -> float:
+        """β of R2 at state y (the coefficient of 1/g in ġ)."""
+        d_k, d_k1 = self.sigma(y)
+        return float(tx.gap_repulsion(d_k, d_k1, self.N_k, self.N_k1, self.eta))
 
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
         """λ̇ = 2dḋ of the two levels (chain rule from the state (g, d̄))."""

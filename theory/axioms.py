@@ -16,6 +16,16 @@ one mode j (bare symbols of :mod:`theory.symbols`) and one window slot s.
 ['A1', 'A2', 'A3']
 >>> axiom("A3").rel("window_sum")
 Eq(lambda, Sum(c(s, t)**2, (s, 1, W)))
+
+Every derivation takes an :class:`AxiomSet` as its argument (default :data:`DEFAULT_AXIOMS`,
+A1–A3 as stated). :data:`VARIANTS` holds the named variants a researcher would try, and a new
+one is a relation swapped in with :meth:`AxiomSet.replace`:
+
+>>> noiseless = DEFAULT_AXIOMS.replace("A2", "noise_power", sp.Eq(E(xi**2), 0), name="mine")
+>>> noiseless.rel("A2", "noise_power")
+Eq(E(xi**2), 0)
+>>> sorted(VARIANTS)
+['a1-cross-curvature', 'a2-momentum', 'a2-noiseless', 'a3-continuous']
 """
 
 from __future__ import annotations
@@ -121,6 +131,79 @@ A3 = Axiom(
 AXIOMS: tuple[Axiom, ...] = (A1, A2, A3)
 
 
+@dataclass(frozen=True)
+class AxiomSet:
+    """A set of axioms a derivation starts from: A1–A3 as stated, or a variant of them.
+
+    Hashable (derivations are cached per axiom set); :meth:`rel` is how a derivation reads a
+    relation, :meth:`replace` builds a variant with one relation swapped.
+
+    >>> DEFAULT_AXIOMS.rel("A3", "eigenvalue")
+    Eq(lambda, d**2)
+    """
+
+    name: str
+    axioms: tuple[Axiom, ...]
+    description: str = ""
+
+    def axiom(self, axiom_id: str) -> Axiom:
+        """The axiom with this id in this set; ``ValueError`` otherwise."""
+        for candidate in self.axioms:
+            if candidate.id == axiom_id:
+                return candidate
+        known = ", ".join(a.id for a in self.axioms)
+        raise ValueError(f"unknown axiom {axiom_id!r}; known: {known}")
+
+    def rel(self, axiom_id: str, name: str) -> sp.Basic:
+        """Relation ``name`` of axiom ``axiom_id``; ``ValueError`` if there is none."""
+        return self.axiom(axiom_id).rel(name)
+
+    def parts(self) -> tuple[tuple[str, str], ...]:
+        """Every (axiom id, relation name), in order: the named parts the audit perturbs."""
+        return tuple((a.id, key) for a in self.axioms for key, _ in a.relations)
+
+    def replace(self, axiom_id: str, relation: str, new: sp.Basic, *, name: str,
+                description: str = "") -> AxiomSet:
+        """This set with relation ``relation`` of ``axiom_id`` replaced by ``new``.
+
+        >>> v = DEFAULT_AXIOMS.replace("A3", "injection", sp.Eq(slot(s, t) * drive(s, t), 0),
+        ...                            name="no injection")
+        >>> v.rel("A3", "injection").rhs, v.name
+        (0, 'no injection')
+        """
+        self.rel(axiom_id, relation)  # ValueError for an unknown part
+        axioms = []
+        for ax in self.axioms:
+            if ax.id == axiom_id:
+                rels = tuple((key, new if key == relation else old) for key, old in ax.relations)
+                ax = Axiom(ax.id, ax.name, ax.statement, rels)
+            axioms.append(ax)
+        return AxiomSet(name, tuple(axioms), description)
+
+
+def perturb_relation(relation: sp.Basic, zeta: sp.Symbol) -> sp.Basic:
+    """A relation perturbed by the fresh symbol ``zeta``: ``lhs = (1+ζ)·rhs`` (inside a sum,
+    for a window sum), ``lhs = ζ`` where rhs is 0, ``lhs ≥ rhs − ζ`` for an inequality.
+
+    Used by the dependency audit (:mod:`theory.audit`): a derivation uses the relation when
+    ζ shows up in what it derives.
+
+    >>> z = sp.Symbol("zeta")
+    >>> perturb_relation(A3.rel("eigenvalue"), z)
+    Eq(lambda, d**2*(zeta + 1))
+    """
+    if isinstance(relation, sp.Eq):
+        rhs = relation.rhs
+        if rhs == 0:
+            return sp.Eq(relation.lhs, zeta)
+        if isinstance(rhs, sp.Sum):
+            return sp.Eq(relation.lhs, sp.Sum((1 + zeta) * rhs.function, *rhs.limits))
+        return sp.Eq(relation.lhs, (1 + zeta) * rhs)
+    if isinstance(relation, sp.Ge):
+        return sp.Ge(relation.lhs, relation.rhs - zeta, evaluate=False)
+    raise ValueError(f"cannot perturb {relation}")
+
+
 def axiom(axiom_id: str) -> Axiom:
     """The axiom with this id ("A1", "A2" or "A3"); ``ValueError`` otherwise.
 
@@ -131,3 +214,57 @@ def axiom(axiom_id: str) -> Axiom:
         if candidate.id == axiom_id:
             return candidate
     raise ValueError(f"unknown axiom {axiom_id!r}; known: A1, A2, A3")
+
+
+DEFAULT_AXIOMS = AxiomSet("A1-A3", AXIOMS, "the axioms of docs/spec.md §3")
+"""A1–A3 as stated in docs/spec.md §3: every derivation's default."""
+
+cross_curvature = sp.Symbol("h_c", real=True)
+"""First-order cross-curvature v_jᵀ∇²L v_i between mode j and a neighbour i (variant)."""
+neighbour = sp.Function("y")
+"""y(t): coordinate of the neighbouring mode i, moving in time (variant A1 cross-curvature)."""
+momentum_gain = sp.Symbol("m_mu", positive=True)
+"""1/(1 − μ) for heavy-ball momentum μ: the slow-mode gain of the step (variant)."""
+
+VARIANTS: dict[str, AxiomSet] = {
+    "a1-cross-curvature": DEFAULT_AXIOMS.replace(
+        "A1", "loss",
+        sp.Eq(Lmode(x), L0 + G * x + h * x**2 / 2 + cross_curvature * x * neighbour(t)),
+        name="a1-cross-curvature",
+        description="A1 with a first-order cross-curvature h_c·x_j·x_i to a moving neighbour",
+    ),
+    "a2-noiseless": DEFAULT_AXIOMS.replace(
+        "A2", "noise_power", sp.Eq(E(xi**2), 0),
+        name="a2-noiseless", description="A2 without noise (E[ξ²] = 0: full-batch steps)",
+    ),
+    "a2-momentum": DEFAULT_AXIOMS.replace(
+        "A2", "update", sp.Eq(c_mode, -eta * momentum_gain * u + xi), name="a2-momentum",
+    ).replace(
+        "A2", "flow", sp.Eq(theta_fn(t).diff(t), -eta * momentum_gain * u),
+        name="a2-momentum",
+        description="A2 with heavy-ball momentum μ in its slow-mode limit: the step is "
+        "multiplied by m_μ = 1/(1 − μ)",
+    ),
+    "a3-continuous": DEFAULT_AXIOMS.replace(
+        "A3", "injection", sp.Eq(slot(s, t) * drive(s, t), Gamma / W),
+        name="a3-continuous",
+        description="A3 with continuous injection: the power Γ enters the window as a whole "
+        "(Γ/W per slot), not Γ into every slot",
+    ),
+}
+"""Named variants of the axioms (``spectral-edge derive --axioms NAME``)."""
+
+
+def variant(name: str) -> AxiomSet:
+    """The axiom set called ``name``: ``"default"`` (A1–A3) or one of :data:`VARIANTS`.
+
+    >>> variant("a2-noiseless").rel("A2", "noise_power")
+    Eq(E(xi**2), 0)
+    """
+    key = name.strip().lower()
+    if key in ("default", "a1-a3"):
+        return DEFAULT_AXIOMS
+    if key not in VARIANTS:
+        raise ValueError(f"unknown axiom variant {name!r}; known: default, "
+                         f"{', '.join(sorted(VARIANTS))}")
+    return VARIANTS[key]

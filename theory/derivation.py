@@ -23,7 +23,8 @@ from typing import Literal
 
 import sympy as sp
 
-ClaimKind = Literal["equal", "nonzero", "positive", "negative", "nonpositive", "true"]
+ClaimKind = Literal["equal", "nonzero", "positive", "negative", "nonpositive", "nonnegative",
+                    "true"]
 
 
 @dataclass(frozen=True)
@@ -43,9 +44,13 @@ class Claim:
     * ``"equal"``: ``simplify(derived − stated) == 0`` (``stated`` is the typed closed form);
     * ``"nonzero"``: ``derived − stated`` is *not* identically zero (it is evaluated exactly
       at the rational point ``witness`` and must not vanish there);
-    * ``"positive"``, ``"negative"``, ``"nonpositive"``: the sign of ``derived − stated``
+    * ``"positive"``, ``"negative"``, ``"nonpositive"``, ``"nonnegative"``: the sign of ``derived − stated``
       follows from the symbols' assumptions (an inequality);
     * ``"true"``: ``derived`` is a SymPy boolean that must be ``True``.
+
+    ``independent`` is False for a consistency check between two derivations (both sides
+    derived, e.g. R4's β against R3's); otherwise ``stated`` is typed independently of the
+    axioms, which the dependency audit verifies (a perturbed axiom must never reach it).
 
     >>> import sympy as sp
     >>> a = sp.Symbol("a", positive=True)
@@ -58,6 +63,7 @@ class Claim:
     stated: sp.Basic
     kind: ClaimKind = "equal"
     witness: tuple[tuple[sp.Symbol, sp.Rational], ...] = ()
+    independent: bool = True
 
     def decide(self) -> tuple[bool, sp.Basic]:
         """Return ``(holds, residual)`` for this claim; see the class docstring."""
@@ -120,7 +126,7 @@ class Derivation:
     ``claims`` compare derived expressions with the independently typed closed forms of
     docs/spec.md §4; ``outputs`` names derived expressions other code uses (the right-hand sides
     :mod:`theory.lambdified` lambdifies); ``notes`` records where our route departs from the
-    published statement.
+    published statement; ``typed`` lists what stays typed rather than derived.
     """
 
     id: str
@@ -131,6 +137,13 @@ class Derivation:
     claims: tuple[Claim, ...]
     outputs: tuple[tuple[str, sp.Basic], ...] = ()
     notes: str = ""
+    typed: tuple[str, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """``"derived"``, or ``"partly stated"`` when ``typed`` lists statements that stay
+        typed (a definition, a cited formula, a statement assembled by hand)."""
+        return "partly stated" if self.typed else "derived"
 
     def output(self, name: str) -> sp.Basic:
         """The derived expression called ``name``; ``ValueError`` if there is none."""

@@ -31,6 +31,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from theory.axioms import DEFAULT_AXIOMS, AxiomSet
 from theory.derivation import Claim, Derivation, StepLog, positive_root
 from theory.noise import r3
 from theory.signal_flow import r1
@@ -39,6 +40,10 @@ from theory.symbols import (
     Gamma,
     Gamma_k,
     Gamma_k1,
+    N_i,
+    N_j,
+    N_k,
+    N_k1,
     W,
     beta,
     c,
@@ -54,77 +59,154 @@ from theory.symbols import (
     h_k1,
     hbar,
     hw,
+    lam,
+    lam_i,
+    lam_j,
     omega,
 )
 
 __all__ = ["r2", "r4", "r12"]
 
 
-@lru_cache(maxsize=1)
-def r2() -> Derivation:
-    """Derive R2: the gap flow from two R1 flows, the pair identity and the Dyson term."""
+@lru_cache(maxsize=64)
+def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
+    """Derive R2: the gap flow in σ units from R3's two-mode system through Itô's lemma."""
     log = StepLog()
-    d_dot = r1().output("d_dot")
-    flow_k = d_dot.subs({d: d_k, h: h_k, Gamma: Gamma_k})
-    flow_k1 = d_dot.subs({d: d_k1, h: h_k1, Gamma: Gamma_k1})
-    g_dot = log.add("R1 for k* and k*+1; ġ = ḋ_k − ḋ_{k+1} + D (D from R3)",
-                    flow_k - flow_k1 + D)
+    noise = r3(axioms)
+    drift = noise.output("eigen_drift")
+    pair_term = noise.output("pair_term")
+    kappa_diag = noise.output("kappa_diag")
+    l_k, l_k1 = sp.symbols("lambda_k lambda_k1", positive=True)
+    modes = ((l_k, l_k1, h_k, Gamma_k, N_k, N_k1), (l_k1, l_k, h_k1, Gamma_k1, N_k1, N_k))
+    lam_drift, lam_rep, diffusion = [], [], []
+    for own, other, h_own, gamma_own, n_own, n_other in modes:
+        lam_drift.append(drift.subs({lam: own, h: h_own, Gamma: gamma_own}))
+        lam_rep.append(pair_term.subs({lam_j: own, lam_i: other, N_j: n_own, N_i: n_other},
+                                      simultaneous=True))
+        diffusion.append(kappa_diag.subs({lam_j: own, N_j: n_own}, simultaneous=True))
+    log.add("R3 for the pair: λ̇_k = drift + κ_{k,k+1}/(λ_k − λ_{k+1}), noise rate κ_kk",
+            lam_drift[0] + lam_rep[0])
+    level = sp.Symbol("Lambda", positive=True)
+    eigen = axioms.rel("A3", "eigenvalue")
+    root = positive_root(sp.solve(sp.Eq(eigen.lhs.subs(lam, level), eigen.rhs), d))
+    first, second = sp.diff(root, level), sp.diff(root, level, 2)
+    log.add("Itô's lemma for d = √λ: ḋ = f'(λ)·λ̇ + ½f''(λ)·κ_jj, f' and ½f''",
+            sp.Tuple(first, second / 2))
+    to_sigma = {l_k: eigen.rhs.subs(d, d_k), l_k1: eigen.rhs.subs(d, d_k1)}
+    pieces = []
+    for j in range(2):
+        own = modes[j][0]
+        at = {level: own}
+        pieces.append((
+            sp.expand((first.subs(at) * lam_drift[j]).subs(to_sigma)),
+            sp.cancel((first.subs(at) * lam_rep[j]).subs(to_sigma)),
+            sp.expand((second.subs(at) / 2 * diffusion[j]).subs(to_sigma)),
+        ))
+    d_dot_k = sum(pieces[0])
+    d_dot_k1 = sum(pieces[1])
+    log.add("ḋ_k in σ units: drift + repulsion + Itô correction", d_dot_k)
+    ito = log.add("the Itô correction to ġ (same order as the repulsion: kept)",
+                  pieces[0][2] - pieces[1][2])
+    repulsion = sp.factor(sp.cancel(pieces[0][1] - pieces[1][1]))
+    log.add("the repulsion's part of ġ = ḋ_k − ḋ_{k+1}", repulsion)
+    beta_expr = sp.factor(sp.cancel(repulsion * (d_k - d_k1)))
+    log.add("its residue at g = d_k − d_{k+1} → 0: D_rep = β/g with β =", beta_expr)
+    g_dot = sp.expand(d_dot_k - d_dot_k1)
+    flow_drift = pieces[0][0] - pieces[1][0]
     pair = {d_k: dbar + g / 2, d_k1: dbar - g / 2, h_k: hbar + dh / 2, h_k1: hbar - dh / 2}
     identity = sp.expand((h_k * d_k - h_k1 * d_k1).subs(pair))
     log.add("pair identity: h_k d_k − h_{k+1} d_{k+1} in means and differences", identity)
-    driving = eta * W * (Gamma_k / d_k - Gamma_k1 / d_k1)
-    linear = sp.expand(g_dot - driving - D)
+    driving = sp.expand(flow_drift - flow_drift.subs({Gamma_k: 0, Gamma_k1: 0}))
+    log.add("the driving: the terms of the noise-free flow that carry Γ", driving)
+    linear = sp.expand(flow_drift - driving)
     if linear.has(Gamma_k) or linear.has(Gamma_k1):
         raise ValueError("the driving terms did not separate from the linear part")
     linear_pair = sp.collect(sp.expand(linear.subs(pair)), [dbar, g], sp.factor)
     log.add("linear part in pair variables: asymmetry and damping", linear_pair)
-    decomposed = linear_pair + driving + D
-    log.add("ġ = asymmetry + damping + driving + Dyson", decomposed)
+    beta_sym = sp.Symbol(r"\beta_{k}", positive=True)
+    decomposed = linear_pair + driving + ito + beta_sym / g
+    log.add("ġ = asymmetry + damping + driving + Itô + β/g (D = Itô + β/g)", decomposed)
     back = {dbar: (d_k + d_k1) / 2, hbar: (h_k + h_k1) / 2, dh: h_k - h_k1, g: d_k - d_k1}
-    g_dot_pair = decomposed.subs(back)
+    g_dot_pair = decomposed.subs(back).subs(beta_sym, beta_expr)
+    r1_flows = r1(axioms).output("d_dot")
+    r1_difference = (r1_flows.subs({d: d_k, h: h_k, Gamma: Gamma_k})
+                     - r1_flows.subs({d: d_k1, h: h_k1, Gamma: Gamma_k1}))
 
-    # docs/spec.md §4 R2, typed independently (a written-out form, not built from R1).
+    # docs/spec.md §4 R2 with R3's repulsion and the Itô term, typed independently.
     d_mean, h_mean = (d_k + d_k1) / 2, (h_k + h_k1) / 2
+    stated_beta = eta**2 * (N_k1 * d_k**2 + N_k * d_k1**2) / (2 * d_k * d_k1)
     stated = (
         -eta * (h_k - h_k1) * d_mean
         - eta * (h_mean + omega) * (d_k - d_k1)
         + eta * W * (Gamma_k / d_k - Gamma_k1 / d_k1)
-        + D
+        + stated_beta / (d_k - d_k1)
+        + eta**2 / 2 * (N_k1 / d_k1 - N_k / d_k)
     )
     claims = (
         Claim("pair identity (h_k−h_{k+1}) d̄ + h̄ g", identity, dh * dbar + hbar * g),
-        Claim("decomposed ġ equals docs/spec.md §4 R2", g_dot_pair, stated),
-        Claim("decomposition is exact (equals the difference of R1 flows + D)",
-              g_dot, stated),
+        Claim("β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2 d_k d_{k+1})", beta_expr, stated_beta),
+        Claim("Itô term η²(N_{k+1}/d_{k+1} − N_k/d_k)/2", ito,
+              eta**2 * (N_k1 / d_k1 - N_k / d_k) / 2),
+        Claim("decomposed ġ equals docs/spec.md §4 R2 with D = β/g + Itô", g_dot_pair, stated),
+        Claim("decomposition is exact (equals ḋ_k − ḋ_{k+1} from R3 and Itô)", g_dot, stated),
+        Claim("no free D: ġ is a function of the pair's (d, h, Γ, N) and (η, ω, W)",
+              sp.sympify(not g_dot.has(D) and g_dot.free_symbols <= {
+                  d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta, omega, W}),
+              sp.true, "true"),
+        Claim("noise-free part is the difference of two R1 flows (consistency with R1)",
+              flow_drift, r1_difference, independent=False),
     )
     return Derivation(
         id="R2",
         title="Gap flow",
         axioms=("A1", "A2", "A3"),
         steps=log.steps,
-        result=sp.Eq(sp.Symbol(r"\dot{g}"), decomposed),
+        result=sp.Eq(sp.Symbol(r"\dot{g}"), decomposed.subs(beta_sym, beta_sym)),
         claims=claims,
-        outputs=(("g_dot", sp.expand(g_dot_pair)),),
+        outputs=(
+            ("g_dot", g_dot),
+            ("d_dot_k", d_dot_k),
+            ("d_dot_k1", d_dot_k1),
+            ("beta", beta_expr),
+            ("ito", ito),
+        ),
+        notes=(
+            "D is derived, not free: D = β/g + Itô, with β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/"
+            "(2d_k d_{k+1}) from R3 and the Itô correction ½f''(λ)κ_jj = −η²N_j/(2d_j) of "
+            "d = √λ, kept because it is of the same order in η²N as the repulsion. "
+            "It shifts each mode's injection by −ηN_j/(2W)."
+        ),
     )
 
 
-@lru_cache(maxsize=1)
-def r4() -> Derivation:
+@lru_cache(maxsize=64)
+def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R4: equilibria of ġ = c − η(h̄+ω)g + β/g, their limits and stability."""
     log = StepLog()
-    decomposed = r2().result.rhs
+    gap = r2(axioms)
+    decomposed = gap.result.rhs
     damping = sp.expand(decomposed).coeff(g)
     log.add("R2: coefficient of g (the damping), with h̄ + ω → hw",
             sp.expand(damping.subs(hbar, hw - omega)))
-    beta_r3 = r3().output("beta")
-    log.add("R3: D = β/g, β", beta_r3)
+    full = gap.output("g_dot")
+    beta_derived = sp.factor(sp.limit(sp.cancel(full * (d_k - d_k1)).subs(d_k, d_k1 + g), g, 0))
+    log.add("R2: residue of ġ at g → 0 (the coefficient of 1/g at contact)", beta_derived)
+    beta_r2 = gap.output("beta")
+    log.add("R2: β, the coefficient of 1/g in ġ (D = β/g + Itô)", beta_r2)
+    c_expr = sp.expand(sp.cancel(full - damping.subs({hbar: (h_k + h_k1) / 2}) * (d_k - d_k1)
+                                 - beta_r2 / (d_k - d_k1)))
+    log.add("c: everything in R2's ġ but the damping and β/g (asymmetry, driving, Itô)",
+            c_expr)
     reduced = c + sp.expand(damping.subs(hbar, hw - omega)) * g + beta / g
     log.add("reduced flow: c lumps the g-independent asymmetry and driving", reduced)
     quadratic = sp.expand(reduced * g)
     log.add("equilibria: g·ġ = 0, a quadratic in g", quadratic)
     z = sp.Symbol("z")  # g is declared positive; solve over all complex z
-    roots = sp.solve(quadratic.subs(g, z), z)
-    product = sp.simplify(roots[0] * roots[1])
+    poly = sp.Poly(quadratic.subs(g, z), z)
+    if poly.degree() != 2 or any(co.has(z) for co in poly.all_coeffs()):
+        raise ValueError("the equilibrium condition is not a quadratic in g")
+    roots = list(sp.roots(poly, multiple=True))
+    product = sp.cancel(sp.expand(roots[0] * roots[1]))
     log.add("Vieta: product of the roots", product)
     g_star = positive_root(roots)
     log.add("the positive root g*", g_star)
@@ -147,7 +229,19 @@ def r4() -> Derivation:
 
     # docs/spec.md §4 R4, typed independently.
     stated_g_star = (c + sp.sqrt(c**2 + 4 * eta * hw * beta)) / (2 * eta * hw)
+    beta_r3 = r3(axioms).output("beta")
     claims = (
+        Claim("β is R3's coefficient κ_{k,k+1}/(2 d_k d_{k+1}) (consistency)", beta_r2,
+              beta_r3, independent=False),
+        Claim("β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2 d_k d_{k+1}) ≥ 0", beta_r2,
+              eta**2 * (N_k1 * d_k**2 + N_k * d_k1**2) / (2 * d_k * d_k1)),
+        Claim("β ≥ 0", beta_r2, 0, "nonnegative"),
+        Claim("c = −η(h_k−h_{k+1})d̄ + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + η²(N_{k+1}/d_{k+1} − "
+              "N_k/d_k)/2", c_expr,
+              -eta * (h_k - h_k1) * (d_k + d_k1) / 2 + eta * W * (Gamma_k / d_k - Gamma_k1 / d_k1)
+              + eta**2 * (N_k1 / d_k1 - N_k / d_k) / 2),
+        Claim("residue at contact η²(N_k + N_{k+1})/2: levels repel when they meet",
+              beta_derived, eta**2 * (N_k + N_k1) / 2),
         Claim("damping coefficient is −η(h̄+ω)", damping, -eta * (hbar + omega)),
         Claim("Vieta product −β/(η(h̄+ω)) ≤ 0: one positive root", product, 0, "nonpositive"),
         Claim("g* = (c + √(c² + 4η(h̄+ω)β)) / (2η(h̄+ω))", g_star, stated_g_star),
@@ -173,6 +267,8 @@ def r4() -> Derivation:
         ),
         outputs=(
             ("g_dot", reduced),
+            ("beta", beta_r2),
+            ("c", c_expr),
             ("g_star", g_star),
             ("g_star_rationalised", rationalised),
             ("slope", slope),
@@ -180,21 +276,21 @@ def r4() -> Derivation:
     )
 
 
-@lru_cache(maxsize=1)
-def r12() -> Derivation:
+@lru_cache(maxsize=64)
+def r12(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R12: factorised gap flow, monotone g*(c), and the three phase conditions."""
     log = StepLog()
-    reduced = r4().output("g_dot")
+    reduced = r4(axioms).output("g_dot")
     gs = sp.Symbol("g^*", positive=True)
-    c_eq = sp.solve(sp.Eq(reduced.subs(g, gs), 0), c)[0]
+    c_eq = sp.solve(sp.Eq(reduced.subs(g, gs), 0), c, check=False)[0]
     log.add("equilibrium condition solved for c, in terms of g*", c_eq)
     flow = sp.factor(sp.expand(reduced.subs(c, c_eq) * g))
     log.add("g·ġ with c eliminated, factorised", flow)
-    other_root = sp.solve(flow.subs(g, sp.Symbol("z")), sp.Symbol("z"))
+    other_root = sp.solve(flow.subs(g, sp.Symbol("z")), sp.Symbol("z"), check=False)
     log.add("roots of g·ġ: g* and the non-positive root", sp.Tuple(*other_root))
     dc_dgs = sp.diff(c_eq, gs)
     log.add("∂c/∂g* (> 0, so g* increases with c)", dc_dgs)
-    g_at_zero = positive_root(sp.solve(c_eq, gs))
+    g_at_zero = positive_root(sp.solve(c_eq, gs, check=False))
     log.add("g* at c = 0: boundary between viable and collapsing", g_at_zero)
     d_low = sp.Symbol("d_k1", positive=True)
     ratio = (d_low + g) / d_low
@@ -222,6 +318,8 @@ def r12() -> Derivation:
         axioms=("A1", "A2", "A3"),
         steps=log.steps,
         result=phases,
+        typed=("the phase conditions (rise, plateau, collapse) are assembled from the "
+               "derived signs and g*(c) (the conditions themselves are typed)",),
         claims=claims,
         outputs=(("g_star_at_c0", g_at_zero),),
     )

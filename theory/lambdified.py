@@ -14,8 +14,12 @@ Callables (contract with ``numerics/ode.py``):
 * :func:`eigen_drift` ``(lam, h, Gamma, eta, omega, W)`` — drift part of λ̇ (R3);
 * :func:`repulsion_rate` ``(lam_i, lam_j, N_i, N_j, eta)`` — κ_ij (R3);
 * :func:`dyson_rhs` ``(lam, h, Gamma, N, eta, omega, W)`` — the n-mode system of R3;
-* :func:`gap_flow_rhs` ``(d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, eta, omega, W, D=0.0)``
-  — ġ of R2;
+* :func:`gap_flow_rhs` ``(d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta, omega, W)``
+  — the whole ġ of R2, the Dyson term derived (repulsion β/g and Itô correction; both
+  vanish with N_k = N_k1 = 0); :func:`pair_sigma_rhs` — (ḋ_k, ḋ_{k+1}) of the same system;
+  :func:`gap_repulsion` ``(d_k, d_k1, N_k, N_k1, eta)`` — β of R2/R4;
+* :func:`diffusion_rate` ``(lam, N, eta)`` — κ_jj of R3, the noise rate of λ_j;
+* :func:`loss_change_interval` — the two ends of R6's ΔL' interval, per mode;
 * :func:`reduced_gap_rhs` ``(g, c, beta, eta, hw)``, :func:`gap_equilibrium`
   ``(c, beta, eta, hw)``, :func:`reduced_gap_slope` ``(g, c, beta, eta, hw)`` — R4;
 * :func:`feedback_rhs`, :func:`feedback_fixed_points`, :func:`feedback_threshold` — R8,
@@ -45,14 +49,19 @@ import numpy as np
 import sympy as sp
 
 from theory import symbols as S
+from theory.axioms import G_eff
 from theory.maximality import MIX_ANGLE, MODE_TRAIN, MODE_VAL
 
 __all__ = [
     "adiabatic_parameter",
     "bbp_threshold",
     "boundary_mixing_change",
+    "diffusion_rate",
     "dyson_rhs",
     "eigen_drift",
+    "gap_repulsion",
+    "loss_change_interval",
+    "pair_sigma_rhs",
     "FeedbackFixedPoints",
     "feedback_fixed_points",
     "feedback_rhs",
@@ -77,6 +86,9 @@ def _output(derivation_id: str, name: str) -> sp.Basic:
     return derivation(derivation_id).output(name)
 
 
+_R6_ARGS = (sp.Symbol("alpha_j", nonnegative=True), G_eff, S.omega, S.x,
+            sp.Symbol("G'", real=True), S.eta, S.W)
+
 # name -> (derivation id, output name, argument symbols in call order)
 _SPECS: dict[str, tuple[str, str, tuple[sp.Symbol, ...]]] = {
     "signal_rhs": ("R1", "d_dot", (S.d, S.h, S.Gamma, S.eta, S.omega, S.W)),
@@ -87,8 +99,17 @@ _SPECS: dict[str, tuple[str, str, tuple[sp.Symbol, ...]]] = {
     "gap_flow_rhs": (
         "R2",
         "g_dot",
-        (S.d_k, S.d_k1, S.h_k, S.h_k1, S.Gamma_k, S.Gamma_k1, S.eta, S.omega, S.W, S.D),
+        (S.d_k, S.d_k1, S.h_k, S.h_k1, S.Gamma_k, S.Gamma_k1, S.N_k, S.N_k1, S.eta, S.omega,
+         S.W),
     ),
+    "pair_rhs_k": ("R2", "d_dot_k",
+                   (S.d_k, S.d_k1, S.h_k, S.Gamma_k, S.N_k, S.N_k1, S.eta, S.omega, S.W)),
+    "pair_rhs_k1": ("R2", "d_dot_k1",
+                    (S.d_k, S.d_k1, S.h_k1, S.Gamma_k1, S.N_k, S.N_k1, S.eta, S.omega, S.W)),
+    "gap_repulsion": ("R2", "beta", (S.d_k, S.d_k1, S.N_k, S.N_k1, S.eta)),
+    "diffusion_rate": ("R3", "kappa_diag", (S.lam_j, S.N_j, S.eta)),
+    "loss_lower": ("R6", "lower_mode", _R6_ARGS),
+    "loss_upper": ("R6", "upper_mode", _R6_ARGS),
     "reduced_gap_rhs": ("R4", "g_dot", (S.g, S.c, S.beta, S.eta, S.hw)),
     "gap_equilibrium": ("R4", "g_star", (S.c, S.beta, S.eta, S.hw)),
     "gap_equilibrium_rationalised": (
@@ -218,14 +239,68 @@ def dyson_rhs(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, N: ArrayLike,
 
 # ------------------------------------------------------------------------------- R2
 def gap_flow_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLike,
-                 Gamma_k: ArrayLike, Gamma_k1: ArrayLike, eta: ArrayLike, omega: ArrayLike,
-                 W: ArrayLike, D: ArrayLike = 0.0) -> np.ndarray:
-    """R2: ġ = −η(h_k−h_{k+1})d̄ − η(h̄+ω)g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D.
+                 Gamma_k: ArrayLike, Gamma_k1: ArrayLike, N_k: ArrayLike, N_k1: ArrayLike,
+                 eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R2: ġ = −η(h_k−h_{k+1})d̄ − η(h̄+ω)g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D, with the
+    derived D = β/g + η²(N_{k+1}/d_{k+1} − N_k/d_k)/2 (no free D; N = 0 gives D = 0).
 
-    >>> float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.1, 0.0, 4))
+    >>> float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.1, 0.0, 4))
     0.0
+    >>> round(float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 1.0, 1.0, 0.1, 0.0, 4)), 6)
+    0.01
     """
-    return _call("gap_flow_rhs", d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, eta, omega, W, D)
+    return _call("gap_flow_rhs", d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta,
+                 omega, W)
+
+
+def pair_sigma_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLike,
+                   Gamma_k: ArrayLike, Gamma_k1: ArrayLike, N_k: ArrayLike, N_k1: ArrayLike,
+                   eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
+    """R2: (ḋ_k, ḋ_{k+1}) of the pair, drift + repulsion + Itô, stacked along axis 0.
+
+    >>> pair_sigma_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.1, 0.0, 4).tolist()
+    [0.0, 0.0]
+    """
+    return np.stack([
+        _call("pair_rhs_k", d_k, d_k1, h_k, Gamma_k, N_k, N_k1, eta, omega, W),
+        _call("pair_rhs_k1", d_k, d_k1, h_k1, Gamma_k1, N_k, N_k1, eta, omega, W),
+    ])
+
+
+def gap_repulsion(d_k: ArrayLike, d_k1: ArrayLike, N_k: ArrayLike, N_k1: ArrayLike,
+                  eta: ArrayLike) -> np.ndarray:
+    """R2/R4: β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2d_k d_{k+1}), the repulsion D ∋ β/g.
+
+    >>> float(gap_repulsion(1.0, 1.0, 1.0, 1.0, 1.0))
+    1.0
+    """
+    return _call("gap_repulsion", d_k, d_k1, N_k, N_k1, eta)
+
+
+def diffusion_rate(lam: ArrayLike, N: ArrayLike, eta: ArrayLike) -> np.ndarray:
+    """R3: κ_jj = 4η²N_jλ_j, the variance rate of λ_j's own noise (twice κ_ij at i = j).
+
+    >>> float(diffusion_rate(2.0, 1.0, 0.5))
+    2.0
+    """
+    return _call("diffusion_rate", lam, N, eta)
+
+
+def loss_change_interval(alpha: ArrayLike, G_eff: ArrayLike, omega: ArrayLike,
+                         theta: ArrayLike, G_val: ArrayLike, eta: ArrayLike,
+                         W: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """R6: the two ends of ΔL' allowed by α_j ≤ cos²θ_j ≤ 1, summed over the last axis
+    (modes). Per mode p_j = −ηW(G_j^eff + ωθ_j)G_j^val lies in [min(α_j p_j, p_j),
+    max(α_j p_j, p_j)]; ω ≠ 0 keeps the weight-decay part.
+
+    >>> lo, hi = loss_change_interval([0.5, 1.0], [1.0, -1.0], 0.0, 0.0, [1.0, 1.0], 0.1, 10)
+    >>> float(lo), float(hi)
+    (-0.5, 1.0)
+    """
+    args = (alpha, G_eff, omega, theta, G_val, eta, W)
+    lower = _call("loss_lower", *args)
+    upper = _call("loss_upper", *args)
+    return lower.sum(axis=-1), upper.sum(axis=-1)
 
 
 # ------------------------------------------------------------------------------- R4

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 import sympy as sp
 
+from theory.axioms import DEFAULT_AXIOMS, AxiomSet
 from theory.derivation import Claim, Derivation, StepLog
 from theory.loss_decomposition import cayley_rotation
 from theory.symbols import c_alpha
@@ -60,8 +61,8 @@ def _block_sum(basis: sp.Matrix, g_tr: sp.Matrix, g_val: sp.Matrix, block: range
     return sum((g_tr.T * basis[:, j])[0] * (g_val.T * basis[:, j])[0] for j in block)
 
 
-@lru_cache(maxsize=1)
-def r7() -> Derivation:
+@lru_cache(maxsize=64)
+def r7(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R7 (a) block invariance, (b) disruption only at k*, (c) k* maximises the gap."""
     log = StepLog()
     V = cayley_rotation(sp.symbols("a1:4", real=True))
@@ -140,7 +141,7 @@ def r7() -> Derivation:
     return Derivation(
         id="R7",
         title="Gap Maximality Principle",
-        axioms=("A1", "A2", "A3"),
+        axioms=(),
         steps=log.steps,
         result=sp.Eq(kstar, sp.Function(r"\operatorname{argmax}_j")(sig[j] / sig[j + 1])),
         claims=claims,

@@ -33,7 +33,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import A2, A3, E, slot, xi, xi_i, xi_j
+from theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, slot, xi, xi_i, xi_j
 from theory.derivation import Claim, Derivation, StepLog, positive_root
 from theory.signal_flow import r1
 from theory.symbols import (
@@ -93,6 +93,7 @@ def expectation(expr: sp.Basic, moments: dict[sp.Basic, sp.Basic]) -> sp.Basic:
     return total
 
 
+@lru_cache(maxsize=4)
 def second_order_shift(n: int) -> tuple[tuple[sp.Symbol, ...], dict, list[sp.Basic]]:
     """Second-order eigenvalue shifts of ``diag(λ_1..λ_n) + εE`` by implicit differentiation.
 
@@ -129,8 +130,8 @@ def second_order_shift(n: int) -> tuple[tuple[sp.Symbol, ...], dict, list[sp.Bas
     return lams, offdiag, shifts
 
 
-@lru_cache(maxsize=1)
-def r3() -> Derivation:
+@lru_cache(maxsize=64)
+def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R3: second-order perturbation, noise variance rate, Dyson-type system."""
     log = StepLog()
     # --- exact 2×2
@@ -156,18 +157,18 @@ def r3() -> Derivation:
     entry = sp.expand((ci + tau * xi_i) * (cj + tau * xi_j))
     increment = entry.coeff(tau, 1)
     log.add("A2: noise part of the (i, j) Gram entry from one update, linear in ξ", increment)
-    power = A2.rel("noise_power")
+    power = axioms.rel("A2", "noise_power")
     moments = {
         xi_i**2: power.rhs.subs(N, N_i),
         xi_j**2: power.rhs.subs(N, N_j),
-        xi_i * xi_j: A2.rel("noise_independent").rhs,
+        xi_i * xi_j: axioms.rel("A2", "noise_independent").rhs,
     }
-    if E(xi) != A2.rel("noise_mean").lhs:
+    if E(xi) != axioms.rel("A2", "noise_mean").lhs:
         raise ValueError("A2's noise mean relation changed")
     per_slot = expectation(increment**2, moments)
     log.add("A2: its variance, E[(c_i ξ_j + ξ_i c_j)²]", per_slot)
     slot_i, slot_j = sp.Function("c_i"), sp.Function("c_j")
-    window = A3.rel("window_sum")
+    window = axioms.rel("A3", "window_sum")
     summed = sp.Sum(per_slot.subs({ci: slot_i(s, t), cj: slot_j(s, t)}), *window.rhs.limits)
     summed = sp.expand(summed.expand())
 
@@ -185,7 +186,15 @@ def r3() -> Derivation:
         raise ValueError("window sum not evaluated")
     pair_term = kappa * coef_general
     log.add("second order: E[Δλ_j] from mode i = κ_ij/(λ_j − λ_i)", pair_term)
-    drift = r1().output("lam_dot")
+    diag_entry = sp.expand((cj + tau * xi_j) ** 2).coeff(tau, 1)
+    log.add("A2: noise part of the diagonal (j, j) entry, linear in ξ", diag_entry)
+    diag_slot = expectation(diag_entry**2, moments)
+    diag_coeff = sp.simplify(diag_slot / cj**2)
+    if diag_coeff.has(cj):
+        raise ValueError("diagonal variance not proportional to c_j²")
+    kappa_diag = log.add("A3: summed over the window, the diffusion rate κ_jj of λ_j",
+                         sp.factor(diag_coeff * window.lhs.subs(lam, lam_j)))
+    drift = r1(axioms).output("lam_dot")
     log.add("R1 drift of λ_j = d_j²", drift)
     # --- the n = 3 system assembled from the pieces
     n = 3
@@ -227,6 +236,8 @@ def r3() -> Derivation:
         Claim("2×2 exact: ε² coefficient 1/(λ_j − λ_i)", coef_2x2, 1 / (lam_j - lam_i)),
         Claim("n = 4: coefficient of E_12² is 1/(λ_j − λ_i)", coef_general, 1 / (lam_j - lam_i)),
         Claim("κ_ij = η²(N_j λ_i + N_i λ_j)", kappa, stated_kappa),
+        Claim("κ_jj = 4η²N_j λ_j (twice κ_ij at i = j: the GOE ratio)", kappa_diag,
+              4 * eta**2 * N_j * lam_j),
         Claim("D = β/g with β = κ/(2 d_k d_{k+1})", beta_pair,
               eta**2 * (N_k1 * d_k**2 + N_k * d_k1**2) / (2 * d_k * d_k1)),
         Claim("D → +∞ as g → 0⁺", sp.Eq(no_cross, sp.oo), sp.true, "true"),
@@ -267,6 +278,7 @@ def r3() -> Derivation:
             ("kappa", kappa),
             ("pair_term", pair_term),
             ("beta", beta_pair),
+            ("kappa_diag", kappa_diag),
         ),
         notes=(
             "The general-n sum form is verified exactly for n = 2 and n = 4 (not for symbolic "
@@ -276,8 +288,8 @@ def r3() -> Derivation:
     )
 
 
-@lru_cache(maxsize=1)
-def r10() -> Derivation:
+@lru_cache(maxsize=64)
+def r10(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R10: BBP threshold from the outlier formula, and its vacuity as P/W → ∞."""
     log = StepLog()
     # Cited random-matrix inputs (not axioms): spiked outlier and Marchenko-Pastur edge.
@@ -317,7 +329,9 @@ def r10() -> Derivation:
     return Derivation(
         id="R10",
         title="BBP threshold and its vacuity",
-        axioms=("A2", "A3"),
+        axioms=(),
+        typed=("the outlier position σ_out² (cited, Benaych-Georges & Nadakuditi 2012)",
+               "the bulk edge ν(√P + √W) (cited, Marchenko–Pastur)"),
         steps=log.steps,
         result=sp.Eq(sp.Symbol("d_c") ** 4, d_c**4),
         claims=claims,

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from theory import gap_flow, krylov, loss_decomposition, maximality, noise, signal_flow, stability
+from theory.axioms import DEFAULT_AXIOMS, AxiomSet
 from theory.derivation import Derivation
 
-_BUILDERS: dict[str, Callable[[], Derivation]] = {
+_BUILDERS: dict[str, Callable[[AxiomSet], Derivation]] = {
     "R1": signal_flow.r1,
     "R2": gap_flow.r2,
     "R3": noise.r3,
@@ -32,17 +33,18 @@ IDS: tuple[str, ...] = tuple(_BUILDERS)
 """The ids of every derivation, in the order of docs/spec.md §4."""
 
 
-def derivation(derivation_id: str) -> Derivation:
-    """Build (once per process) and return the derivation with this id.
+def derivation(derivation_id: str, axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
+    """Build (once per process and axiom set) the derivation with this id from ``axioms``.
 
-    ``ValueError`` for an unknown id.
+    ``ValueError`` for an unknown id; whatever the derivation raises when the axioms do not
+    allow it (a variant under which the route breaks).
     """
     key = derivation_id.strip().upper()
     if key not in _BUILDERS:
         raise ValueError(f"unknown derivation {derivation_id!r}; known: {', '.join(IDS)}")
-    return _BUILDERS[key]()
+    return _BUILDERS[key](axioms)
 
 
-def all_derivations() -> tuple[Derivation, ...]:
+def all_derivations(axioms: AxiomSet = DEFAULT_AXIOMS) -> tuple[Derivation, ...]:
     """Every derivation, R1 … R12, in order."""
-    return tuple(derivation(key) for key in IDS)
+    return tuple(derivation(key, axioms) for key in IDS)

@@ -28,6 +28,17 @@ def _axiom_markdown(ax: Axiom) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MAX_LATEX = 400
+
+
+def _math(expr: sp.Basic) -> str:
+    """``$...$`` of ``expr``, or a short placeholder when its LaTeX is too long to read."""
+    text = sp.latex(expr)
+    if len(text) > _MAX_LATEX:
+        return f"*(a {len(text)}-character expression; `spectral-edge derive --steps` prints it)*"
+    return f"${text}$"
+
+
 def derivation_markdown(der: Derivation, outcome: Check | None = None) -> str:
     """One derivation as Markdown: axioms used, numbered steps, result, claims, check.
 
@@ -40,18 +51,28 @@ def derivation_markdown(der: Derivation, outcome: Check | None = None) -> str:
     '## R1 — Signal-strength flow'
     """
     outcome = outcome if outcome is not None else der.check()
-    lines = [f"## {der.id} — {der.title}", "", f"Axioms used: {', '.join(der.axioms)}.", ""]
+    used = ", ".join(der.axioms) or "none (pure mathematics or cited input)"
+    lines = [f"## {der.id} — {der.title}", "", f"Axioms used: {used}.", "",
+             f"Status: {der.status}."]
+    lines += [f"* typed, not derived: {item}" for item in der.typed]
+    lines.append("")
     if der.notes:
         lines += [f"*Note.* {der.notes}", ""]
     lines += ["Steps:", ""]
     for number, step in enumerate(der.steps, start=1):
-        lines += [f"{number}. {step.description}", "", f"   $$ {sp.latex(step.expr)} $$", ""]
+        math = _math(step.expr)
+        shown = f"   $$ {math[1:-1]} $$" if math.startswith("$") else f"   {math}"
+        lines += [f"{number}. {step.description}", "", shown, ""]
     lines += ["**Result.**", "", f"$$ {sp.latex(der.result)} $$", ""]
     lines += ["Claims, each a derived expression against docs/spec.md §4 typed independently:", ""]
     failed = set(outcome.failures)
     for claim in der.claims:
         mark = "**fails**" if claim.description in failed else "holds"
         lines.append(f"* {claim.description} ({claim.kind}) — {mark}")
+        if claim.kind != "true":
+            side = "stated (typed)" if claim.independent else "other derivation"
+            lines.append(f"  * derived: {_math(claim.derived)}")
+            lines.append(f"  * {side}: {_math(claim.stated)}")
     status = "passed" if outcome.passed else f"FAILED (residual ${sp.latex(outcome.residual)}$)"
     lines += ["", f"Check: {status}."]
     return "\n".join(lines) + "\n"

@@ -22,14 +22,15 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import A1, A2, A3, G_eff, drive, slot, theta_fn, u
+from theory.axioms import DEFAULT_AXIOMS, AxiomSet, G_eff, drive, slot, theta_fn, u, xi
 from theory.derivation import Claim, Derivation, StepLog, positive_root
 from theory.symbols import G, Gamma, W, d, eta, h, hw, lam, omega, s, t, x
 
 __all__ = ["r1", "window_sum_rate"]
 
 
-def window_sum_rate(slot_rate: sp.Basic, log: StepLog | None = None) -> sp.Basic:
+def window_sum_rate(slot_rate: sp.Basic, log: StepLog | None = None,
+                    axioms: AxiomSet = DEFAULT_AXIOMS) -> sp.Basic:
     """Differentiate the A3 window sum ``λ = Σ_s c(s,t)²`` given ``dc(s,t)/dt = slot_rate``.
 
     ``slot_rate`` is an expression in ``c(s, t)`` and ``f(s, t)``; sums of ``c(s,t)²`` are
@@ -41,13 +42,13 @@ def window_sum_rate(slot_rate: sp.Basic, log: StepLog | None = None) -> sp.Basic
     2*Gamma*W - 2*lambda
     """
     log = log if log is not None else StepLog()
-    window = A3.rel("window_sum").rhs
+    window = axioms.rel("A3", "window_sum").rhs
     rate = window.diff(t)
     log.add("A3: differentiate the window sum term by term", rate)
     summand = sp.expand(rate.function.subs(sp.Derivative(slot(s, t), t), slot_rate))
     split = sp.Sum(summand, *rate.limits).expand()
     log.add("substitute each slot's dynamics and split the sum", split)
-    injection = A3.rel("injection")
+    injection = axioms.rel("A3", "injection")
 
     def evaluate(term: sp.Sum) -> sp.Basic:
         body = sp.factor_terms(term.function).subs(injection.lhs, injection.rhs)
@@ -62,16 +63,16 @@ def window_sum_rate(slot_rate: sp.Basic, log: StepLog | None = None) -> sp.Basic
     return log.add("A3: Σ_s c(s)² = λ, and every slot injects c·f = Γ", total)
 
 
-@lru_cache(maxsize=1)
-def r1() -> Derivation:
+@lru_cache(maxsize=64)
+def r1(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R1 (signal-strength flow, steady state, stability, inverted hierarchy)."""
     log = StepLog()
-    loss = A1.rel("loss")
+    loss = axioms.rel("A1", "loss")
     slope = log.add("A1: slope along mode j, dL/dx", sp.diff(loss.rhs, x))
-    drive_u = A2.rel("drive").rhs.subs(G_eff, slope)
+    drive_u = axioms.rel("A2", "drive").rhs.subs(G_eff, slope)
     log.add("A2: the drive with the effective slope, u = G_eff + ωx", sp.collect(drive_u, x))
     u_of_t = drive_u.subs(x, theta_fn(t))
-    flow = A2.rel("flow")
+    flow = axioms.rel("A2", "flow")
     du_dt = sp.diff(u_of_t, t).subs(flow.lhs, flow.rhs)
     u_rate = sp.factor(du_dt.subs(u, u_of_t)) / u_of_t
     u_rate = sp.simplify(u_rate)
@@ -82,18 +83,24 @@ def r1() -> Derivation:
     u0 = sp.Symbol("u_0", real=True)
     relax = sp.dsolve(sp.Eq(U(t).diff(t), u_rate * U(t)), U(t), ics={U(0): u0})
     log.add("solve du/dt = rate·u: the mode relaxes exponentially", relax)
-    c_rate = sp.simplify(sp.diff(-eta * relax.rhs, t) / (-eta * relax.rhs))
+    mean = axioms.rel("A2", "noise_mean")
+    coordinate = axioms.rel("A2", "update").rhs.subs(xi, mean.rhs).subs(u, relax.rhs)
+    log.add("A2: mean slot coordinate E[c] = −ηu + E[ξ] along the relaxing drive", coordinate)
+    c_rate = sp.simplify(sp.diff(coordinate, t) / coordinate)
+    if c_rate.has(t):
+        raise ValueError("the slot coordinate does not relax exponentially")
     slot_rate = c_rate * slot(s, t) + eta * drive(s, t)
-    log.add("A2 + A3: slot coordinate c = −ηu relaxes at the same rate, driven by ηf", slot_rate)
-    lam_rate = window_sum_rate(slot_rate, log)
+    log.add("A2 + A3: slot coordinate c relaxes at the same rate, driven by ηf", slot_rate)
+    lam_rate = window_sum_rate(slot_rate, log, axioms)
     dfun = sp.Function("d")(t)
-    chain = sp.Eq(sp.diff(dfun**2, t), lam_rate.subs(lam, dfun**2))
+    level = axioms.rel("A3", "eigenvalue").rhs.subs(d, dfun)
+    chain = sp.Eq(sp.diff(level, t), lam_rate.subs(lam, level))
     log.add("A3: λ = d², chain rule", chain)
     d_dot = sp.solve(chain, sp.diff(dfun, t))[0].subs(dfun, d)
     d_dot = sp.expand(d_dot)
     d_dot = sp.collect(d_dot, d, sp.factor)
     log.add("solve for ḋ", d_dot)
-    d_star = positive_root(sp.solve(sp.Eq(d_dot, 0), d))
+    d_star = positive_root(sp.solve(sp.Eq(d_dot, 0), d, check=False))
     log.add("steady state: the positive root of ḋ = 0", d_star)
     slope_star = sp.simplify(sp.diff(d_dot, d).subs(d, d_star))
     log.add("linear stability: ∂ḋ/∂d at d*", slope_star)
