@@ -7,8 +7,9 @@ up in what it derives (its steps, result, outputs or the derived side of a claim
 parts are perturbed at once, each with its own ζ, so one pass over the results suffices; a
 result whose route breaks under the joint perturbation is re-derived with each part
 perturbed in ever smaller groups (bisection), and a part whose perturbation alone breaks
-it counts as used (the route cannot do without it). The audit also finds claims whose *stated* side is reached by a
-perturbation: such a side was computed from the axioms, not typed independently.
+it counts as used (the route cannot do without it). The audit also finds claims whose
+*stated* side is reached by a perturbation: such a side was computed from the axioms,
+not typed independently.
 
 **Variants.** :func:`compare_variant` re-derives every result under a named axiom set
 (:data:`theory.axioms.VARIANTS`) and sorts the results into survives (derived, check

@@ -44,8 +44,8 @@ class Claim:
     * ``"equal"``: ``simplify(derived − stated) == 0`` (``stated`` is the typed closed form);
     * ``"nonzero"``: ``derived − stated`` is *not* identically zero (it is evaluated exactly
       at the rational point ``witness`` and must not vanish there);
-    * ``"positive"``, ``"negative"``, ``"nonpositive"``, ``"nonnegative"``: the sign of ``derived − stated``
-      follows from the symbols' assumptions (an inequality);
+    * ``"positive"``, ``"negative"``, ``"nonpositive"``, ``"nonnegative"``: the sign of
+      ``derived − stated`` follows from the symbols' assumptions (an inequality);
     * ``"true"``: ``derived`` is a SymPy boolean that must be ``True``.
 
     ``independent`` is False for a consistency check between two derivations (both sides
