@@ -529,9 +529,13 @@ def p14(runs: list[RunData]) -> PredictionResult:
                    runs=used, ratio_error=ratio.__dict__, dims=dims)
 
 
+#: config fields that change what is measured or where, never the training itself
+MONITOR_ONLY = ("sketch_dim", "threads", "device", "keep_checkpoints_every")
+
+
 def _twin_key(run: RunData) -> tuple:
     return tuple(sorted((k, str(v)) for k, v in run.config.items()
-                        if k not in ("sketch_dim", "threads", "device")))
+                        if k not in MONITOR_ONLY and not k.startswith("probe_")))
 
 
 # --------------------------------------------------------------------------- probes
