@@ -235,7 +235,8 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
               f"[predictions.md](predictions.md)). "
               f"{counts['pass']} pass, {counts['fail']} fail, "
               f"{counts['not measurable']} not measurable.", ""]
-    lines += notes + ([""] if notes else [])
+    for note in notes:  # one paragraph each
+        lines += [note, ""]
     lines += ["| id | prediction | published | ours [95% CI] | CI over | rule | verdict |",
               "|---|---|---|---|---|---|---|"]
     for r in results:
