@@ -49,7 +49,9 @@ DEPARTURES = (
     "grokking; the published runs trained longer.",
     "No-weight-decay runs use the same snapshot stride as the weight-decay runs (the "
     "published scripts logged them every 500 steps instead of 100).",
-    "Dyck uses the spec.md §7 model (2 layers, d = 128: 270K parameters, published ~150K).",
+    "Dyck uses the spec.md §7 model (2 layers, d = 128: 270K parameters, published ~150K), "
+    "and snapshots every 20 steps instead of 200: our Dyck runs grok at step ~100, before "
+    "the first W = 3 window of 200-step snapshots would exist.",
     "Muon is torch.optim.Muon on hidden matrices with AdamW on the rest, lr matched to "
     "AdamW's RMS (docs/runs.md).",
     "The TinyStories / GPT-2 runs (α hierarchy at 124M, the collapse at step 7500) cannot run "

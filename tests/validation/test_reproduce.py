@@ -41,7 +41,8 @@ def test_plan_covers_every_group() -> None:
     assert len(quick) < len(full)
     assert {c.config.seed for c in full} == set(rp.SEEDS)
     dyck = next(i.config for i in full if i.config.task == "dyck")
-    assert dyck.window == 3 and dyck.stride == 200  # the Dyck protocol (spec.md §7)
+    assert dyck.window == 3 and dyck.batch_size == 50  # the Dyck protocol (spec.md §7)
+    assert dyck.stride == rp.DYCK_STRIDE  # departure: our Dyck runs grok at step ~100
 
 
 def test_reproduce_list_and_bad_workers(capsys: pytest.CaptureFixture[str],
