@@ -64,6 +64,7 @@ __all__ = [
     "pair_sigma_rhs",
     "FeedbackFixedPoints",
     "feedback_fixed_points",
+    "feedback_ratio",
     "feedback_rhs",
     "feedback_threshold",
     "gap_equilibrium",
@@ -389,6 +390,16 @@ def feedback_fixed_points(d_b: ArrayLike, rho: ArrayLike, h: ArrayLike, Gamma0: 
             g_unstable=np.sqrt(lam_0 * y_minus) - d_b,
             g_stable=np.sqrt(lam_0 * y_plus) - d_b,
         )
+
+
+def feedback_ratio(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b: ArrayLike,
+                   omega: ArrayLike) -> np.ndarray:
+    """R8: q = [Γ_b/(h_b+ω)]/[Γ₀/(h+ω)], the level of mode k*+1 over mode k*'s open loop.
+
+    >>> float(feedback_ratio(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, omega=0.0))
+    2.0
+    """
+    return _call("feedback_q", h, Gamma0, h_b, Gamma_b, omega)
 
 
 def feedback_threshold(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b: ArrayLike,
