@@ -27,6 +27,7 @@ COMMANDS: dict[str, str] = {
     "sweep": "training runs over a grid of configs (sequential or N workers)",
     "derive": "derive and check the results R1-R12 from the axioms (SymPy)",
     "simulate": "run a gap-ODE scenario, or the numerics cross-check report",
+    "verify": "search the theorems' consequences for counterexamples (Hypothesis)",
     "probe": "re-run the edge-direction probes (curvature, projections, ablation) of a run",
     "analyze": "window statistics and the measurable predictions of a run or spectra file",
     "fit": "fit the gap ODE to a run's g(t) on 70% of windows, forecast the rest vs baselines",
