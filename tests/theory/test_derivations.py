@@ -36,7 +36,9 @@ def test_check_passes(derivation_id: str) -> None:
 def test_record_is_complete(derivation_id: str) -> None:
     der = derivation(derivation_id)
     assert der.title and der.steps and der.claims
-    assert set(der.axioms) <= {a.id for a in AXIOMS} and der.axioms
+    assert set(der.axioms) <= {a.id for a in AXIOMS}
+    assert der.status in ("derived", "partly stated")
+    assert (der.status == "partly stated") == bool(der.typed)
     assert all(isinstance(step, Step) and step.description for step in der.steps)
     assert isinstance(der.result, sp.Basic)
 
@@ -53,6 +55,61 @@ def test_equal_claims_are_not_tautologies(derivation_id: str) -> None:
         broken = Claim(claim.description, claim.derived, claim.stated + shift)
         holds, _ = broken.decide()
         assert not holds, claim.description
+
+
+@pytest.fixture(scope="module")
+def dependency_audit():
+    from theory.audit import audit
+
+    return audit()
+
+
+def test_axiom_labels_match_the_dependency_audit(dependency_audit) -> None:
+    """A derivation's ``axioms`` label is exactly what perturbing the axioms finds."""
+    for der in all_derivations():
+        assert tuple(der.axioms) == dependency_audit.axioms_used(der.id), der.id
+
+
+def test_stated_sides_are_typed_independently(dependency_audit) -> None:
+    """No perturbed axiom reaches the stated side of an independent claim (a stated side
+    computed from the axioms would make the claim a tautology, e.g. Claim(x, x))."""
+    assert dependency_audit.tainted_claims == ()
+
+
+def test_audit_catches_a_self_comparison() -> None:
+    from theory.audit import _zeta, perturbed_set
+
+    part = ("A3", "eigenvalue")
+    der = derivation("R1", perturbed_set([part]))
+    x = der.output("d_star")
+    assert _zeta(part) in Claim("x = x", x, x).stated.free_symbols
+
+
+def test_r2_has_no_free_dyson_term_and_r4_beta_is_r3s() -> None:
+    from theory.symbols import D
+
+    assert not derivation("R2").output("g_dot").has(D)
+    assert sp.simplify(derivation("R4").output("beta") - derivation("R3").output("beta")) == 0
+
+
+def test_r6_keeps_weight_decay() -> None:
+    from theory.symbols import omega
+
+    assert derivation("R6").result.rhs.has(omega)
+
+
+def test_variants() -> None:
+    from theory.audit import compare_variant
+    from theory.axioms import VARIANTS, variant
+
+    assert set(VARIANTS) >= {"a1-cross-curvature", "a2-noiseless", "a2-momentum",
+                             "a3-continuous"}
+    with pytest.raises(ValueError, match="unknown axiom variant"):
+        variant("nope")
+    cmp = compare_variant("a2-noiseless", ["R1", "R3"])
+    assert cmp.by_status("survives") == ("R1",) and cmp.by_status("changes") == ("R3",)
+    cross = compare_variant("a1-cross-curvature", ["R1", "R11"])
+    assert cross.by_status("underivable") == ("R1",) and cross.by_status("survives") == ("R11",)
 
 
 def test_check_reports_a_failing_claim() -> None:

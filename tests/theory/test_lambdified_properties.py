@@ -25,8 +25,8 @@ CONTRACT = {
     "eigen_drift": ["lam", "h", "Gamma", "eta", "omega", "W"],
     "repulsion_rate": ["lam_i", "lam_j", "N_i", "N_j", "eta"],
     "dyson_rhs": ["lam", "h", "Gamma", "N", "eta", "omega", "W"],
-    "gap_flow_rhs": ["d_k", "d_k1", "h_k", "h_k1", "Gamma_k", "Gamma_k1", "eta", "omega", "W",
-                     "D"],
+    "gap_flow_rhs": ["d_k", "d_k1", "h_k", "h_k1", "Gamma_k", "Gamma_k1", "N_k", "N_k1", "eta",
+                     "omega", "W"],
     "reduced_gap_rhs": ["g", "c", "beta", "eta", "hw"],
     "gap_equilibrium": ["c", "beta", "eta", "hw"],
     "reduced_gap_slope": ["g", "c", "beta", "eta", "hw"],
@@ -76,13 +76,27 @@ def test_r1_broadcasts_over_parameter_arrays() -> None:
 # ----------------------------------------------------------------------------------- R2
 @FAST
 @given(dk=pos, dk1=pos, hk=nonneg, hk1=nonneg, Gk=pos, Gk1=pos, eta=small_pos,
-       omega=small_pos, W=windows, D=st.floats(-5, 5))
-def test_r2_is_the_difference_of_two_r1_flows(dk, dk1, hk, hk1, Gk, Gk1, eta, omega, W,
-                                              D) -> None:
-    got = float(tx.gap_flow_rhs(dk, dk1, hk, hk1, Gk, Gk1, eta, omega, W, D))
+       omega=small_pos, W=windows)
+def test_r2_without_noise_is_the_difference_of_two_r1_flows(dk, dk1, hk, hk1, Gk, Gk1, eta,
+                                                            omega, W) -> None:
+    assume(abs(dk - dk1) > 1e-6 * dk)  # ġ has the pole β/g (0/0 at g = 0 when N = 0)
+    got = float(tx.gap_flow_rhs(dk, dk1, hk, hk1, Gk, Gk1, 0.0, 0.0, eta, omega, W))
     want = (float(tx.signal_rhs(dk, hk, Gk, eta, omega, W))
-            - float(tx.signal_rhs(dk1, hk1, Gk1, eta, omega, W)) + D)
+            - float(tx.signal_rhs(dk1, hk1, Gk1, eta, omega, W)))
     assert got == pytest.approx(want, rel=1e-10, abs=1e-10 * (abs(want) + W * Gk / dk + 1))
+
+
+@FAST
+@given(dk1=pos, gap=st.floats(1e-3, 5), Nk=small_pos, Nk1=small_pos, eta=small_pos)
+def test_r2_dyson_term_is_beta_over_g_plus_ito(dk1, gap, Nk, Nk1, eta) -> None:
+    """D = ġ(N) − ġ(N = 0) equals β/g + η²(N_{k+1}/d_{k+1} − N_k/d_k)/2, β from R2."""
+    dk = dk1 + gap
+    args = (dk, dk1, 1.0, 0.5, 1.0, 0.5)
+    D = (float(tx.gap_flow_rhs(*args, Nk, Nk1, eta, 0.1, 10))
+         - float(tx.gap_flow_rhs(*args, 0.0, 0.0, eta, 0.1, 10)))
+    beta = float(tx.gap_repulsion(dk, dk1, Nk, Nk1, eta))
+    want = beta / gap + eta**2 * (Nk1 / dk1 - Nk / dk) / 2
+    assert D == pytest.approx(want, rel=1e-6, abs=1e-9)
 
 
 # ----------------------------------------------------------------------------------- R3

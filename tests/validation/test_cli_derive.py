@@ -15,8 +15,8 @@ from validation.commands import derive
 def test_only_one_result(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["derive", "--only", "R2"]) == 0
     out = capsys.readouterr().out
-    assert "R2  Gap flow  [axioms: A1, A2, A3]" in out
-    assert "check: passed (3/3 claims hold)" in out
+    assert "R2  Gap flow  [axioms: A1, A2, A3]  derived" in out
+    assert "check: passed (7/7 claims hold)" in out
     assert "R1  " not in out  # only the requested result is printed
     assert "1/1 checks passed" in out
 
@@ -61,6 +61,40 @@ def test_failing_check_exits_1(monkeypatch: pytest.MonkeyPatch,
     assert "fails: a equals a + 1" in out
     assert "residual: -1" in out
     assert "0/1 checks passed" in out
+
+
+def test_a_raising_derivation_is_reported_and_the_rest_run(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    real = derive.derivation
+
+    def flaky(key):
+        if key == "R9":
+            raise RuntimeError("boom")
+        return real(key)
+
+    monkeypatch.setattr(derive, "derivation", flaky)
+    assert cli.main(["derive", "--only", "R9,R10"]) == 1
+    out = capsys.readouterr().out
+    assert "R9  error: RuntimeError: boom" in out
+    assert "R10  BBP threshold" in out and "1/2 checks passed, 1 raised" in out
+
+
+def test_axioms_variant(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--axioms", "a3-continuous", "--only", "R1,R5"]) == 0
+    out = capsys.readouterr().out
+    assert "survives: R5" in out and "changes: R1" in out
+    assert "R1 changes: Eq(\\dot{d}_j, Gamma*eta/d - d*eta*(h + omega))" in out
+
+
+def test_unknown_variant_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--axioms", "nope"]) == 2
+    assert "unknown axiom variant" in capsys.readouterr().err
+
+
+def test_dependencies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["derive", "--only", "R10,R11", "--dependencies"]) == 0
+    out = capsys.readouterr().out
+    assert "A1.loss" in out and "labels: every label agrees with the audit" in out
 
 
 def test_committed_docs_are_current() -> None:
