@@ -31,24 +31,14 @@ True
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from numerics.errors import InputError
 from validation import rundir
-from validation.commands.sweep import (
-    SweepItem,
-    _run_one,
-    collect,
-    die_with_parent,
-    grid,
-    is_finished,
-)
+from validation.commands.sweep import SweepItem, collect, grid, is_finished, train_items
 from validation.config import RunConfig
 
 #: snapshot stride of the Dyck runs (the protocol's 200 leaves no window before grokking)
@@ -112,34 +102,7 @@ def commands(out: str | Path, quick: bool, workers: int) -> list[str]:
 def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
                progress: bool = True) -> list[str]:
     """Train every item not finished yet (interrupted ones resume); returns failures."""
-    from tqdm.auto import tqdm
-
-    todo = [i for i in items if not is_finished(root / i.name, i.config)]
-    print(f"reproduce: {len(items)} runs, {len(items) - len(todo)} already finished",
-          flush=True)
-    failed: list[str] = []
-    bar = tqdm(total=len(todo), desc="reproduce", unit="run", disable=not progress)
-    if workers == 1:
-        for item in todo:
-            try:
-                _run_one(item.config, str(root / item.name), progress, False)
-            except Exception as err:  # noqa: BLE001 - one failed run must not stop the rest
-                failed.append(f"{item.name}: {err}")
-            bar.update(1)
-    else:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                 initializer=die_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
-            futures = {pool.submit(_run_one, i.config, str(root / i.name), False, False): i
-                       for i in todo}
-            for fut in as_completed(futures):
-                try:
-                    fut.result()
-                except Exception as err:  # noqa: BLE001
-                    failed.append(f"{futures[fut].name}: {err}")
-                bar.update(1)
-    bar.close()
+    failed = train_items(items, root, workers, "reproduce", progress, plots=False)
     rundir.write_csv(root / "runs.csv", collect(root, items))
     return failed
 

@@ -131,6 +131,47 @@ def collect(root: Path, items: list[SweepItem]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
+                progress: bool = True, plots: bool = True) -> list[str]:
+    """Train every item not finished yet under ``root`` (interrupted ones resume), one at a
+    time or in ``workers`` processes that die with this one; returns the failures as
+    ``"name: error"`` lines (one failed run does not stop the others)."""
+    from tqdm.auto import tqdm
+
+    todo = [i for i in items if not is_finished(root / i.name, i.config)]
+    print(f"{label}: {len(items)} runs, {len(items) - len(todo)} already finished", flush=True)
+    failed: list[str] = []
+    bar = tqdm(total=len(todo), desc=label, unit="run", disable=not progress, position=0)
+    if workers == 1:
+        for item in todo:
+            try:
+                _run_one(item.config, str(root / item.name), progress, plots)
+            except Exception as err:  # noqa: BLE001 - one failed run must not stop the rest
+                failed.append(f"{item.name}: {err}")
+            bar.update(1)
+    else:
+        # spawn: the workers are children of this process, so PR_SET_PDEATHSIG ties them to it
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=ctx,
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        ) as pool:
+            futures = {
+                pool.submit(_run_one, i.config, str(root / i.name), False, plots): i
+                for i in todo
+            }
+            for fut in as_completed(futures):
+                try:
+                    fut.result()
+                except Exception as err:  # noqa: BLE001
+                    failed.append(f"{futures[fut].name}: {err}")
+                bar.update(1)
+    bar.close()
+    return failed
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     """The ``sweep`` subcommand's arguments."""
     parser.add_argument("--out", required=True, help="sweep directory (one run dir per run)")
@@ -144,43 +185,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the grid; 0 if every run finished, 1 if any failed."""
-    from tqdm.auto import tqdm
-
     if args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     items = grid(base_config(args.config), given_fields(args, multi=True))
     root = Path(args.out)
-    todo = [i for i in items if not is_finished(root / i.name, i.config)]
-    print(f"sweep: {len(items)} runs, {len(items) - len(todo)} already finished", flush=True)
-    failed: list[str] = []
-    bar = tqdm(total=len(todo), desc="sweep", unit="run", disable=args.quiet, position=0)
-    if args.workers == 1:
-        for item in todo:
-            try:
-                _run_one(item.config, str(root / item.name), not args.quiet, not args.no_plots)
-            except Exception as err:  # noqa: BLE001 - one failed run must not stop the sweep
-                failed.append(f"{item.name}: {err}")
-            bar.update(1)
-    else:
-        # spawn: the workers are children of this process, so PR_SET_PDEATHSIG ties them to it
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=args.workers,
-            mp_context=ctx,
-            initializer=die_with_parent,
-            initargs=(os.getpid(),),
-        ) as pool:
-            futures = {
-                pool.submit(_run_one, i.config, str(root / i.name), False, not args.no_plots): i
-                for i in todo
-            }
-            for fut in as_completed(futures):
-                try:
-                    fut.result()
-                except Exception as err:  # noqa: BLE001
-                    failed.append(f"{futures[fut].name}: {err}")
-                bar.update(1)
-    bar.close()
+    failed = train_items(items, root, args.workers, "sweep", not args.quiet, not args.no_plots)
     table = collect(root, items)
     rundir.write_csv(root / "sweep.csv", table)
     cols = ["name", "status", "grok_step", "steps_done", "final_test_acc", "wall_time_s"]
