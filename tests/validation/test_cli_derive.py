@@ -139,3 +139,14 @@ def test_latex_to_a_bad_path_exits_2_before_deriving(
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and "Traceback" not in err and "--out" in err
     assert _listing(tmp_path) == before
+
+
+def test_two_processes_print_what_one_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    only = ["derive", "--only", "R1,R7,R10"]
+    assert cli.main([*only, "--jobs", "1"]) == 0
+    one = capsys.readouterr().out.splitlines()[:-1]  # the last line holds the timing
+    assert cli.main([*only, "--jobs", "2"]) == 0
+    two = capsys.readouterr().out.splitlines()[:-1]
+    assert one == two and any(line.startswith("R7") for line in two)
+    assert cli.main([*only, "--jobs", "0"]) == 2
+    assert "--jobs" in capsys.readouterr().err
