@@ -24,11 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from numerics.atomic import (  # noqa: F401 (write_text re-exported for run files)
+from numerics.atomic import (  # noqa: F401 (write_bytes_with: the run files' binary writer)
     atomic_open,
     remove_stale_temporaries,
     write_bytes_with,
-    write_text,
 )
 from numerics.errors import InputError
 
