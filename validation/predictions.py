@@ -592,28 +592,38 @@ def _omega(run: RunData, pr: pd.DataFrame) -> float:
 
 def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = None
                    ) -> pd.DataFrame:
-    """Per pair of consecutive probed windows: observed ġ (per snapshot) and the R2
-    right-hand side from the measured h, Γ, N, ω at the first window (k* and k*+1).
+    """Per probed window s0 whose next window s0 + stride was measured: observed ġ (per
+    snapshot, g = σ_k* − σ_k*+1 at s0 + stride minus at s0) and the R2 right-hand side
+    from the measured h, Γ, N, ω at s0. σ at s0 + stride comes from ``probes.csv`` when
+    that window was probed too, else from ``spectra.csv`` (the same monitor's σ), so ġ is
+    always a one-snapshot difference whatever ``probe_every`` is.
     ``curvature``: the probes column read as h (default ``h_precond`` when measured — the
     effective curvature of A2 — else ``h``)."""
     pr = run.probes
     assert pr is not None
     h = curvature or _curv(pr)
     omega = _omega(run, pr)
-    stride = float(run.get("stride", 1))
+    stride = int(run.get("stride", 1))
+    sigma_at = dict(zip(run.spectra["step"].astype(int), run.sigma(), strict=True))
     rows = []
-    steps = sorted(pr["step"].unique())
-    for s0, s1 in zip(steps[:-1], steps[1:], strict=True):
+    for s0 in sorted(pr["step"].unique()):
         a = pr[pr["step"] == s0].set_index("mode")
-        b = pr[pr["step"] == s1].set_index("mode")
         k = int(a["kstar"].iloc[0])
-        if k not in a.index or k + 1 not in a.index or k not in b.index or k + 1 not in b.index:
+        if k not in a.index or k + 1 not in a.index:
+            continue
+        b = pr[pr["step"] == s0 + stride].set_index("mode")
+        if k in b.index and k + 1 in b.index:
+            g1 = float(b.at[k, "sigma"] - b.at[k + 1, "sigma"])
+        elif int(s0) + stride in sigma_at and k < run.W:
+            nxt = sigma_at[int(s0) + stride]
+            g1 = float(nxt[k - 1] - nxt[k])
+        else:
             continue
         eta = float(a["eta_eff"].iloc[0])
         d1, d2 = float(a.at[k, "sigma"]), float(a.at[k + 1, "sigma"])
         h1, h2 = float(a.at[k, h]), float(a.at[k + 1, h])
         G1, G2 = float(a.at[k, "Gamma"]), float(a.at[k + 1, "Gamma"])
-        g0, g1 = d1 - d2, float(b.at[k, "sigma"] - b.at[k + 1, "sigma"])
+        g0 = d1 - d2
         dbar, hbar = (d1 + d2) / 2, (h1 + h2) / 2
         asym, damp = -eta * (h1 - h2) * dbar, -eta * (hbar + omega) * g0
         drive = eta * run.W * (G1 / d1 - G2 / d2)
@@ -623,8 +633,7 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
             N1, N2 = float(a.at[k, "N"]), float(a.at[k + 1, "N"])
             kappa = eta**2 * (N2 * d1**2 + N1 * d2**2)
             D = kappa / (d1**2 - d2**2) * (1 / (2 * d1) + 1 / (2 * d2))
-        dt = (s1 - s0) / stride
-        rows.append({"step": s0, "g": g0, "gdot": (g1 - g0) / dt, "rhs": rhs, "dyson": D,
+        rows.append({"step": s0, "g": g0, "gdot": g1 - g0, "rhs": rhs, "dyson": D,
                      "rhs_dyson": rhs + D, "asymmetry": asym, "damping": damp,
                      "driving": drive})
     return pd.DataFrame(rows)
@@ -643,8 +652,8 @@ def p7(runs: list[RunData]) -> PredictionResult:
             frames.append(f)
             per_run[r.name] = r_squared(f["gdot"], f["rhs_dyson"])
     if not frames:
-        return _missing("P7", "fewer than 3 consecutive probed windows with modes k*, k*+1",
-                        have)
+        return _missing("P7", "no run has 2 probed windows with modes k*, k*+1 whose next "
+                        "window was measured", have)
     allf = pd.concat(frames, ignore_index=True)
     plain = [gap_flow_terms(r, curvature="h") for r in have if "h" in r.probes]
     plain = [f for f in plain if len(f)]

@@ -111,6 +111,22 @@ def test_p7_gap_flow_with_measured_terms(tmp_path: Path) -> None:
     assert bad.verdict == "fail" and bad.value < 0.5
 
 
+def test_p7_reads_the_next_window_from_spectra_when_it_was_not_probed(tmp_path: Path) -> None:
+    full = _gap_flow_probes(False)
+    d = full.pivot_table(index="step", columns="mode", values="sigma").to_numpy()
+    sigma = np.c_[d, np.tile(np.linspace(0.05, 0.01, 8), (len(d), 1))]
+    every_other = full[(full["step"] // 100) % 2 == 0]
+    run = make_run(tmp_path, "sparse", n=30, sigma=sigma, config={"wd": 0.0},
+                   probes=every_other)
+    ok = verdict("P7", run)
+    assert ok.verdict == "pass" and ok.value == pytest.approx(1.0, abs=1e-9)
+    assert ok.details["n_pairs"] == 15
+    # a spectra.csv whose next windows disagree with the probed σ breaks the fit
+    wrong = make_run(tmp_path, "wrong", n=30, sigma=sigma[::-1].copy(), config={"wd": 0.0},
+                     probes=every_other)
+    assert verdict("P7", wrong).value < 0.5
+
+
 def test_p8_precedes_grokking(tmp_path: Path) -> None:
     g23 = np.linspace(10.0, 1.0, N)
     on = make_run(tmp_path, "on", test_acc=grok_curve(N, 10), g23=g23)

@@ -26,7 +26,7 @@ def tiny_plan(quick: bool = False) -> list[SweepItem]:
 
 def test_plan_covers_every_group() -> None:
     quick, full = rp.plan(quick=True), rp.plan(quick=False)
-    for items in (quick, full):
+    for items, every in ((quick, 2), (full, 1)):
         names = [i.name for i in items]
         assert len(set(names)) == len(names)
         cfgs = [i.config for i in items]
@@ -35,7 +35,7 @@ def test_plan_covers_every_group() -> None:
         assert any(c.sketch_dim == 10 * c.window for c in cfgs)
         assert {c.task for c in cfgs} >= {"modadd", "dyck"}
         assert all(c.probe_every is None for c in cfgs if c.sketch_dim is not None)
-        assert all(c.probe_every == 1 for c in cfgs
+        assert all(c.probe_every == every for c in cfgs
                    if c.sketch_dim is None and c.forget_step is None)
         assert any(c.forget_step is not None for c in cfgs)
     assert len(quick) < len(full)

@@ -233,9 +233,12 @@ def probe_window(
         n_hvp, probe_train_loss = curv.n_hvp, float(curv.loss)
         del curv
 
-        # ablations on the full test split
+        # ablations on the fixed test probe batch (paired: the same examples before and
+        # after, so the differences carry no sampling noise between the two evaluations)
+        x_abl, y_abl = task.x_test[te], task.y_test[te]
+
         def measure() -> tuple[float, float]:
-            out = evaluate(model, task, task.x_test, task.y_test, eval_batch)
+            out = evaluate(model, task, x_abl, y_abl, eval_batch)
             return out["loss"], out["acc"]
 
         base_loss, base_acc = measure()
