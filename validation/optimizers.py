@@ -8,6 +8,11 @@ scales its orthogonalised update to AdamW's typical RMS, so the AdamW hyperparam
 over (Liu et al. 2025, "Muon is scalable"), and the decay per step is ``lr * wd`` for both.
 Weight decay applies to every parameter, as in the protocols.
 
+On CPU, :class:`Float32Muon` runs Muon's Newton–Schulz orthogonalisation in float32:
+``torch.optim.Muon`` casts it to bfloat16, which on CPUs without bfloat16 matrix units is
+15–40× slower than float32 (0.4 s per step of the modular model on this project's
+machines, against 0.06 s for AdamW). On CUDA it is ``torch.optim.Muon`` unchanged.
+
 >>> from torch import nn
 >>> net = nn.Sequential()
 >>> net.add_module("embed", nn.Embedding(5, 4))
@@ -17,7 +22,7 @@ Weight decay applies to every parameter, as in the protocols.
 ['fc.weight']
 >>> opt = build_optimizer(net, "muon", lr=1e-3, weight_decay=1.0)
 >>> [type(o).__name__ for o in opt.optimizers]
-['Muon', 'AdamW']
+['Float32Muon', 'AdamW']
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
 import torch
 from torch import nn
@@ -51,6 +57,45 @@ def hidden_matrices(model: nn.Module) -> tuple[Named, Named]:
         else:
             rest.append((name, p))
     return hidden, rest
+
+
+def newton_schulz_float32(
+    grad: torch.Tensor, ns_coefficients: tuple[float, float, float], ns_steps: int, eps: float
+) -> torch.Tensor:
+    """Muon's quintic Newton–Schulz iteration (same coefficients and steps as
+    ``torch.optim.Muon``), in float32: X ← aX + (bA + cA²)X with A = XXᵀ, from
+    X = G/‖G‖_F, on the wide orientation of G.
+
+    >>> q = newton_schulz_float32(torch.eye(3) * 5.0, (3.4445, -4.7750, 2.0315), 5, 1e-7)
+    >>> bool(((q.diagonal() > 0.5) & (q.diagonal() < 1.5)).all())
+    True
+    """
+    a, b, c = ns_coefficients
+    x = grad.float()
+    tall = grad.size(0) > grad.size(1)
+    if tall:
+        x = x.T
+    x = x / x.norm().clamp(min=eps)
+    for _ in range(ns_steps):
+        gram = x @ x.T
+        x = torch.addmm(x, torch.addmm(gram, gram, gram, beta=b, alpha=c), x, beta=a)
+    return x.T if tall else x
+
+
+class Float32Muon(torch.optim.Muon):
+    """``torch.optim.Muon`` whose Newton–Schulz step runs in float32 when its parameters
+    are on the CPU (see the module docstring); identical to ``torch.optim.Muon`` on CUDA.
+    The substitution lasts only for the duration of :meth:`step`."""
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], float] | None = None) -> float | None:
+        """One Muon step (Newton–Schulz in float32 on CPU)."""
+        on_cpu = all(p.device.type == "cpu" for g in self.param_groups for p in g["params"])
+        module = torch.optim._muon
+        if not on_cpu or not hasattr(module, "_zeropower_via_newtonschulz"):
+            return super().step(closure)
+        with mock.patch.object(module, "_zeropower_via_newtonschulz", newton_schulz_float32):
+            return super().step(closure)
 
 
 class CombinedOptimizer(torch.optim.Optimizer):
@@ -147,7 +192,7 @@ def build_optimizer(
     hidden, rest = hidden_matrices(model)
     if not hidden:
         raise InputError("muon needs at least one hidden 2-D weight matrix; the model has none")
-    muon = torch.optim.Muon(
+    muon = Float32Muon(
         [p for _, p in hidden],
         lr=lr,
         weight_decay=weight_decay,

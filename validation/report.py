@@ -53,7 +53,7 @@ DEPARTURES = (
     "and snapshots every 20 steps instead of 200: our Dyck runs grok at step ~100, before "
     "the first W = 3 window of 200-step snapshots would exist.",
     "Muon is torch.optim.Muon on hidden matrices with AdamW on the rest, lr matched to "
-    "AdamW's RMS (docs/runs.md).",
+    "AdamW's RMS, its Newton–Schulz step in float32 instead of bfloat16 on CPU (docs/runs.md).",
     "The TinyStories / GPT-2 runs (α hierarchy at 124M, the collapse at step 7500) cannot run "
     "on a CPU; their figures are compared with our small-model values, not reproduced.",
 )

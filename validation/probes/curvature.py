@@ -225,7 +225,7 @@ def preconditioner(
         state = part.state.get(p, {}) if part is not None else {}
         if "exp_avg_sq" in state:
             ops.append(("adam", _adam_scale(state, group).reshape(-1)))
-        elif type(part).__name__ == "Muon" and state.get("momentum_buffer") is not None:
+        elif isinstance(part, torch.optim.Muon) and state.get("momentum_buffer") is not None:
             ops.append(("muon", _muon_map(state, tuple(p.shape))))
         else:
             ops.append(("identity", None))
