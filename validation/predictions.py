@@ -590,15 +590,16 @@ def _omega(run: RunData, pr: pd.DataFrame) -> float:
     return float(run.get("wd", 0.0))
 
 
-def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = None
-                   ) -> pd.DataFrame:
+def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = None,
+                   window_units: bool = False) -> pd.DataFrame:
     """Per probed window s0 whose next window s0 + stride was measured: observed ġ (per
     snapshot, g = σ_k* − σ_k*+1 at s0 + stride minus at s0) and the R2 right-hand side
     from the measured h, Γ, N, ω at s0. σ at s0 + stride comes from ``probes.csv`` when
     that window was probed too, else from ``spectra.csv`` (the same monitor's σ), so ġ is
     always a one-snapshot difference whatever ``probe_every`` is.
     ``curvature``: the probes column read as h (default ``h_precond`` when measured — the
-    effective curvature of A2 — else ``h``)."""
+    effective curvature of A2 — else ``h``). ``window_units``: read the injection as
+    Γ_j·η²(h_j+ω) instead of Γ_j (a diagnostic, see :func:`p7`)."""
     pr = run.probes
     assert pr is not None
     h = curvature or _curv(pr)
@@ -623,6 +624,8 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
         d1, d2 = float(a.at[k, "sigma"]), float(a.at[k + 1, "sigma"])
         h1, h2 = float(a.at[k, h]), float(a.at[k + 1, h])
         G1, G2 = float(a.at[k, "Gamma"]), float(a.at[k + 1, "Gamma"])
+        if window_units:
+            G1, G2 = G1 * eta**2 * (h1 + omega), G2 * eta**2 * (h2 + omega)
         g0 = d1 - d2
         dbar, hbar = (d1 + d2) / 2, (h1 + h2) / 2
         asym, damp = -eta * (h1 - h2) * dbar, -eta * (hbar + omega) * g0
@@ -661,6 +664,11 @@ def p7(runs: list[RunData]) -> PredictionResult:
                   if plain else math.nan)
     r2 = r_squared(allf["gdot"], allf["rhs_dyson"])
     r2_nod = r_squared(allf["gdot"], allf["rhs"])
+    # diagnostic, not scored (added after the v1 runs were seen): with Γ_j = u_j² R1's
+    # steady state is d_j² = W u_j²/(h_j+ω), while A3's window sum of a steady drive is
+    # W η² u_j²; Γ_j η²(h_j+ω) is the injection that makes the two agree
+    win = pd.concat([gap_flow_terms(r, window_units=True) for r in have], ignore_index=True)
+    r2_window = r_squared(win["gdot"], win["rhs_dyson"]) if len(win) > 2 else math.nan
     # noise of ġ: successive differences of ġ are mostly noise when ġ varies slowly
     noise = float(np.nanstd(np.diff(allf["gdot"])) / math.sqrt(2)) if len(allf) > 2 else math.nan
     corr_g = (float(stats.pearsonr(allf["g"], allf["gdot"]).statistic)
@@ -677,10 +685,12 @@ def p7(runs: list[RunData]) -> PredictionResult:
             f"corr(g, ġ) {corr_g:.3g}; median |term|: ġ {allf['gdot'].abs().median():.2g}, "
             f"asymmetry {allf['asymmetry'].abs().median():.2g}, damping "
             f"{allf['damping'].abs().median():.2g}, driving {allf['driving'].abs().median():.2g}"
-            f", Dyson {allf['dyson'].abs().median():.2g}")
+            f", Dyson {allf['dyson'].abs().median():.2g}; diagnostic (not scored): R² with "
+            f"Γ in window units Γη²(h+ω) {r2_window:.3g}")
     return _result("P7", PASS if ok else FAIL, Estimate(r2, est.low, est.high, est.n),
                    over="probed window pairs", text=text, runs=have, per_run_r2=per_run,
                    r2_without_dyson=r2_nod, r2_plain_h=r2_plain_h, gdot_noise_sd=noise,
+                   r2_window_units_diagnostic=r2_window,
                    corr_g_gdot=corr_g, curvature=_curv(have[0].probes),
                    median_abs_terms={c: float(allf[c].abs().median()) for c in
                                      ("gdot", "asymmetry", "damping", "driving", "dyson")},
@@ -786,11 +796,14 @@ def p16(runs: list[RunData]) -> PredictionResult:
     have, miss = _probe_runs(runs, "P16")
     if miss:
         return miss
-    rhos, rhos_h = [], []
+    rhos, rhos_h, rhos_u = [], [], []
     for r in have:
         omega = _omega(r, r.probes)
         h = _curv(r.probes)
         for _, grp in r.probes.groupby("step"):
+            # diagnostic (not scored): with Γ in window units the steady state is √W·η|u_j|
+            rhos_u.append(_spearman(grp["sigma"].to_numpy(float),
+                                    np.sqrt(grp["Gamma"].to_numpy(float))))
             for col, out in ((h, rhos), ("h", rhos_h)):
                 den = grp[col].to_numpy(float) + omega
                 with np.errstate(divide="ignore", invalid="ignore"):
@@ -800,11 +813,13 @@ def p16(runs: list[RunData]) -> PredictionResult:
     est = bootstrap_ci(rhos)
     if est.n == 0:
         return _missing("P16", "no probed window with ≥ 3 modes", have)
-    alt = bootstrap_ci(rhos_h)
+    alt, by_u = bootstrap_ci(rhos_h), bootstrap_ci(rhos_u)
     return _result("P16", PASS if est.value > _p("P16", "min_rho") else FAIL, est,
-                   over="probed windows", runs=have,
+                   over="probed windows", runs=have, rho_plain_h=alt.value,
+                   rho_window_units_diagnostic=by_u.value,
                    text=f"ρ {est.text()} (h = {_curv(have[0].probes)}; with plain h "
-                        f"{alt.text()})")
+                        f"{alt.text()}; diagnostic (not scored), Γ in window units, i.e. "
+                        f"Spearman(d_j, |u_j|): {by_u.text()})")
 
 
 PREDICTIONS: dict[str, Callable[[list[RunData]], PredictionResult]] = {
