@@ -54,6 +54,8 @@ DEPARTURES = (
     "the first W = 3 window of 200-step snapshots would exist.",
     "Muon is torch.optim.Muon on hidden matrices with AdamW on the rest, lr matched to "
     "AdamW's RMS, its Newton–Schulz step in float32 instead of bfloat16 on CPU (docs/runs.md).",
+    "Ablations (P10, P15) are measured on a fixed batch of 512 test examples (the same at "
+    "every window), not on the whole test split (docs/probes.md).",
     "The TinyStories / GPT-2 runs (α hierarchy at 124M, the collapse at step 7500) cannot run "
     "on a CPU; their figures are compared with our small-model values, not reproduced.",
 )
