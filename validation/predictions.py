@@ -679,7 +679,10 @@ def p7(runs: list[RunData]) -> PredictionResult:
     est = bootstrap_ci(idx, lambda i: r_squared(allf["gdot"].to_numpy()[i.astype(int)],
                                                 allf["rhs_dyson"].to_numpy()[i.astype(int)]))
     ok = r2 >= _p("P7", "min_r2")
-    text = (f"pooled R² {est.text()} (without Dyson term {r2_nod:.3g}, with unpreconditioned "
+    per_run_vals = np.array(list(per_run.values()), float)
+    text = (f"pooled R² {est.text()}; per run median {np.median(per_run_vals):.3g}, best "
+            f"{per_run_vals.max():.3g} of {len(per_run_vals)} (without Dyson term {r2_nod:.3g}, "
+            f"with unpreconditioned "
             f"h {r2_plain_h:.3g}); ġ noise sd "
             f"{noise:.3g} vs ġ sd {float(allf['gdot'].std()):.3g}; published-style "
             f"corr(g, ġ) {corr_g:.3g}; median |term|: ġ {allf['gdot'].abs().median():.2g}, "
