@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import platform
+import re
 import time
 import warnings
 from dataclasses import dataclass
@@ -182,9 +183,30 @@ def _figure_alpha(runs: list[RunData]) -> Figure:
     return fig
 
 
+def figure_runs(runs: list[RunData], limit: int = 12) -> list[RunData]:
+    """The runs the scorecard's per-run figures show: one per configuration (the run name
+    without its ``_s<seed>`` part), the lowest seed of each, at most ``limit``; external
+    spectra files are left out. Every run's numbers stay in the tables.
+
+    >>> import pandas as pd
+    >>> rs = [RunData(n, Path(n), pd.DataFrame(), config={"seed": s})
+    ...       for n, s in [("a_s2024", 2024), ("a_s137", 137), ("b_s42_x", 42)]]
+    >>> [r.name for r in figure_runs(rs)]
+    ['a_s137', 'b_s42_x']
+    """
+    groups: dict[str, list[RunData]] = {}
+    for r in runs:
+        if not r.external:
+            groups.setdefault(re.sub(r"_s\d+(?=_|$)", "", r.name, count=1), []).append(r)
+    lowest = [min(g, key=lambda r: r.get("seed") if r.get("seed") is not None else math.inf)
+              for g in groups.values()]
+    return lowest[:limit]
+
+
 def write_figures(runs: list[RunData], out: Path) -> dict[str, str]:
-    """The scorecard figures (prediction id -> file name under ``out``)."""
-    trained = [r for r in runs if not r.external][:12]
+    """The scorecard figures (prediction id -> file name under ``out``) of
+    :func:`figure_runs`."""
+    trained = figure_runs(runs)
     made: dict[str, str] = {}
     if not trained:
         return made
@@ -275,6 +297,10 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
                   f"/{len(ok)} runs."]
     if figures:
         lines += ["", "## Figures", ""]
+        shown = figure_runs(runs)
+        lines += [f"Per-run panels show one run per configuration, its lowest seed ({len(shown)}"
+                  f" of {len(runs)} runs: {', '.join(r.name for r in shown)}); every run's "
+                  "numbers are in the tables.", ""]
         lines += [f"* {pid}: ![{pid}]({fig_dir}/{name})" for pid, name in figures.items()]
     lines += ["", "## Runs", "", "| run | task | optimizer | wd | seed | windows | grok step "
               "(spec / patience) | probes |", "|---|---|---|---|---|---|---|---|"]
@@ -299,8 +325,9 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
 def write_scorecard(root: str | Path, out: str | Path | None = None, *,
                     title: str = "Scorecard", commands: list[str] | None = None,
                     notes: list[str] | None = None) -> Scorecard:
-    """Score every run under ``root``; write ``out`` (default ``root/scorecard.md``),
-    ``scorecard.json`` beside it and the figures in ``figures/`` beside it."""
+    """Score every run under ``root``; write ``out`` (default ``root/scorecard.md``), and
+    beside it ``<stem>.json`` and the figures in ``<stem>_figures/`` (``scorecard.json``,
+    ``scorecard_figures/``)."""
     t0 = time.perf_counter()
     root = Path(root)
     runs = find_runs(root)
@@ -319,8 +346,10 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
             forecasts[r.name] = {"error": str(err)}
     fig_dir = out.parent / f"{out.stem}_figures"
     figures = write_figures(runs, fig_dir)
+    shown = {r.name for r in figure_runs(runs)}
     if items:
-        save_figure(figure_forecast(items[:9]), fig_dir / "forecast.png")
+        save_figure(figure_forecast([i for i in items if i[0] in shown] or items[:12]),
+                    fig_dir / "forecast.png")
         figures["forecast"] = "forecast.png"
     commands = commands or [f"spectral-edge report {root}"]
     seconds = time.perf_counter() - t0

@@ -119,3 +119,15 @@ def test_report_empty_dir_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["report", str(tmp_path)]) == 2
     assert "no run directory" in capsys.readouterr().err
     assert not (tmp_path / "scorecard.md").exists()
+
+
+def test_report_figures_show_one_run_per_configuration(tmp_path: Path) -> None:
+    for seed in (2024, 137, 42):
+        make_run(tmp_path, f"modadd_adamw_wd1_s{seed}", config={"seed": seed})
+    make_run(tmp_path, "modadd_adamw_wd1_s42_sketch100", config={"seed": 42})
+    assert main(["report", str(tmp_path)]) == 0
+    text = (tmp_path / "scorecard.md").read_text()
+    assert ("one run per configuration, its lowest seed (2 of 4 runs: modadd_adamw_wd1_s42, "
+            "modadd_adamw_wd1_s42_sketch100)") in text
+    for seed in (137, 2024):  # still scored: in the runs table
+        assert f"| modadd_adamw_wd1_s{seed} |" in text

@@ -4,7 +4,7 @@ The plan (``validation/reproduce.py``): modular tasks with weight decay on and o
 against AdamW, a sketched twin of one run, the Dyck protocol — with probes where the run
 configuration supports them. Finished runs are skipped and interrupted ones resumed, so a
 kill at any moment followed by the same command ends with the same scorecard
-(DIR/scorecard.md, scorecard.json, figures/). ``--quick``: one seed and short caps.
+(DIR/scorecard.md, scorecard.json, scorecard_figures/). ``--quick``: one seed and short caps.
 
     spectral-edge reproduce --out runs/scorecard --quick --workers 2
 """
