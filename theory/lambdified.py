@@ -153,11 +153,15 @@ def _compiled(name: str) -> Callable[..., np.ndarray]:
 
 
 def _call(name: str, *args: ArrayLike) -> np.ndarray:
+    """The compiled ``name`` on ``args``: a new float64 array of the arguments' broadcast
+    shape (ODE solvers call this per step, so the common case avoids extra copies)."""
     arrays = [np.asarray(a, dtype=np.float64) for a in args]
-    shape = np.broadcast_shapes(*(a.shape for a in arrays))
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = _compiled(name)(*arrays)
-    return np.broadcast_to(np.asarray(out, dtype=np.float64), shape).copy()
+        out = np.asarray(_compiled(name)(*arrays), dtype=np.float64)
+    shape = np.broadcast(*arrays).shape
+    if out.shape != shape:  # an expression free of some arguments (e.g. a constant)
+        return np.broadcast_to(out, shape).copy()
+    return out.copy() if any(out is a for a in arrays) else out
 
 
 # ------------------------------------------------------------------------------- R1

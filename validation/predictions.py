@@ -497,15 +497,19 @@ def _forget_step(run: RunData) -> int | None:
     return int(v) if v is not None else None
 
 
+def sketch_twins(runs: list[RunData]) -> list[tuple[RunData, RunData]]:
+    """(sketched run, its exact twin) pairs: the same configuration but ``sketch_dim`` and
+    the other fields of :data:`MONITOR_ONLY`."""
+    exact = {_twin_key(r): r for r in _trained(runs) if r.get("sketch_dim") is None}
+    return [(r, exact[_twin_key(r)]) for r in _trained(runs)
+            if r.get("sketch_dim") is not None and _twin_key(r) in exact]
+
+
 def p14(runs: list[RunData]) -> PredictionResult:
     """Sketch accuracy: a sketched run against its exact twin (same config otherwise)."""
-    exact = {_twin_key(r): r for r in _trained(runs) if r.get("sketch_dim") is None}
     errs, ratio_errs, used, dims = [], [], [], {}
-    for r in _trained(runs):
+    for r, twin in sketch_twins(runs):
         d = r.get("sketch_dim")
-        twin = exact.get(_twin_key(r))
-        if d is None or twin is None:
-            continue
         m = r.spectra.merge(twin.spectra, on="step", suffixes=("_s", "_e"))
         W = r.W
         ks = [j for j in range(1, W + 1) if f"sigma_{j}_s" in m]
@@ -794,6 +798,20 @@ def p15(runs: list[RunData]) -> PredictionResult:
                    over="probed windows", text=text, runs=have, mean_edge_dacc=mean_edge)
 
 
+def steady_state_terms(run: RunData, curvature: str | None = None) -> pd.DataFrame:
+    """Per probe row (step, mode): the measured σ_j and R1's steady state
+    √(WΓ_j/(h_j+ω)) from the measured Γ_j, h_j (``curvature``: the probes column read as h,
+    default as in :func:`gap_flow_terms`) and ω; NaN where h_j+ω ≤ 0."""
+    pr = run.probes
+    assert pr is not None
+    den = pr[curvature or _curv(pr)].to_numpy(float) + _omega(run, pr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steady = np.sqrt(run.W * pr["Gamma"].to_numpy(float) / den)
+    steady[den <= 0] = np.nan
+    return pd.DataFrame({"step": pr["step"].to_numpy(), "mode": pr["mode"].to_numpy(),
+                         "sigma": pr["sigma"].to_numpy(float), "steady": steady})
+
+
 def p16(runs: list[RunData]) -> PredictionResult:
     """Spearman over modes of d_j against the R1 steady state √(WΓ_j/(h_j+ω))."""
     have, miss = _probe_runs(runs, "P16")
@@ -801,18 +819,14 @@ def p16(runs: list[RunData]) -> PredictionResult:
         return miss
     rhos, rhos_h, rhos_u = [], [], []
     for r in have:
-        omega = _omega(r, r.probes)
-        h = _curv(r.probes)
         for _, grp in r.probes.groupby("step"):
             # diagnostic (not scored): with Γ in window units the steady state is √W·η|u_j|
             rhos_u.append(_spearman(grp["sigma"].to_numpy(float),
                                     np.sqrt(grp["Gamma"].to_numpy(float))))
-            for col, out in ((h, rhos), ("h", rhos_h)):
-                den = grp[col].to_numpy(float) + omega
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    ss = np.sqrt(r.W * grp["Gamma"].to_numpy(float) / den)
-                ss[den <= 0] = np.nan
-                out.append(_spearman(grp["sigma"].to_numpy(float), ss))
+        for col, out in ((None, rhos), ("h", rhos_h)):
+            for _, grp in steady_state_terms(r, col).groupby("step"):
+                out.append(_spearman(grp["sigma"].to_numpy(float),
+                                     grp["steady"].to_numpy(float)))
     est = bootstrap_ci(rhos)
     if est.n == 0:
         return _missing("P16", "no probed window with ≥ 3 modes", have)

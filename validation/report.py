@@ -4,21 +4,20 @@
 (:func:`validation.analysis.find_runs`), scores P1–P16 (:func:`validation.predictions.evaluate`),
 runs the held-out gap-ODE forecast of each run against its two baselines
 (:func:`gap_forecast`), and writes ``scorecard.md``, ``scorecard.json`` and
-``figures/*.png``. Everything it writes is a function of the run directories alone
+``scorecard_figures/*.png``. Everything it writes is a function of the run directories alone
 (bootstraps use a fixed seed), so a rerun on the same runs writes the same verdicts and
 values; only the timing line differs.
 
-Also here: the per-run gap forecast (used by ``spectral-edge fit``) and its figure, and the
-summary of one run or spectra file (used by ``spectral-edge analyze``).
+Also here: the per-run gap forecast (used by ``spectral-edge fit``) and the summary of one
+run or spectra file (used by ``spectral-edge analyze``); the figures are drawn by
+:mod:`validation.scorecard_figures`.
 """
 
 from __future__ import annotations
 
 import math
 import platform
-import re
 import time
-import warnings
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -26,14 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from numerics.atomic import write_text
 from numerics.errors import InputError
 from numerics.figures import save_figure
 from numerics.forecast import Forecast, forecast_gap
 from validation import rundir
-from validation.analysis import RunData, alpha_proxy, find_runs, grok_step
+from validation.analysis import RunData, find_runs, grok_step
 from validation.predictions import (
     RULE_CHANGES,
     RULES_VERSION,
@@ -42,6 +40,7 @@ from validation.predictions import (
     evaluate,
     rules_markdown,
 )
+from validation.scorecard_figures import figure_forecast, figure_runs, write_figures
 
 #: Departures of the CPU-scale runs from the published protocols (docs/spec.md §7)
 DEPARTURES = (
@@ -95,135 +94,6 @@ def gap_forecast(run: RunData, frac: float = 0.7) -> tuple[Forecast, int]:
     if not math.isfinite(eta) or eta <= 0:
         raise InputError(f"{run.name}: no learning rate (config lr) to fit the gap ODE with")
     return forecast_gap(t, g, eta=eta, frac=frac), k
-
-
-def figure_forecast(items: list[tuple[str, Forecast]]) -> Figure:
-    """Measured g(t), the fit, the held-out prediction and both baselines, one panel per run.
-
-    >>> t = np.arange(12.0)
-    >>> fc = forecast_gap(t, 1 + 0.1 * t, eta=0.1)
-    >>> len(figure_forecast([("run", fc)]).axes)
-    1
-    """
-    if not items:
-        raise InputError("figure_forecast needs at least one forecast")
-    n = len(items)
-    cols = min(n, 3)
-    rows = math.ceil(n / cols)
-    fig = Figure(figsize=(5 * cols, 3.4 * rows), layout="tight")
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    for ax, (name, fc) in zip(axes, items, strict=False):
-        t, g = fc.fit.t, fc.fit.data
-        n_fit = fc.n_fit
-        ax.plot(t, g, "k.", ms=4, label="measured g")
-        ax.plot(t[:n_fit], fc.fit.prediction[:n_fit], color="tab:blue", label="ODE fit (70%)")
-        ax.plot(t[n_fit:], fc.fit.prediction[n_fit:], color="tab:blue", ls="--",
-                label="ODE forecast")
-        ax.plot(t[n_fit:], fc.persistence, color="tab:gray", ls=":", label="persistence")
-        ax.plot(t[n_fit:], fc.linear, color="tab:orange", ls="-.", label="linear")
-        ax.axvline(fc.t_split, color="k", lw=0.8)
-        ax.set_title(f"{name}: RMSE ratio {fc.ratio_persistence:.2g} / {fc.ratio_linear:.2g}",
-                     fontsize=9)
-        ax.set_xlabel("snapshot")
-        ax.set_ylabel("g")
-        ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=7)
-    for ax in axes[n:]:
-        ax.set_visible(False)
-    return fig
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def _grid(n: int, width: float = 4.5, height: float = 3.0) -> tuple[Figure, np.ndarray]:
-    cols = min(max(n, 1), 4)
-    rows = math.ceil(max(n, 1) / cols)
-    fig = Figure(figsize=(width * cols, height * rows), layout="tight")
-    return fig, np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-
-
-def _figure_trace(runs: list[RunData], column: str, ylabel: str, log: bool = True,
-                  lines: tuple[float, ...] = ()) -> Figure:
-    fig, axes = _grid(len(runs))
-    for ax, r in zip(axes, runs, strict=False):
-        y = r.spectra[column].to_numpy(float)
-        ax.plot(r.spectra["step"], np.where(y > 0, y, np.nan) if log else y, lw=1.2)
-        if log:
-            ax.set_yscale("log")
-        g = grok_step(r.metrics)
-        if g is not None:
-            ax.axvline(g, color="k", ls="--", lw=1)
-        with warnings.catch_warnings():  # a constant trace: Matplotlib widens the limits
-            warnings.simplefilter("ignore", UserWarning)
-            for v in lines:
-                ax.axhline(v, color="tab:red", lw=0.8, ls=":")
-        ax.set_title(r.name, fontsize=8)
-        ax.set_ylabel(ylabel)
-        ax.grid(alpha=0.3)
-    for ax in axes[len(runs):]:
-        ax.set_visible(False)
-    return fig
-
-
-def _figure_alpha(runs: list[RunData]) -> Figure:
-    fig = Figure(figsize=(6, 3.5), layout="tight")
-    ax = fig.subplots()
-    W = max(r.W for r in runs)
-    for label, get, style in (("exact", lambda r: r.alpha(), "o-"),
-                              ("scripts' proxy", alpha_proxy, "s--")):
-        mats = [np.pad(get(r), ((0, 0), (0, W - r.W)), constant_values=np.nan) for r in runs]
-        with warnings.catch_warnings():  # a mode with no finite α (e.g. the first window)
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean = np.nanmean(np.concatenate(mats), axis=0)
-        ax.plot(np.arange(1, W + 1), mean, style, label=label)
-    ax.set(xlabel="mode j", ylabel="mean α_j", ylim=(-0.02, 1.02))
-    ax.legend()
-    ax.grid(alpha=0.3)
-    return fig
-
-
-def figure_runs(runs: list[RunData], limit: int = 12) -> list[RunData]:
-    """The runs the scorecard's per-run figures show: one per configuration (the run name
-    without its ``_s<seed>`` part), the lowest seed of each, at most ``limit``; external
-    spectra files are left out. Every run's numbers stay in the tables.
-
-    >>> import pandas as pd
-    >>> rs = [RunData(n, Path(n), pd.DataFrame(), config={"seed": s})
-    ...       for n, s in [("a_s2024", 2024), ("a_s137", 137), ("b_s42_x", 42)]]
-    >>> [r.name for r in figure_runs(rs)]
-    ['a_s137', 'b_s42_x']
-    """
-    groups: dict[str, list[RunData]] = {}
-    for r in runs:
-        if not r.external:
-            groups.setdefault(re.sub(r"_s\d+(?=_|$)", "", r.name, count=1), []).append(r)
-    lowest = [min(g, key=lambda r: r.get("seed") if r.get("seed") is not None else math.inf)
-              for g in groups.values()]
-    return lowest[:limit]
-
-
-def write_figures(runs: list[RunData], out: Path) -> dict[str, str]:
-    """The scorecard figures (prediction id -> file name under ``out``) of
-    :func:`figure_runs`."""
-    trained = figure_runs(runs)
-    made: dict[str, str] = {}
-    if not trained:
-        return made
-    specs = {
-        "P1": ("vacuity", "σ_W / d_crit", True, (5.0,)),
-        "P5": ("R", "gap ratio R", True, ()),
-        "P8": ("g23", "g₂₃", True, ()),
-        "P12": ("A", "adiabatic A", True, (0.1, 10.0)),
-    }
-    for pid, (col, label, log, lines) in specs.items():
-        if all(col in r.spectra for r in trained):
-            name = f"{pid.lower()}_{col}.png"
-            save_figure(_figure_trace(trained, col, label, log, lines), out / name)
-            made[pid] = name
-    save_figure(_figure_alpha(trained), out / "p6_alpha.png")
-    made["P6"] = "p6_alpha.png"
-    return made
 
 
 # --------------------------------------------------------------------------- scorecard
@@ -298,10 +168,12 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
     if figures:
         lines += ["", "## Figures", ""]
         shown = figure_runs(runs)
-        lines += [f"Per-run panels show one run per configuration, its lowest seed ({len(shown)}"
-                  f" of {len(runs)} runs: {', '.join(r.name for r in shown)}); every run's "
-                  "numbers are in the tables.", ""]
-        lines += [f"* {pid}: ![{pid}]({fig_dir}/{name})" for pid, name in figures.items()]
+        lines += [f"Per-run panels (P1, P5, P8, P12, forecast) show one run per configuration, "
+                  f"its lowest seed ({len(shown)} of {len(runs)} runs: "
+                  f"{', '.join(r.name for r in shown)}); the other panels pool every run; "
+                  "every run's numbers are in the tables.", ""]
+        order = sorted(figures, key=lambda k: int(k[1:]) if k[1:].isdigit() else 99)
+        lines += [f"* {pid}: ![{pid}]({fig_dir}/{figures[pid]})" for pid in order]
     lines += ["", "## Runs", "", "| run | task | optimizer | wd | seed | windows | grok step "
               "(spec / patience) | probes |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
@@ -409,31 +281,3 @@ def analyze(run: RunData) -> tuple[dict[str, Any], list[PredictionResult]]:
     external spectra file)."""
     ids = SIGMA_ONLY if run.external else None
     return summarize(run), evaluate([run], ids)
-
-
-def figure_analyze(run: RunData) -> Figure:
-    """σ_j, R and g₂₃ of one run or spectra file against the step.
-
-    >>> from validation.analysis import RunData
-    >>> sp = pd.DataFrame({"step": [1, 2], "W": [2, 2], "sigma_1": [2.0, 3.0],
-    ...                    "sigma_2": [1.0, 1.0], "R": [2.0, 3.0], "g23": [np.nan] * 2})
-    >>> len(figure_analyze(RunData("x", Path("x"), sp)).axes)
-    3
-    """
-    sp = run.spectra
-    fig = Figure(figsize=(6, 8), layout="tight")
-    ax_s, ax_r, ax_g = fig.subplots(3, 1, sharex=True)
-    cols = [c for c in sp if c.startswith("sigma_") and c[6:].isdigit()]
-    for c in sorted(cols, key=lambda c: int(c[6:])):
-        ax_s.plot(sp["step"], sp[c], lw=1)
-    ax_s.set(yscale="log", ylabel="σ_j", title=run.name)
-    ax_r.plot(sp["step"], sp["R"])
-    ax_r.set(ylabel="gap ratio R")
-    g23 = pd.to_numeric(sp["g23"], errors="coerce")
-    ax_g.plot(sp["step"], g23.where(g23 > 0))
-    if (g23 > 0).any():
-        ax_g.set_yscale("log")
-    ax_g.set(ylabel="g₂₃", xlabel="step")
-    for ax in (ax_s, ax_r, ax_g):
-        ax.grid(alpha=0.3)
-    return fig

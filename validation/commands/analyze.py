@@ -38,7 +38,8 @@ def main(args: argparse.Namespace) -> int:
     """Analyze PATH; 0 when it was read (verdicts do not change the exit status)."""
     from validation import rundir
     from validation.analysis import load
-    from validation.report import analyze, figure_analyze
+    from validation.report import analyze
+    from validation.scorecard_figures import figure_analyze
 
     path = Path(args.path)
     json_default, plot_default = _defaults(path)

@@ -31,7 +31,8 @@ def main(args: argparse.Namespace) -> int:
     """Fit and forecast; 0 when the fit ran."""
     from validation import rundir
     from validation.analysis import load
-    from validation.report import figure_forecast, gap_forecast
+    from validation.report import gap_forecast
+    from validation.scorecard_figures import figure_forecast
 
     path = Path(args.run_dir)
     base = path if path.is_dir() else path.parent / path.stem
