@@ -140,6 +140,8 @@ def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
 
     todo = [i for i in items if not is_finished(root / i.name, i.config)]
     print(f"{label}: {len(items)} runs, {len(items) - len(todo)} already finished", flush=True)
+    if not todo:  # no empty progress bar, no worker pool
+        return []
     failed: list[str] = []
     bar = tqdm(total=len(todo), desc=label, unit="run", disable=not progress, position=0)
     if workers == 1:
