@@ -600,7 +600,9 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
     snapshot, g = σ_k* − σ_k*+1 at s0 + stride minus at s0) and the R2 right-hand side
     from the measured h, Γ, N, ω at s0. σ at s0 + stride comes from ``probes.csv`` when
     that window was probed too, else from ``spectra.csv`` (the same monitor's σ), so ġ is
-    always a one-snapshot difference whatever ``probe_every`` is.
+    always a one-snapshot difference whatever ``probe_every`` is. Pairs where σ_k* or
+    σ_k*+1 is zero in either window (below the monitor's numerical-rank guard) are left
+    out: such a σ is not a measurement, and the driving term Γ_j/d_j is undefined at 0.
     ``curvature``: the probes column read as h (default ``h_precond`` when measured — the
     effective curvature of A2 — else ``h``). ``window_units``: read the injection as
     Γ_j·η²(h_j+ω) instead of Γ_j (a diagnostic, see :func:`p7`)."""
@@ -618,14 +620,16 @@ def gap_flow_terms(run: RunData, dyson: bool = True, curvature: str | None = Non
             continue
         b = pr[pr["step"] == s0 + stride].set_index("mode")
         if k in b.index and k + 1 in b.index:
-            g1 = float(b.at[k, "sigma"] - b.at[k + 1, "sigma"])
+            n1, n2 = float(b.at[k, "sigma"]), float(b.at[k + 1, "sigma"])
         elif int(s0) + stride in sigma_at and k < run.W:
-            nxt = sigma_at[int(s0) + stride]
-            g1 = float(nxt[k - 1] - nxt[k])
+            n1, n2 = (float(x) for x in sigma_at[int(s0) + stride][k - 1:k + 1])
         else:
             continue
         eta = float(a["eta_eff"].iloc[0])
         d1, d2 = float(a.at[k, "sigma"]), float(a.at[k + 1, "sigma"])
+        if not min(d1, d2, n1, n2) > 0:  # σ zeroed by the rank guard: not a measurement
+            continue
+        g1 = n1 - n2
         h1, h2 = float(a.at[k, h]), float(a.at[k + 1, h])
         G1, G2 = float(a.at[k, "Gamma"]), float(a.at[k + 1, "Gamma"])
         if window_units:

@@ -157,6 +157,7 @@ def _symlog_decades(ax: Axes, axis: Axis, small: float, big: float) -> None:
     lo, hi = math.ceil(math.log10(small)), math.ceil(math.log10(max(big, small * 10)))
     ks = list(range(lo, hi + 1, max(1, math.ceil((hi - lo) / 4))))
     axis.set_ticks([-(10.0**k) for k in reversed(ks)] + [0.0] + [10.0**k for k in ks])
+
     def label(v: float, _: object) -> str:
         return "0" if v == 0 else f"${'-' if v < 0 else ''}10^{{{round(math.log10(abs(v)))}}}$"
 
@@ -178,15 +179,19 @@ def figure_gap_flow(runs: list[RunData]) -> Figure | None:
     if not frames:
         return None
     allf = pd.concat(frames, ignore_index=True)
+    allf = allf[np.isfinite(allf["rhs_dyson"]) & np.isfinite(allf["gdot"])]
+    if allf.empty:
+        return None
     fig = Figure(figsize=(6.5, 5), layout="tight")
     ax = fig.subplots()
     colours = _colours(list(allf["family"]))
     for fam, grp in allf.groupby("family"):
         ax.scatter(grp["rhs_dyson"], grp["gdot"], s=8, alpha=0.6, color=colours[str(fam)],
                    label=str(fam))
-    big = float(np.nanmax(np.abs(allf[["rhs_dyson", "gdot"]].to_numpy(float))))
+    big = float(np.abs(allf[["rhs_dyson", "gdot"]].to_numpy(float)).max())
     _diagonal(ax, -big, big, ls="--", label="ġ = right-hand side")
-    small = float(np.nanmedian(np.abs(allf["gdot"]))) or 1e-6
+    small = float(np.median(np.abs(allf["gdot"])))
+    small = small if small > 0 else 1e-6
     for axis in (ax.xaxis, ax.yaxis):
         _symlog_decades(ax, axis, small, big)
     ax.set(xlabel="R2 right-hand side from measured h, Γ, N, ω (per snapshot)",
@@ -204,7 +209,8 @@ def figure_steady_state(runs: list[RunData]) -> Figure | None:
     if not frames:
         return None
     allf = pd.concat(frames, ignore_index=True)
-    allf = allf[(allf["steady"] > 0) & (allf["sigma"] > 0)]
+    allf = allf[(allf["steady"] > 0) & (allf["sigma"] > 0) & np.isfinite(allf["steady"])
+                & np.isfinite(allf["sigma"])]
     if allf.empty:
         return None
     fig = Figure(figsize=(6.5, 5), layout="tight")

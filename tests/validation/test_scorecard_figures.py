@@ -14,6 +14,7 @@ from test_predictions import _gap_flow_probes
 from test_predictions_data import grok_curve, make_run, probes_frame
 
 from validation.analysis import load_run
+from validation.predictions import PREDICTIONS
 from validation.scorecard_figures import (
     figure_gap_flow,
     figure_lifecycle,
@@ -80,3 +81,13 @@ def test_sketch_points_pair_each_sigma_with_its_exact_twin(tmp_path: Path) -> No
                                   figure_sketch])
 def test_no_inputs_no_figure(tmp_path: Path, make: Callable[..., Figure | None]) -> None:
     assert make([load_run(make_run(tmp_path, "plain"))]) is None
+
+
+def test_gap_flow_leaves_out_windows_with_a_zero_sigma(tmp_path: Path) -> None:
+    probes = _gap_flow_probes(False)
+    probes.loc[(probes["step"] == 1500) & (probes["mode"] == 2), "sigma"] = 0.0  # Γ/d = inf
+    run = load_run(make_run(tmp_path, "a", n=30, config={"wd": 0.0}, probes=probes))
+    pts = _points(figure_gap_flow([run]))
+    assert len(pts) == 27 and np.isfinite(pts).all()  # the pairs into and out of 1500
+    p7 = PREDICTIONS["P7"]([run])  # scored on the other 27 pairs, not "not measurable"
+    assert p7.verdict == "pass" and p7.details["n_pairs"] == 27
