@@ -752,16 +752,20 @@ def p11(runs: list[RunData]) -> PredictionResult:
                    n_within=int(within.size))
 
 
+def lifecycle_runs(runs: list[RunData]) -> list[tuple[RunData, int]]:
+    """P13's runs: (run, grok step) for every run with probes and weight decay > 0 that
+    grokked (the spec's rule)."""
+    return [(r, g) for r in _with(_trained(runs), "probes")
+            if _wd(r) > 0 and (g := _grok(r)) is not None]
+
+
 def p13(runs: list[RunData]) -> PredictionResult:
     """Gradient energy fraction on v_1 before and after the grok step (weight-decay runs)."""
     have, miss = _probe_runs(runs, "P13")
     if miss:
         return miss
     before, after, used = [], [], []
-    for r in have:
-        g = _grok(r)
-        if _wd(r) <= 0 or g is None:
-            continue
+    for r, g in lifecycle_runs(have):
         m1 = r.probes[r.probes["mode"] == 1]
         before += list(m1.loc[m1["step"] < g, "grad_energy_frac"].to_numpy(float))
         after += list(m1.loc[m1["step"] > g, "grad_energy_frac"].to_numpy(float))

@@ -28,7 +28,6 @@ import pandas as pd
 
 from numerics.atomic import write_text
 from numerics.errors import InputError
-from numerics.figures import save_figure
 from numerics.forecast import Forecast, forecast_gap
 from validation import rundir
 from validation.analysis import RunData, find_runs, grok_step
@@ -40,7 +39,7 @@ from validation.predictions import (
     evaluate,
     rules_markdown,
 )
-from validation.scorecard_figures import figure_forecast, figure_runs, write_figures
+from validation.scorecard_figures import figure_runs, write_figures
 
 #: Departures of the CPU-scale runs from the published protocols (docs/spec.md §7)
 DEPARTURES = (
@@ -121,8 +120,8 @@ def _cell(text: str) -> str:
 def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]],
            runs: list[RunData], figures: dict[str, str], *, title: str,
            commands: list[str], notes: list[str], seconds: float | None,
-           fig_dir: str = "scorecard_figures") -> str:
-    """The scorecard as Markdown."""
+           shown: list[RunData], fig_dir: str = "scorecard_figures") -> str:
+    """The scorecard as Markdown; ``shown``: the runs of the per-run figure panels."""
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail",
                                                                  "not measurable")}
     lines = [f"# {title}", ""]
@@ -167,7 +166,6 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
                   f"/{len(ok)} runs."]
     if figures:
         lines += ["", "## Figures", ""]
-        shown = figure_runs(runs)
         lines += [f"Per-run panels (P1, P5, P8, P12, forecast) show one run per configuration, "
                   f"its lowest seed ({len(shown)} of {len(runs)} runs: "
                   f"{', '.join(r.name for r in shown)}); the other panels pool every run; "
@@ -216,13 +214,9 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
             items.append((r.name, fc))
         except InputError as err:
             forecasts[r.name] = {"error": str(err)}
+    shown = figure_runs(runs)
     fig_dir = out.parent / f"{out.stem}_figures"
-    figures = write_figures(runs, fig_dir)
-    shown = {r.name for r in figure_runs(runs)}
-    if items:
-        save_figure(figure_forecast([i for i in items if i[0] in shown] or items[:12]),
-                    fig_dir / "forecast.png")
-        figures["forecast"] = "forecast.png"
+    figures = write_figures(runs, shown, items, fig_dir)
     commands = commands or [f"spectral-edge report {root}"]
     seconds = time.perf_counter() - t0
     plan_file = root / "reproduce.json"
@@ -234,7 +228,7 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         if made.get("wall_s") is not None:
             notes.append(f"`reproduce` wall time (last call that trained): "
                          f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
-    text = render(results, forecasts, runs, figures, title=title, commands=commands,
+    text = render(results, forecasts, runs, figures, shown=shown, title=title, commands=commands,
                   notes=notes or [], seconds=seconds, fig_dir=fig_dir.name)
     write_text(out, text)
     rundir.write_json(out.with_suffix(".json"), {

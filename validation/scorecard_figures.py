@@ -24,7 +24,12 @@ from numerics.errors import InputError
 from numerics.figures import save_figure
 from numerics.forecast import Forecast
 from validation.analysis import RunData, alpha_proxy, grok_step
-from validation.predictions import gap_flow_terms, sketch_twins, steady_state_terms
+from validation.predictions import (
+    gap_flow_terms,
+    lifecycle_runs,
+    sketch_twins,
+    steady_state_terms,
+)
 
 
 def figure_forecast(items: list[tuple[str, Forecast]]) -> Figure:
@@ -100,7 +105,10 @@ def _figure_trace(runs: list[RunData], column: str, ylabel: str, log: bool = Tru
     return fig
 
 
-def _figure_alpha(runs: list[RunData]) -> Figure:
+def _figure_alpha(runs: list[RunData]) -> Figure | None:
+    """P6: mean exact and proxy α_j by mode over every window of ``runs``."""
+    if not runs:
+        return None
     fig = Figure(figsize=(6, 3.5), layout="tight")
     ax = fig.subplots()
     W = max(r.W for r in runs)
@@ -232,10 +240,7 @@ def figure_lifecycle(runs: list[RunData]) -> Figure | None:
     weight-decay run that grokked and has probes; the rule's 0.8 and 0.2 as lines. None when
     no run qualifies."""
     rows = []
-    for r in runs:
-        g = grok_step(r.metrics)
-        if r.probes is None or g is None or not float(r.get("wd", 0) or 0) > 0:
-            continue
+    for r, g in lifecycle_runs(runs):
         m1 = r.probes[r.probes["mode"] == 1].sort_values("step")
         if len(m1):
             rows.append((r, m1["step"].to_numpy(float) - g,
@@ -294,13 +299,12 @@ def figure_sketch(runs: list[RunData]) -> Figure | None:
     return fig
 
 
-def write_figures(runs: list[RunData], out: Path) -> dict[str, str]:
-    """The scorecard figures (prediction id -> file name under ``out``) of
-    :func:`figure_runs`."""
-    trained = figure_runs(runs)
+def write_figures(runs: list[RunData], shown: list[RunData],
+                  forecasts: list[tuple[str, Forecast]], out: Path) -> dict[str, str]:
+    """The scorecard figures under ``out`` (prediction id -> file name): per-run panels of
+    the ``shown`` runs (:func:`figure_runs`) and of their ``forecasts``, pooled panels of
+    every trained run in ``runs``."""
     made: dict[str, str] = {}
-    if not trained:
-        return made
     specs = {
         "P1": ("vacuity", "σ_W / d_crit", True, (5.0,)),
         "P5": ("R", "gap ratio R", True, ()),
@@ -308,14 +312,17 @@ def write_figures(runs: list[RunData], out: Path) -> dict[str, str]:
         "P12": ("A", "adiabatic A", True, (0.1, 10.0)),
     }
     for pid, (col, label, log, lines) in specs.items():
-        if all(col in r.spectra for r in trained):
+        if shown and all(col in r.spectra for r in shown):
             name = f"{pid.lower()}_{col}.png"
-            save_figure(_figure_trace(trained, col, label, log, lines), out / name)
+            save_figure(_figure_trace(shown, col, label, log, lines), out / name)
             made[pid] = name
-    save_figure(_figure_alpha(trained), out / "p6_alpha.png")
-    made["P6"] = "p6_alpha.png"
+    names = {r.name for r in shown}
+    if chosen := [f for f in forecasts if f[0] in names]:
+        save_figure(figure_forecast(chosen), out / "forecast.png")
+        made["forecast"] = "forecast.png"
     pooled = [r for r in runs if not r.external]
-    for pid, name, make in (("P7", "p7_gap_flow.png", figure_gap_flow),
+    for pid, name, make in (("P6", "p6_alpha.png", _figure_alpha),
+                            ("P7", "p7_gap_flow.png", figure_gap_flow),
                             ("P13", "p13_lifecycle.png", figure_lifecycle),
                             ("P14", "p14_sketch.png", figure_sketch),
                             ("P16", "p16_steady_state.png", figure_steady_state)):
@@ -354,4 +361,3 @@ def figure_analyze(run: RunData) -> Figure:
     for ax in (ax_s, ax_r, ax_g):
         ax.grid(alpha=0.3)
     return fig
-

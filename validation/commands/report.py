@@ -1,8 +1,9 @@
 """``spectral-edge report DIR``: regenerate ``scorecard.md`` and its figures from runs.
 
 Scores P1–P16 on every run directory under DIR, runs the held-out gap-ODE forecast of each
-run, and writes DIR/scorecard.md (or ``--out``), scorecard.json and scorecard_figures/ beside it. No
-training: it reads the run directories only, and the same runs give the same report.
+run, and writes DIR/scorecard.md (or ``--out``), and scorecard.json and scorecard_figures/
+beside it. No training: it reads the run directories only, and the same runs give the same
+report.
 
     spectral-edge report runs/scorecard
 """
