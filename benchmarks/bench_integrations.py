@@ -38,7 +38,7 @@ from pathlib import Path
 import torch
 import transformers
 
-from validation.integrations.hf import HFGramMonitorCallback
+from spectral_edge.validation.integrations.hf import HFGramMonitorCallback
 
 ROOT = Path(__file__).resolve().parents[1]
 WARMUP = 5

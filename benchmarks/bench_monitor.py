@@ -20,11 +20,11 @@ from collections import deque
 
 import torch
 
-from validation.demo import demo_config
-from validation.models import build_model
-from validation.monitor import GramMonitor
-from validation.optimizers import build_optimizer
-from validation.tasks import make_task, task_loss
+from spectral_edge.validation.experiments.demo import demo_config
+from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.runs.models import build_model
+from spectral_edge.validation.runs.optimizers import build_optimizer
+from spectral_edge.validation.runs.tasks import make_task, task_loss
 
 
 def _sync(device: str) -> None:

@@ -2,7 +2,8 @@
 
 The modular-addition protocol model (docs/spec.md §7: d = 128, 2 layers, batch 512, monitor
 on the attention weights) is built three times — AdamW, Muon as the runner builds it
-(:class:`validation.optimizers.Float32Muon`, Newton–Schulz in float32) and Muon with
+(:class:`spectral_edge.validation.runs.optimizers.Float32Muon`, Newton–Schulz in float32) and
+Muon with
 ``torch.optim.Muon``'s own step (Newton–Schulz in bfloat16) — and the three are stepped in
 turn, ``--steps`` steps per turn, so all three see the same machine load. Prints the median
 step time of each and its ratio to AdamW's.
@@ -20,12 +21,12 @@ from pathlib import Path
 
 import torch
 
-from validation.config import RunConfig
-from validation.optimizers import CombinedOptimizer, Float32Muon
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.optimizers import CombinedOptimizer, Float32Muon
 
 
 def _runs() -> dict[str, object]:
-    from validation.train import _Run
+    from spectral_edge.validation.runs.training import _Run
 
     runs = {}
     for label, optimizer in (("adamw", "adamw"), ("muon (float32 NS)", "muon"),

@@ -30,17 +30,18 @@ from pathlib import Path
 
 import torch
 
-from validation import rundir
-from validation.config import RunConfig
-from validation.probes import curvature
-from validation.probes.runner import ProbeSettings, probe_indices, probe_window, task_loss_of
+from spectral_edge.validation.probes import curvature
+from spectral_edge.validation.probes.window import ProbeSettings, probe_indices, probe_window
+from spectral_edge.validation.runs import rundir
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.probing import probe_data, task_loss_of
 
 DEFAULT = RunConfig()
 
 
 def micro(repeats: int, batch: int, hess_k: int) -> dict[str, float]:
     """Median times (s) of a training step, an HVP, a probe without and the eigsh alone."""
-    from validation.train import _Run
+    from spectral_edge.validation.runs.training import _Run
 
     torch.set_num_threads(1)
     cfg = RunConfig.protocol("modadd", probe_every=None)
@@ -68,9 +69,9 @@ def micro(repeats: int, batch: int, hess_k: int) -> dict[str, float]:
         top = curvature.hessian_top(curv, k=hess_k, tol=settings.hess_tol, seed=0)
         times["eigsh"].append(time.perf_counter() - tick)
         tick = time.perf_counter()
-        probe_window(state.model, state.optimizer, state.monitor, task, step=state.step,
-                     seed=cfg.seed, batch_size=cfg.batch_size, eval_batch=cfg.eval_batch,
-                     omega=cfg.wd, settings=settings)
+        probe_window(state.model, state.optimizer, state.monitor,
+                     probe_data(state.model, task, cfg.eval_batch), step=state.step,
+                     seed=cfg.seed, batch_size=cfg.batch_size, omega=cfg.wd, settings=settings)
         times["probe"].append(time.perf_counter() - tick)
     out = {k: statistics.median(v) for k, v in times.items()}
     out["eigsh_hvps"] = top.n_hvp

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from validation.models import build_model
-from validation.monitor import GramMonitor
-from validation.tasks import make_task
+from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.runs.models import build_model
+from spectral_edge.validation.runs.tasks import make_task
 
 
 def measure(steps: int, stride: int, window: int, select: str, factor: int, seeds: int):

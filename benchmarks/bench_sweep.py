@@ -4,7 +4,7 @@
 
 Prints both wall times (best of ``--repeat``), their ratio and the largest difference between
 the two sets of trajectories. The grid is a phase diagram over (c, β, h̄+ω) of the reduced gap
-equation ġ = c − η(h̄+ω)g + β/g, right-hand side from theory.lambdified.
+equation ġ = c − η(h̄+ω)g + β/g, right-hand side from spectral_edge.theory.lambdified.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from numerics.ode import loop_reduced_gap, sweep_reduced_gap
+from spectral_edge.numerics.ode import loop_reduced_gap, sweep_reduced_gap
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     beta = np.geomspace(1e-3, 1.0, nb)[None, :, None]
     hw = np.linspace(0.5, 2.0, nh)[None, None, :]
     kw = dict(eta=0.1, g0=1.0, t_span=(0.0, 200.0))
-    sweep_reduced_gap(c[:1, :1, :1], beta[:, :1], hw[..., :1], **kw)  # compile theory.lambdified
+    sweep_reduced_gap(c[:1, :1, :1], beta[:, :1], hw[..., :1], **kw)  # compile the lambdified rhs
 
     def best(fn) -> tuple[float, object]:
         times, out = [], None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from validation.cli import main as cli
+from spectral_edge.validation.cli import main as cli
 
 #: CPU budget: modular runs stop 500 steps after grokking, or at 4000 steps
 MODULAR_CAP = "--steps 4000 --stop-after-grok 500"

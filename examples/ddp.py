@@ -18,8 +18,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from validation.integrations import max_rank_difference, write_outputs
-from validation.monitor import GramMonitor
+from spectral_edge.validation.integrations import max_rank_difference, write_outputs
+from spectral_edge.validation.monitor import GramMonitor
 
 COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
 

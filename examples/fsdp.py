@@ -23,8 +23,8 @@ import torch
 import torch.distributed as dist
 from torch.distributed.fsdp import fully_shard
 
-from validation.integrations import local_shards, max_rank_difference, write_outputs
-from validation.monitor import GramMonitor
+from spectral_edge.validation.integrations import local_shards, max_rank_difference, write_outputs
+from spectral_edge.validation.monitor import GramMonitor
 
 COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
 

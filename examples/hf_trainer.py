@@ -13,7 +13,7 @@ import tempfile
 import torch
 import transformers
 
-from validation.integrations.hf import HFGramMonitorCallback
+from spectral_edge.validation.integrations.hf import HFGramMonitorCallback
 
 
 class Tokens(torch.utils.data.Dataset):

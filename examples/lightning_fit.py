@@ -12,7 +12,7 @@ import tempfile
 import lightning.pytorch as pl
 import torch
 
-from validation.integrations.lightning import LightningGramMonitorCallback
+from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback
 
 COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
 

@@ -9,7 +9,7 @@ import argparse
 
 import torch
 
-from validation.monitor import GramMonitor
+from spectral_edge.validation.monitor import GramMonitor
 
 COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
 

@@ -10,7 +10,7 @@ strength detected in half of the trials.
 Sampling is exact and costs O(W³) per trial whatever P is: Z is rotation invariant, so with
 v = e_1 the Gram is X Xᵀ = (d u + z)(d u + z)ᵀ + S with z ~ N(0, ν² I_W) and S a Wishart
 matrix with P − 1 degrees of freedom (Bartlett decomposition). This makes P ~ 1e8 reachable.
-All spectra come from :func:`numerics.spectra.sigma_from_gram`.
+All spectra come from :func:`spectral_edge.numerics.spectra.sigma_from_gram`.
 
 >>> res = bbp_experiment(P=2000, W=10, ratios=np.linspace(0.5, 3.0, 11), trials=200, seed=0)
 >>> 0.5 < res.d50 / res.d_c_textbook < 3.0
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.validate import check_finite_number, check_int, check_window
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int, check_window
+from spectral_edge.numerics import spectra
 
 
 def _check(P: int, W: int, nu: float, trials: int) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
 
 SEED = 20261125
 """Seed of every bootstrap in the project's reports (fixed: a rerun gives the same CI)."""

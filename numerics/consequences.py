@@ -1,7 +1,8 @@
 """The theorems' consequences as executable properties (``spectral-edge verify``).
 
 Each :class:`Consequence` is tied to the result it follows from (docs/spec.md §4), draws its
-examples from a strategy of :mod:`numerics.strategies` and states a property of one example.
+examples from a strategy of :mod:`spectral_edge.numerics.strategies` and states a property of
+one example.
 :func:`verify` searches for a counterexample with Hypothesis itself (``hypothesis.find``:
 generation, then shrinking to a minimal counterexample), seeded so a run is reproducible
 from ``seed``. A consequence that is a published form the theory does *not* derive
@@ -26,17 +27,17 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.strategies import (
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_int
+from spectral_edge.numerics import spectra
+from spectral_edge.numerics.strategies import (
     feedback_parameters,
     gap_parameters,
     gram_matrices,
     quadratic_problems,
     signal_parameters,
 )
-from numerics.validate import check_int
-from theory import lambdified as tx
+from spectral_edge.theory import lambdified as tx
 
 __all__ = ["CONSEQUENCES", "Consequence", "Outcome", "verify"]
 

@@ -5,7 +5,7 @@ an experiment that is judged lists its verdicts as :class:`CheckResult` objects 
 the rule in words, its threshold, the measured value and ``passed``), so the report and the
 CLI loop over them. The quick (test) sizes of each experiment sit next to it (``R1_QUICK``,
 ...) and :data:`EXPERIMENTS` lists every experiment with them; the tests in ``tests/numerics``
-run them at small sizes, :func:`numerics.report.write_report` at full size for
+run them at small sizes, :func:`spectral_edge.numerics.report.write_report` at full size for
 ``docs/numerics.md``.
 
 Two notions of "simulated d_j" appear throughout, and they are reported side by side:
@@ -35,15 +35,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from numerics import spectra
-from numerics.bbp import BBPResult, bbp_experiment
-from numerics.dyson import MeanPathComparison, compare_mean_path, simulate_dyson
-from numerics.errors import InputError
-from numerics.fit import FitResult, fit_signal, r_squared
-from numerics.krylov import KrylovResult, krylov_experiment
-from numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
-from numerics.reference import QuadraticProblem, simulate
-from theory import lambdified as tx
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.numerics.bbp import BBPResult, bbp_experiment
+from spectral_edge.numerics.dyson import MeanPathComparison, compare_mean_path, simulate_dyson
+from spectral_edge.numerics.fit import FitResult, fit_signal, r_squared
+from spectral_edge.numerics.krylov import KrylovResult, krylov_experiment
+from spectral_edge.numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
+from spectral_edge.numerics.reference import QuadraticProblem, simulate
+from spectral_edge.theory import lambdified as tx
 
 Comparison = Literal["<=", ">="]
 _COMPARE = {"<=": operator.le, ">=": operator.ge}
@@ -465,7 +465,8 @@ R11_QUICK: dict[str, Any] = {"trials": 200}
 
 @dataclass(frozen=True)
 class FitRecovery:
-    """:func:`numerics.fit.fit_signal` on simulator data with known (h, Γ, ω): fitted on the
+    """:func:`spectral_edge.numerics.fit.fit_signal` on simulator data with known (h, Γ, ω):
+    fitted on the
     first ``t_split`` snapshots, predicted on the rest. ``errors_*`` are relative errors of
     h_j + ω (the identifiable combination) and Γ_j."""
 

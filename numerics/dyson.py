@@ -2,9 +2,12 @@
 
     dλ_j = [−2η(h_j+ω)λ_j + 2ηWΓ_j + Σ_{i≠j} κ_ij/(λ_j − λ_i)] dt + √κ_jj dB_j,
 
-with κ_ij = η²(N_jλ_i + N_iλ_j) (``theory.lambdified.repulsion_rate``) and the drift-plus-
-repulsion from ``theory.lambdified.dyson_rhs``. The diagonal noise rate κ_jj = 4η²N_jλ_j is
-derived in R3 (``theory.lambdified.diffusion_rate``: the variance of the diagonal Gram entry
+with κ_ij = η²(N_jλ_i + N_iλ_j) (``spectral_edge.theory.lambdified.repulsion_rate``) and the
+drift-plus-
+repulsion from ``spectral_edge.theory.lambdified.dyson_rhs``. The diagonal noise rate κ_jj =
+4η²N_jλ_j is
+derived in R3 (``spectral_edge.theory.lambdified.diffusion_rate``: the variance of the diagonal
+Gram entry
 under A2's noise), twice κ_ij at i = j — the GOE ratio. The simulator scales it by
 ``diag_factor`` (default 0.5, i.e. 2η²N_jλ_j, the rate used before R3 derived κ_jj: with it
 the gap of two levels is a dimension-3 Bessel process that never reaches 0; with the derived
@@ -27,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics.errors import InputError
-from numerics.ode import PairSystem, SignalSystem, integrate
-from numerics.validate import check_int
-from theory import lambdified as tx
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_int
+from spectral_edge.numerics.ode import PairSystem, SignalSystem, integrate
+from spectral_edge.theory import lambdified as tx
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,19 @@
 """The project's figures, drawn from plain data, and the one way to save a figure.
 
-* :func:`figure_scenario` — an ODE scenario (:mod:`numerics.scenarios`): σ_j(t), g(t) and
+* :func:`figure_scenario` — an ODE scenario (:mod:`spectral_edge.numerics.scenarios`): σ_j(t),
+g(t) and
   A(t) with the adiabatic regimes shaded (``spectral-edge simulate NAME --plot``);
 * :func:`figure_runs` — measured training spectra from DataFrames (:class:`RunTrace`): σ_j(t),
   g₂₃(t) and accuracy, one column per run (the demo, a run directory's ``plots/run.png``);
-* :func:`save_figure` — writes any figure atomically (:func:`numerics.atomic.write_bytes_with`)
+* :func:`save_figure` — writes any figure atomically
+(:func:`spectral_edge.common.atomic.write_bytes_with`)
   at :data:`DPI`; every figure file of the project is written by it.
 
 Figures are :class:`matplotlib.figure.Figure` objects, never pyplot's: no backend is selected
 and no display is needed (saving renders with Agg), nothing has to be closed.
 
 >>> import tempfile, os
->>> from numerics.scenarios import run_scenario
+>>> from spectral_edge.numerics.scenarios import run_scenario
 >>> with tempfile.TemporaryDirectory() as tmp:
 ...     path = save_figure(figure_scenario(run_scenario("viable-gap")),
 ...                        os.path.join(tmp, "v.png"))
@@ -37,9 +39,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from numerics.atomic import write_bytes_with
-from numerics.errors import InputError
-from numerics.scenarios import ScenarioResult, Trajectory
+from spectral_edge.common.atomic import write_bytes_with
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.scenarios import ScenarioResult, Trajectory
 
 DPI = 110
 """Resolution of every figure file the project writes (dots per inch)."""

@@ -1,6 +1,7 @@
 """Fit the gap ODEs to measured spectra with ``scipy.optimize.least_squares``.
 
-* :func:`fit_signal` fits the n-mode system of R1 + R3 (:class:`numerics.ode.SignalSystem`)
+* :func:`fit_signal` fits the n-mode system of R1 + R3
+(:class:`spectral_edge.numerics.ode.SignalSystem`)
   to measured singular values σ_1(t) ≥ … ≥ σ_n(t): per-mode curvatures h_j, injection rates
   Γ_j and (optionally) a common noise power N that sets the Dyson repulsion. The weight
   decay ω is an input: h_j and ω enter only as h_j + ω, so they cannot be told apart from
@@ -12,7 +13,7 @@ parameter standard errors from the Jacobian at the optimum (s²(JᵀJ)⁻¹; ``i
 direction the data do not determine) and a held-out forward prediction: the fitted model
 integrated over the whole time range, with its R² on t > t_split.
 
->>> from numerics.ode import GapSystem, integrate
+>>> from spectral_edge.numerics.ode import GapSystem, integrate
 >>> t = np.linspace(0.0, 60.0, 61)
 >>> g = integrate(GapSystem(c=0.5, beta=0.05, eta=0.1, hw=1.0), [0.5], (0, 60), t_eval=t).y[0]
 >>> fit = fit_gap(t, g, eta=0.1, t_split=30.0)
@@ -27,10 +28,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import least_squares
 
-from numerics.errors import InputError
-from numerics.ode import GapSystem, SignalSystem, integrate
-from numerics.validate import check_finite_number, check_window
-from theory import lambdified as tx
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_window
+from spectral_edge.numerics.ode import GapSystem, SignalSystem, integrate
+from spectral_edge.theory import lambdified as tx
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,7 @@ def fit_signal(
     The model starts from the measured λ(t_0) = σ(t_0)², mode j being the j-th level at t_0,
     and its sorted √λ is compared with σ.
 
-    >>> from numerics.ode import SignalSystem, integrate
+    >>> from spectral_edge.numerics.ode import SignalSystem, integrate
     >>> true = SignalSystem(h=np.array([0.2, 1.0]), Gamma=np.array([1.0, 0.5]), eta=0.1, W=10)
     >>> t = np.linspace(0.0, 80.0, 81)
     >>> lam = integrate(true, [1.0, 0.5], (0, 80), t_eval=t).y
@@ -224,7 +225,7 @@ def fit_gap(
 ) -> FitResult:
     """Fit (c, β, hw = h̄+ω) of R4 to a measured gap g(t) > 0, starting from g(t_0).
 
-    >>> from numerics.ode import GapSystem, integrate
+    >>> from spectral_edge.numerics.ode import GapSystem, integrate
     >>> t = np.linspace(0.0, 50.0, 51)
     >>> g = integrate(GapSystem(c=-0.5, beta=0.2, eta=0.1, hw=1.0), [3.0], (0, 50),
     ...               t_eval=t).y[0]

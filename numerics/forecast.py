@@ -1,6 +1,7 @@
 """Held-out forecast of a measured gap g(t): the gap ODE against two naive baselines.
 
-:func:`forecast_gap` fits the reduced gap equation R4 (:func:`numerics.fit.fit_gap`) on the
+:func:`forecast_gap` fits the reduced gap equation R4
+(:func:`spectral_edge.numerics.fit.fit_gap`) on the
 first ``frac`` (default 70%) of the windows and integrates it forward over the rest. Two
 baselines predict the same held-out windows from the same fitted part:
 
@@ -12,7 +13,7 @@ ratios RMSE(theory)/RMSE(baseline) are reported. A fit whose parameters have an 
 or larger-than-the-value standard error is flagged not identifiable: a good forward
 prediction then says nothing about the parameters.
 
->>> from numerics.ode import GapSystem, integrate
+>>> from spectral_edge.numerics.ode import GapSystem, integrate
 >>> t = np.arange(40.0)
 >>> g = integrate(GapSystem(c=0.5, beta=0.05, eta=0.1, hw=1.0), [0.3], (0, 39), t_eval=t).y[0]
 >>> fc = forecast_gap(t, g, eta=0.1)
@@ -27,9 +28,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics.errors import InputError
-from numerics.fit import FitResult, fit_gap
-from numerics.validate import check_finite_number, check_int
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int
+from spectral_edge.numerics.fit import FitResult, fit_gap
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def forecast_gap(
     >>> forecast_gap(t, np.ones(10), eta=0.1, frac=1.0)
     Traceback (most recent call last):
     ...
-    numerics.errors.InputError: frac = 1.0 leaves no held-out window of 10
+    spectral_edge.common.errors.InputError: frac = 1.0 leaves no held-out window of 10
     """
     frac = check_finite_number("frac", frac, 0.0, strict=True, maximum=1.0)
     n_linear = check_int("n_linear", n_linear, 2)

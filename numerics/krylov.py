@@ -4,7 +4,7 @@ R11 (docs/spec.md §4): under plain gradient descent on a quadratic the window s
 space K_W(H, g), and modes with ηhW ≪ 1 share one temporal profile, so
 k* ≤ K = #{j : h_j ≥ c/(ηW)} (c = 1 by default). Here random Hessian spectra are drawn, the
 reference simulator runs W+1 exact noise-free GD steps from a random gradient, and k* of the
-window is compared with K, for each k* variant of :mod:`numerics.spectra`.
+window is compared with K, for each k* variant of :mod:`spectral_edge.numerics.spectra`.
 
 Spectra are power laws with random steepness and scale, ηh_j = ηh_max·j^(−a) with
 a ~ U[``a_range``] and ηh_max log-uniform on ``top_range`` (so K ranges from 0 to P), which
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.reference import QuadraticProblem, simulate
-from numerics.validate import check_finite_number, check_int, check_window
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int, check_window
+from spectral_edge.numerics import spectra
+from spectral_edge.numerics.reference import QuadraticProblem, simulate
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Integrate the gap ODEs of the theory with SciPy (docs/spec.md §4–5).
 
-Every right-hand side is a lambdified result of :mod:`theory.lambdified`; nothing here types a
+Every right-hand side is a lambdified result of :mod:`spectral_edge.theory.lambdified`; nothing
+here types a
 formula of the theory a second time. Time is measured in snapshots (optimizer steps at
 stride 1) and η is the learning rate per snapshot.
 
@@ -35,9 +36,9 @@ import numpy as np
 import scipy.sparse as sps
 from scipy.integrate import solve_ivp
 
-from numerics.errors import InputError
-from numerics.validate import check_choice, check_finite_number, check_window
-from theory import lambdified as tx
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_choice, check_finite_number, check_window
+from spectral_edge.theory import lambdified as tx
 
 METHODS: tuple[str, ...] = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 GammaLike = np.ndarray | Callable[[float], np.ndarray]

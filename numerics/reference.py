@@ -23,7 +23,8 @@ n *signal modes* with curvatures ``h``; the rest of R^P has curvature ``h_bulk``
 
 The simulator keeps, for every replica, the (W+1)×(W+1) Gram of the last W+1 updates
 (oldest first), so both the window spectrum and the exact window change ‖ΔC‖ come from
-:mod:`numerics.spectra`, the same functions the torch monitor calls. It also records the
+:mod:`spectral_edge.numerics.spectra`, the same functions the torch monitor calls. It also
+records the
 projections c_j(s) = ⟨δ_s, v_j⟩ on the true modes, whose window energies are the d_j² of A3.
 
 >>> prob = QuadraticProblem(h=np.array([0.5, 0.1]), Gamma=np.array([1.0, 0.05]), P=20)
@@ -40,9 +41,9 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.validate import check_choice, check_finite_number, check_int, check_window
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_choice, check_finite_number, check_int, check_window
+from spectral_edge.numerics import spectra
 
 OptimizerName = Literal["gd", "sgd", "adamw", "muon"]
 OPTIMIZERS: tuple[str, ...] = ("gd", "sgd", "adamw", "muon")
@@ -188,7 +189,8 @@ class SimulationResult:
 
     ``t[i]`` is the step (1-based count of updates) at the end of recorded window i; window
     i holds updates t−W+1 … t. ``sigma`` (R, T', W) and ``delta_c_fro`` / ``delta_c_op``
-    (R, T') come from :mod:`numerics.spectra` applied to the exact (W+1)-Gram; ``grams``
+    (R, T') come from :mod:`spectral_edge.numerics.spectra` applied to the exact (W+1)-Gram;
+    ``grams``
     keeps those Grams when asked (``keep_grams=True``), ``updates`` (R, steps, P) the raw
     updates (``keep_updates=True``). ``proj`` (R, steps, n) holds
     c_j(s) = ⟨δ_s, v_j⟩ and ``mode_energy`` (R, T', n) the window sums Σ c_j², the per-mode
@@ -215,7 +217,8 @@ class SimulationResult:
         return int(self.sigma.shape[0])
 
     def kstar(self, method: spectra.KStarMethod = "weighted") -> np.ndarray:
-        """k* of every recorded window, shape (R, T'), by :func:`numerics.spectra.kstar`.
+        """k* of every recorded window, shape (R, T'), by
+        :func:`spectral_edge.numerics.spectra.kstar`.
 
         >>> prob = QuadraticProblem(h=np.array([1.0, 0.01]), Gamma=np.array([1.0, 1e-4]), P=8)
         >>> simulate(prob, "gd", eta=0.1, W=4, steps=12, seed=1).kstar().shape

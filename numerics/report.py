@@ -1,4 +1,5 @@
-"""Generate ``docs/numerics.md``: every cross-check of :mod:`numerics.crosscheck`, with numbers.
+"""Generate ``docs/numerics.md``: every cross-check of :mod:`spectral_edge.numerics.crosscheck`,
+with numbers.
 
 ``spectral-edge simulate --crosscheck docs/numerics.md`` calls :func:`write_report`;
 ``--quick`` runs the same experiments at test sizes (minutes become seconds, numbers get
@@ -18,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numerics import crosscheck as cc
-from numerics.atomic import write_text
-from numerics.bbp import BBPResult
-from numerics.errors import InputError
-from numerics.krylov import KrylovResult
-from numerics.outfile import check_output_file
+from spectral_edge.common.atomic import write_text
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.outfile import check_output_file
+from spectral_edge.numerics import crosscheck as cc
+from spectral_edge.numerics.bbp import BBPResult
+from spectral_edge.numerics.krylov import KrylovResult
 
 SECTIONS: tuple[str, ...] = tuple(cc.EXPERIMENTS)
 
@@ -44,7 +45,7 @@ class CrossChecks:
     @classmethod
     def run(cls, quick: bool = False, only: tuple[str, ...] = SECTIONS) -> CrossChecks:
         """Run the selected sections at full (default) or quick size (the sizes next to each
-        experiment in :mod:`numerics.crosscheck`)."""
+        experiment in :mod:`spectral_edge.numerics.crosscheck`)."""
         unknown = set(only) - set(SECTIONS)
         if unknown:
             raise InputError(f"unknown cross-check sections {sorted(unknown)}; use {SECTIONS}")
@@ -461,9 +462,10 @@ def render(checks: CrossChecks) -> str:
 
 def write_report(path: str | os.PathLike, quick: bool = False) -> CrossChecks:
     """Run every cross-check and write the Markdown report to ``path`` atomically (a unique
-    temporary file beside it, :mod:`numerics.atomic`); ``spectral-edge simulate --crosscheck
+    temporary file beside it, :mod:`spectral_edge.common.atomic`); ``spectral-edge simulate
+    --crosscheck
     PATH [--quick]`` is the way to call it. The path is checked before the work
-    (:func:`numerics.outfile.check_output_file`)."""
+    (:func:`spectral_edge.common.outfile.check_output_file`)."""
     path = check_output_file(path, "report path")
     checks = CrossChecks.run(quick=quick)
     write_text(path, render(checks))

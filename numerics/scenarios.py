@@ -2,8 +2,9 @@
 
 Time is in snapshots, η = 0.1 per snapshot and W = 10 throughout. Every trajectory is
 reduced to what the monitor would report — the sorted levels σ_j(t), the gap at the current
-k* (:func:`numerics.spectra.kstar`, weighted variant), and the adiabatic parameter
-A = ‖ΔC‖_F/(η g²) (:func:`numerics.spectra.adiabatic_parameter`) with its regime. In the ODE
+k* (:func:`spectral_edge.numerics.spectra.kstar`, weighted variant), and the adiabatic parameter
+A = ‖ΔC‖_F/(η g²) (:func:`spectral_edge.numerics.spectra.adiabatic_parameter`) with its regime.
+In the ODE
 the modes do not rotate (axiom A3), so ‖ΔC‖_F over one snapshot is the eigenvalue change
 ‖λ̇‖₂ (the Hoffman–Wielandt lower bound of the true window change).
 
@@ -22,9 +23,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.ode import (
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.numerics.ode import (
     FeedbackSystem,
     GapCollapse,
     GapSystem,
@@ -77,7 +78,8 @@ class ScenarioResult:
 
 
 def trajectory(system, sol, label: str) -> Trajectory:
-    """Reduce an :class:`numerics.ode.OdeSolution` of ``system`` to monitor quantities.
+    """Reduce an :class:`spectral_edge.numerics.ode.OdeSolution` of ``system`` to monitor
+    quantities.
 
     >>> s = GapSystem(c=1.0, beta=0.0, eta=0.1, hw=1.0, dbar=20.0)
     >>> tr = trajectory(s, integrate(s, [1.0], (0, 5), t_eval=[0.0, 5.0]), "x")

@@ -39,7 +39,7 @@ from typing import Literal
 
 import numpy as np
 
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
 
 KStarMethod = Literal["weighted", "ratio", "signal"]
 BBPForm = Literal["paper", "textbook"]

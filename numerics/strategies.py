@@ -3,7 +3,7 @@
 Use them in your own property tests:
 
 >>> from hypothesis import given, settings
->>> from numerics.strategies import spectra
+>>> from spectral_edge.numerics.strategies import spectra
 >>> @settings(max_examples=20, database=None)
 ... @given(spectra())
 ... def test_sorted(sigma):

@@ -7,9 +7,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP = ROOT / "docs" / "architecture.md"
-LAYERS = ("theory", "numerics", "validation")
+LAYERS = ("spectral_edge", "theory", "numerics", "validation")
 # a module path written in backticks in the first cell of a table row: | `numerics/spectra.py` |
-ROW = re.compile(r"^\|\s*`((?:theory|numerics|validation)/[\w/]+\.py)`\s*\|", re.MULTILINE)
+ROW = re.compile(
+    r"^\|\s*`((?:spectral_edge|theory|numerics|validation)/[\w/]+\.py)`\s*\|", re.MULTILINE
+)
 
 
 def mapped_modules(text: str) -> list[str]:
@@ -45,8 +47,8 @@ def test_the_map_lists_each_module_once() -> None:
 def test_the_parser_reads_table_rows_only() -> None:
     text = (
         "| module | what |\n|---|---|\n| `numerics/spectra.py` | stats |\n"
-        "| `validation/tasks/dyck.py` | Dyck |\n"
+        "| `validation/runs/tasks/dyck.py` | Dyck |\n"
         "prose mentioning `theory/export.py` is not a row\n"
         "| a cell with `numerics/ode.py` later | no |\n"
     )
-    assert mapped_modules(text) == ["numerics/spectra.py", "validation/tasks/dyck.py"]
+    assert mapped_modules(text) == ["numerics/spectra.py", "validation/runs/tasks/dyck.py"]

@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 import torch
 
-from numerics import spectra
-from numerics.errors import InputError
-from validation import rundir
-from validation.cli import main
-from validation.config import RunConfig
-from validation.monitor import GramMonitor
-from validation.optimizers import build_optimizer
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.validation.cli import main
+from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.runs import rundir
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.optimizers import build_optimizer
 
 TINY = {
     "task": "modadd",

@@ -1,7 +1,8 @@
 """Dependency audit and axiom variants: which results use which axiom (docs/spec.md §3–4).
 
 **Audit.** Every named part of every axiom (a relation such as ``A2.noise_power``) is
-perturbed by its own fresh symbol ζ (:func:`theory.axioms.perturb_relation`); every result
+perturbed by its own fresh symbol ζ (:func:`spectral_edge.theory.axioms.perturb_relation`);
+every result
 is re-derived from the perturbed set, and a result *uses* a part when that part's ζ shows
 up in what it derives (its steps, result, outputs or the derived side of a claim). All
 parts are perturbed at once, each with its own ζ, so one pass over the results suffices; a
@@ -12,11 +13,11 @@ it counts as used (the route cannot do without it). The audit also finds claims 
 not typed independently.
 
 **Variants.** :func:`compare_variant` re-derives every result under a named axiom set
-(:data:`theory.axioms.VARIANTS`) and sorts the results into survives (derived, check
+(:data:`spectral_edge.theory.axioms.VARIANTS`) and sorts the results into survives (derived, check
 passes, same result), changes (derived, but the result or a check differs: the new form is
 kept) and underivable (the route raises).
 
->>> from theory.audit import audit
+>>> from spectral_edge.theory.audit import audit
 >>> report = audit(["R10", "R11"])
 >>> report.axioms_used("R10"), report.axioms_used("R11")
 ((), ('A1', 'A2'))
@@ -30,9 +31,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, Axiom, AxiomSet, perturb_relation, variant
-from theory.derivation import Derivation
-from theory.registry import IDS, derivation
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, Axiom, AxiomSet, perturb_relation, variant
+from spectral_edge.theory.derivation import Derivation
+from spectral_edge.theory.registry import IDS, derivation
 
 __all__ = [
     "DependencyAudit",

@@ -2,7 +2,7 @@
 
 Every derivation in :mod:`theory` takes its starting relations from here (by name, with
 :meth:`Axiom.rel`) and lists the ids of the axioms it used. The relations are written for
-one mode j (bare symbols of :mod:`theory.symbols`) and one window slot s.
+one mode j (bare symbols of :mod:`spectral_edge.theory.symbols`) and one window slot s.
 
 * **A1** local quadratic structure: along mode j the loss is ``L0 + G·x + h·x²/2``.
 * **A2** preconditioned update with decoupled weight decay and noise: the coordinate of an
@@ -11,7 +11,7 @@ one mode j (bare symbols of :mod:`theory.symbols`) and one window slot s.
 * **A3** adiabatic window: ``λ = d² = Σ_s c(s)²`` over the W slots; the driving ``f`` of a
   slot (gradient flow not explained by A1) injects power ``c·f = Γ`` into every slot.
 
->>> from theory.axioms import AXIOMS, axiom
+>>> from spectral_edge.theory.axioms import AXIOMS, axiom
 >>> [a.id for a in AXIOMS]
 ['A1', 'A2', 'A3']
 >>> axiom("A3").rel("window_sum")
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from theory.symbols import G, Gamma, N, W, d, eta, h, lam, omega, s, t, x
+from spectral_edge.theory.symbols import G, Gamma, N, W, d, eta, h, lam, omega, s, t, x
 
 L0 = sp.Symbol("L_0", real=True)
 """Loss at the window's reference point."""
@@ -185,7 +185,8 @@ def perturb_relation(relation: sp.Basic, zeta: sp.Symbol) -> sp.Basic:
     """A relation perturbed by the fresh symbol ``zeta``: ``lhs = (1+ζ)·rhs`` (inside a sum,
     for a window sum), ``lhs = ζ`` where rhs is 0, ``lhs ≥ rhs − ζ`` for an inequality.
 
-    Used by the dependency audit (:mod:`theory.audit`): a derivation uses the relation when
+    Used by the dependency audit (:mod:`spectral_edge.theory.audit`): a derivation uses the
+    relation when
     ζ shows up in what it derives.
 
     >>> z = sp.Symbol("zeta")

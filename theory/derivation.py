@@ -125,7 +125,8 @@ class Derivation:
     ``steps`` are in order; ``result`` is the derived closed form (usually an ``Eq``);
     ``claims`` compare derived expressions with the independently typed closed forms of
     docs/spec.md §4; ``outputs`` names derived expressions other code uses (the right-hand sides
-    :mod:`theory.lambdified` lambdifies); ``notes`` records where our route departs from the
+    :mod:`spectral_edge.theory.lambdified` lambdifies); ``notes`` records where our route
+    departs from the
     published statement; ``typed`` lists what stays typed rather than derived.
     """
 

@@ -12,7 +12,7 @@ product ``−β/(η(h̄+ω)) ≤ 0`` leaves exactly one positive root
 ``g* = (c + √(c² + 4η(h̄+ω)β)) / (2η(h̄+ω))``, stable because ``∂ġ/∂g = −η(h̄+ω) − β/g² < 0``.
 As β → 0 it tends to ``c/(η(h̄+ω))`` for c > 0 (viable gap) and to 0 like ``β/|c|`` for
 c < 0 (collapse without crossing). The rationalised form ``2β/(√(c² + 4η(h̄+ω)β) − c)`` is
-the same root, free of cancellation for c < 0 (used by :mod:`theory.lambdified`).
+the same root, free of cancellation for c < 0 (used by :mod:`spectral_edge.theory.lambdified`).
 
 **R12.** Eliminating c by the equilibrium condition factorises the flow,
 ``g·ġ = −η(h̄+ω)(g − g*)(g + β/(η(h̄+ω)g*))``, so for g > 0 the gap rises below g*, rests
@@ -31,11 +31,11 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet
-from theory.derivation import Claim, Derivation, StepLog, positive_root
-from theory.noise import r3
-from theory.signal_flow import r1
-from theory.symbols import (
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_root
+from spectral_edge.theory.noise import r3
+from spectral_edge.theory.signal_flow import r1
+from spectral_edge.theory.symbols import (
     D,
     Gamma,
     Gamma_k,

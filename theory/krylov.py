@@ -28,9 +28,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet, G_eff, u, xi
-from theory.derivation import Claim, Derivation, StepLog
-from theory.symbols import eta, h, omega, s, x
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet, G_eff, u, xi
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog
+from spectral_edge.theory.symbols import eta, h, omega, s, x
 
 __all__ = ["r11"]
 

@@ -33,7 +33,7 @@ Beyond the contract: :func:`boundary_mixing_change` (R7) and :func:`krylov_profi
 The table :data:`_SPECS` names, for each callable, the derivation output it compiles and its
 argument symbols in call order; compiling refuses an expression with a symbol that is not an
 argument (an unbound symbol would otherwise surface as a ``NameError`` deep inside NumPy).
-Rendering derivations as Markdown/LaTeX lives in :mod:`theory.render`.
+Rendering derivations as Markdown/LaTeX lives in :mod:`spectral_edge.theory.render`.
 
 >>> round(float(signal_steady_state(h=1.0, Gamma=4.0, omega=1.0, W=8)), 12)
 4.0
@@ -48,9 +48,9 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
-from theory import symbols as S
-from theory.axioms import G_eff
-from theory.maximality import MIX_ANGLE, MODE_TRAIN, MODE_VAL
+from spectral_edge.theory import symbols as S
+from spectral_edge.theory.axioms import G_eff
+from spectral_edge.theory.maximality import MIX_ANGLE, MODE_TRAIN, MODE_VAL
 
 __all__ = [
     "adiabatic_parameter",
@@ -82,7 +82,7 @@ ArrayLike = float | np.ndarray
 
 
 def _output(derivation_id: str, name: str) -> sp.Basic:
-    from theory.registry import derivation
+    from spectral_edge.theory.registry import derivation
 
     return derivation(derivation_id).output(name)
 

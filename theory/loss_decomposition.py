@@ -21,9 +21,9 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, G_eff, u, xi
-from theory.derivation import Claim, Derivation, StepLog
-from theory.symbols import G, W, eta, omega, s, theta, x
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, G_eff, u, xi
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog
+from spectral_edge.theory.symbols import G, W, eta, omega, s, theta, x
 
 __all__ = ["cayley_rotation", "resolve_extrema", "r6"]
 

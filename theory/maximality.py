@@ -26,10 +26,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet
-from theory.derivation import Claim, Derivation, StepLog
-from theory.loss_decomposition import cayley_rotation
-from theory.symbols import c_alpha
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog
+from spectral_edge.theory.loss_decomposition import cayley_rotation
+from spectral_edge.theory.symbols import c_alpha
 
 __all__ = ["MIX_ANGLE", "MODE_TRAIN", "MODE_VAL", "givens", "r7"]
 

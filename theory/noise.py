@@ -33,10 +33,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, slot, xi, xi_i, xi_j
-from theory.derivation import Claim, Derivation, StepLog, positive_root
-from theory.signal_flow import r1
-from theory.symbols import (
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, slot, xi, xi_i, xi_j
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_root
+from spectral_edge.theory.signal_flow import r1
+from spectral_edge.theory.symbols import (
     Gamma,
     N,
     N_i,
@@ -72,7 +72,7 @@ def expectation(expr: sp.Basic, moments: dict[sp.Basic, sp.Basic]) -> sp.Basic:
     Every monomial of the noise symbols (the free symbols of the keys of ``moments``, plus
     first powers, which have mean 0 by A2) is replaced by its stated moment.
 
-    >>> from theory.axioms import xi_i, xi_j
+    >>> from spectral_edge.theory.axioms import xi_i, xi_j
     >>> a = sp.Symbol("a")
     >>> expectation(a * xi_i**2 + xi_i * xi_j + xi_j, {xi_i**2: 3, xi_i * xi_j: 0})
     3*a

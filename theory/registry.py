@@ -10,9 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from theory import gap_flow, krylov, loss_decomposition, maximality, noise, signal_flow, stability
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet
-from theory.derivation import Derivation
+from spectral_edge.theory import (
+    gap_flow,
+    krylov,
+    loss_decomposition,
+    maximality,
+    noise,
+    signal_flow,
+    stability,
+)
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet
+from spectral_edge.theory.derivation import Derivation
 
 _BUILDERS: dict[str, Callable[[AxiomSet], Derivation]] = {
     "R1": signal_flow.r1,

@@ -4,7 +4,7 @@
 ``docs/theory.md``; :func:`derivation_markdown` renders one derivation (axioms used,
 numbered steps, result, claims and the outcome of its check).
 
->>> from theory.registry import derivation
+>>> from spectral_edge.theory.registry import derivation
 >>> derivation_markdown(derivation("R10")).splitlines()[0]
 '## R10 — BBP threshold and its vacuity'
 """
@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 
 import sympy as sp
 
-from theory.axioms import AXIOMS, Axiom
-from theory.derivation import Check, Derivation
+from spectral_edge.theory.axioms import AXIOMS, Axiom
+from spectral_edge.theory.derivation import Check, Derivation
 
 __all__ = ["derivation_markdown", "theory_markdown"]
 
@@ -45,7 +45,7 @@ def derivation_markdown(der: Derivation, outcome: Check | None = None) -> str:
     ``outcome`` is the result of ``der.check()`` when the caller already has it (the
     check is run here otherwise).
 
-    >>> from theory.registry import derivation
+    >>> from spectral_edge.theory.registry import derivation
     >>> text = derivation_markdown(derivation("R1"))
     >>> text.splitlines()[0]
     '## R1 — Signal-strength flow'
@@ -84,7 +84,7 @@ def theory_markdown(derivations: Iterable[Derivation],
 
     ``outcomes`` maps derivation ids to checks already computed (others are run here).
 
-    >>> from theory.registry import derivation
+    >>> from spectral_edge.theory.registry import derivation
     >>> theory_markdown([derivation("R10")]).startswith("# Spectral edge theory")
     True
     """

@@ -22,9 +22,18 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet, G_eff, drive, slot, theta_fn, u, xi
-from theory.derivation import Claim, Derivation, StepLog, positive_root
-from theory.symbols import G, Gamma, W, d, eta, h, hw, lam, omega, s, t, x
+from spectral_edge.theory.axioms import (
+    DEFAULT_AXIOMS,
+    AxiomSet,
+    G_eff,
+    drive,
+    slot,
+    theta_fn,
+    u,
+    xi,
+)
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_root
+from spectral_edge.theory.symbols import G, Gamma, W, d, eta, h, hw, lam, omega, s, t, x
 
 __all__ = ["r1", "window_sum_rate"]
 
@@ -36,8 +45,8 @@ def window_sum_rate(slot_rate: sp.Basic, log: StepLog | None = None,
     ``slot_rate`` is an expression in ``c(s, t)`` and ``f(s, t)``; sums of ``c(s,t)²`` are
     replaced by ``λ`` and the injection ``c·f`` by ``Γ`` (A3). Returns ``dλ/dt``.
 
-    >>> from theory.axioms import drive, slot
-    >>> from theory.symbols import s, t
+    >>> from spectral_edge.theory.axioms import drive, slot
+    >>> from spectral_edge.theory.symbols import s, t
     >>> window_sum_rate(-slot(s, t) + drive(s, t))
     2*Gamma*W - 2*lambda
     """

@@ -39,11 +39,11 @@ from functools import lru_cache
 
 import sympy as sp
 
-from theory.axioms import DEFAULT_AXIOMS, AxiomSet
-from theory.derivation import Claim, Derivation, StepLog
-from theory.gap_flow import r2
-from theory.signal_flow import r1
-from theory.symbols import (
+from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog
+from spectral_edge.theory.gap_flow import r2
+from spectral_edge.theory.signal_flow import r1
+from spectral_edge.theory.symbols import (
     Gamma,
     Gamma_0,
     Gamma_b,

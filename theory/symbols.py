@@ -1,12 +1,13 @@
 """SymPy symbols of the spectral edge theory, each with the assumptions docs/spec.md §1 gives it.
 
 One definition per quantity: every derivation imports its symbols from here, so the
-lambdified right-hand sides in :mod:`theory.lambdified` take arguments that mean one thing.
+lambdified right-hand sides in :mod:`spectral_edge.theory.lambdified` take arguments that mean
+one thing.
 
 Naming: a bare name is "mode j" (``h``, ``Gamma``, ``d``, ``lam``, ``N``); ``_k`` and ``_k1``
 are the two modes around the gap, k* and k*+1; ``_i`` and ``_j`` a generic pair of modes.
 
->>> from theory.symbols import eta, h, omega
+>>> from spectral_edge.theory.symbols import eta, h, omega
 >>> bool((eta * (h + omega)).is_nonnegative)
 True
 """

@@ -13,8 +13,8 @@ import torch
 
 transformers = pytest.importorskip("transformers")
 
-from validation.integrations import _common  # noqa: E402
-from validation.integrations.hf import HFGramMonitorCallback  # noqa: E402
+from spectral_edge.validation.integrations import _common  # noqa: E402
+from spectral_edge.validation.integrations.hf import HFGramMonitorCallback  # noqa: E402
 
 W, STEPS = 4, 32
 

@@ -8,9 +8,9 @@ import sys
 
 CODE = """
 import sys
-import validation, validation.monitor, validation.integrations
-from validation.integrations import local_shards, latest_metrics
-import validation.integrations.distributed
+import validation, spectral_edge.validation.monitor, spectral_edge.validation.integrations
+from spectral_edge.validation.integrations import local_shards, latest_metrics
+import spectral_edge.validation.integrations.distributed
 heavy = sorted(m for m in sys.modules
                if m.split(".")[0] in ("transformers", "lightning", "pytorch_lightning",
                                       "accelerate"))
@@ -25,10 +25,11 @@ def test_no_heavy_imports() -> None:
 
 
 def test_lazy_names_resolve() -> None:
-    import validation.integrations as integrations
+    import spectral_edge.validation.integrations as integrations
 
     assert set(integrations.__all__) <= set(dir(integrations))
-    assert integrations.local_shards.__module__ == "validation.integrations.distributed"
+    where = "spectral_edge.validation.integrations.distributed"
+    assert integrations.local_shards.__module__ == where
     try:
         integrations.NoSuchName  # noqa: B018
     except AttributeError as err:

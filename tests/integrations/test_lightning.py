@@ -13,8 +13,8 @@ import torch
 
 pl = pytest.importorskip("lightning.pytorch")
 
-from validation.integrations import _common  # noqa: E402
-from validation.integrations.lightning import LightningGramMonitorCallback  # noqa: E402
+from spectral_edge.validation.integrations import _common  # noqa: E402
+from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback  # noqa: E402
 
 W, STRIDE, STEPS, PER_EPOCH = 3, 2, 24, 12
 

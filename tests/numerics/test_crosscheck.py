@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics import crosscheck as cc
-from numerics.bbp import bbp_experiment, direct_grams, spiked_grams
-from numerics.report import CrossChecks, render
+from spectral_edge.numerics import crosscheck as cc
+from spectral_edge.numerics.bbp import bbp_experiment, direct_grams, spiked_grams
+from spectral_edge.numerics.report import CrossChecks, render
 
 
 def test_r1_mode_energies_match_the_steady_state() -> None:

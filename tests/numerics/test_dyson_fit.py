@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from numerics.dyson import compare_mean_path, simulate_dyson
-from numerics.errors import InputError
-from numerics.fit import fit_gap, fit_signal, r_squared
-from numerics.ode import GapSystem, SignalSystem, integrate
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.dyson import compare_mean_path, simulate_dyson
+from spectral_edge.numerics.fit import fit_gap, fit_signal, r_squared
+from spectral_edge.numerics.ode import GapSystem, SignalSystem, integrate
 
 CLOSE = dict(
     h=np.array([0.5, 0.55]), Gamma=np.array([1.0, 1.0]), N=np.array([20.0, 20.0]), eta=0.1, W=10
@@ -106,7 +106,7 @@ def test_mean_gap_path_is_predicted_better_with_the_derived_dyson_term() -> None
     than the same ODE with D = 0."""
     import numpy as np
 
-    from numerics.dyson import gap_mean_path, simulate_dyson
+    from spectral_edge.numerics.dyson import gap_mean_path, simulate_dyson
 
     kw = dict(h=np.array([1.0, 1.1]), Gamma=np.array([1.0, 0.9]), N=np.array([20.0, 20.0]),
               eta=0.1, W=10)

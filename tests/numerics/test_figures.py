@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from numerics import figures
-from numerics.errors import InputError
-from numerics.scenarios import run_scenario
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import figures
+from spectral_edge.numerics.scenarios import run_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = [p for layer in ("theory", "numerics", "validation", "benchmarks")
@@ -32,7 +32,7 @@ def test_importing_the_figure_modules_leaves_the_backend_alone() -> None:
     code = (
         "import matplotlib\n"
         "matplotlib.use('pdf')\n"
-        "import numerics.figures, validation.run_figures\n"
+        "import spectral_edge.numerics.figures, spectral_edge.validation.runs.figures\n"
         "print(matplotlib.get_backend())\n"
     )
     env = dict(os.environ, PYTHONPATH=str(ROOT))
@@ -72,8 +72,8 @@ def test_figure_runs_needs_a_run() -> None:
 
 
 def test_run_directory_figures(tmp_path: Path) -> None:
-    from validation import rundir
-    from validation.run_figures import plot_run
+    from spectral_edge.validation.runs import rundir
+    from spectral_edge.validation.runs.figures import plot_run
 
     rundir.write_json(tmp_path / "summary.json", {"task": "modadd", "optimizer": "adamw",
                                                   "wd": 1.0, "seed": 0, "grok_step": 20})

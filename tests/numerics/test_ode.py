@@ -1,4 +1,5 @@
-"""ODE systems built on theory.lambdified, against closed-form solutions (numerics/ode.py)."""
+"""ODE systems built on spectral_edge.theory.lambdified, against closed-form solutions
+(numerics/ode.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import InputError
-from numerics.ode import (
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.ode import (
     METHODS,
     CloseApproach,
     FeedbackSystem,

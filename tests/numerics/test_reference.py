@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics import spectra
-from numerics.errors import InputError
-from numerics.reference import QuadraticProblem, simulate
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.numerics.reference import QuadraticProblem, simulate
 
 
 def test_gd_matches_the_closed_form_krylov_sequence() -> None:

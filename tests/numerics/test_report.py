@@ -8,12 +8,12 @@ import inspect
 import numpy as np
 import pytest
 
-from numerics import crosscheck as cc
-from numerics.bbp import BBPResult
-from numerics.dyson import MeanPathComparison
-from numerics.errors import InputError
-from numerics.krylov import KrylovResult
-from numerics.report import SECTIONS, CrossChecks, render
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import crosscheck as cc
+from spectral_edge.numerics.bbp import BBPResult
+from spectral_edge.numerics.dyson import MeanPathComparison
+from spectral_edge.numerics.krylov import KrylovResult
+from spectral_edge.numerics.report import SECTIONS, CrossChecks, render
 
 
 def r1(gram_ratio: list[float], mode_ratio: list[float] | None = None) -> cc.R1Check:
@@ -134,7 +134,7 @@ def test_quick_sizes_sit_next_to_each_experiment() -> None:
 
 
 def test_dead_code_is_gone() -> None:
-    from numerics.ode import SignalSystem
+    from spectral_edge.numerics.ode import SignalSystem
 
     assert not hasattr(cc, "window_kstar_modes")
     assert not hasattr(SignalSystem, "drift")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerics.scenarios import PRESETS, describe, run_scenario
-from validation.cli import main
+from spectral_edge.numerics.scenarios import PRESETS, describe, run_scenario
+from spectral_edge.validation.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from numerics import report
-from validation import cli
+from spectral_edge.numerics import report
+from spectral_edge.validation import cli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,9 +72,9 @@ def test_scenario_bad_output_exits_2_before_the_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
     option: str, where: str,
 ) -> None:
-    import numerics.scenarios
+    import spectral_edge.numerics.scenarios
 
-    monkeypatch.setattr(numerics.scenarios, "run_scenario", _fail_if_run)
+    monkeypatch.setattr(spectral_edge.numerics.scenarios, "run_scenario", _fail_if_run)
     target = tmp_path if where == "directory" else tmp_path / "missing" / "out.file"
     before = _listing(tmp_path)
     assert cli.main(["simulate", "plateau", option, str(target)]) == 2
@@ -85,9 +85,9 @@ def test_scenario_bad_output_exits_2_before_the_work(
 def test_scenario_plot_with_unknown_format_exits_2_before_the_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import numerics.scenarios
+    import spectral_edge.numerics.scenarios
 
-    monkeypatch.setattr(numerics.scenarios, "run_scenario", _fail_if_run)
+    monkeypatch.setattr(spectral_edge.numerics.scenarios, "run_scenario", _fail_if_run)
     assert cli.main(["simulate", "plateau", "--plot", str(tmp_path / "fig.xyz")]) == 2
     _assert_one_error_line(capsys, ".xyz")
     assert _listing(tmp_path) == []
@@ -120,10 +120,11 @@ def test_unknown_scenario_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
 def test_simulate_and_derive_never_import_torch() -> None:
     code = (
         "import sys\n"
-        "from validation import cli\n"
+        "from spectral_edge.validation import cli\n"
         "assert cli.main(['simulate', '--list']) == 0\n"
-        "import validation.commands.derive, validation.commands.simulate\n"
-        "import numerics.report, numerics.figures, theory.render, theory.lambdified\n"
+        "import spectral_edge.validation.cli.derive, spectral_edge.validation.cli.simulate\n"
+        "import spectral_edge.numerics.report, spectral_edge.numerics.figures\n"
+        "import spectral_edge.theory.render, spectral_edge.theory.lambdified\n"
         "assert cli.main(['derive', '--only', 'R9']) == 0\n"
         "print('torch' in sys.modules)\n"
     )

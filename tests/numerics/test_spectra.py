@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics import spectra
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
 
 SETTINGS = settings(max_examples=60, deadline=None)
 

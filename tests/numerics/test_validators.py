@@ -1,17 +1,17 @@
 """Every numerics entry point that takes a window length checks it with
-numerics.validate.check_window (one rule, one message)."""
+spectral_edge.common.validate.check_window (one rule, one message)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from numerics.bbp import bbp_experiment
-from numerics.errors import InputError
-from numerics.fit import fit_signal
-from numerics.krylov import krylov_experiment
-from numerics.ode import FeedbackSystem, PairSystem, SignalSystem
-from numerics.reference import QuadraticProblem, simulate
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.bbp import bbp_experiment
+from spectral_edge.numerics.fit import fit_signal
+from spectral_edge.numerics.krylov import krylov_experiment
+from spectral_edge.numerics.ode import FeedbackSystem, PairSystem, SignalSystem
+from spectral_edge.numerics.reference import QuadraticProblem, simulate
 
 PROB = QuadraticProblem(h=np.array([1.0]), Gamma=np.array([0.1]), P=4)
 ENTRY_POINTS = {

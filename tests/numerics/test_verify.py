@@ -1,4 +1,5 @@
-"""numerics.consequences / numerics.strategies: verify finds, shrinks and reproduces."""
+"""spectral_edge.numerics.consequences / spectral_edge.numerics.strategies: verify finds,
+shrinks and reproduces."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
-from numerics.consequences import CONSEQUENCES, verify
-from numerics.errors import InputError
-from numerics.strategies import gram_matrices, quadratic_problems, spectra
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.consequences import CONSEQUENCES, verify
+from spectral_edge.numerics.strategies import gram_matrices, quadratic_problems, spectra
 
 
 def test_every_consequence_holds_except_the_r11_forms() -> None:
@@ -31,7 +32,7 @@ def test_published_krylov_bound_is_falsified_and_shrunk_reproducibly() -> None:
 def test_a_broken_property_is_falsified() -> None:
     import dataclasses
 
-    from numerics import consequences as cq
+    from spectral_edge.numerics import consequences as cq
 
     broken = dataclasses.replace(cq.CONSEQUENCES[0], holds=lambda case: case[0].shape[0] < 4)
     saved = cq.CONSEQUENCES

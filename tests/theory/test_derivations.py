@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from theory.axioms import AXIOMS, axiom, drive, slot
-from theory.derivation import Check, Claim, Derivation, Step
-from theory.registry import IDS, all_derivations, derivation
-from theory.signal_flow import window_sum_rate
-from theory.symbols import Gamma, W, lam, s, t
+from spectral_edge.theory.axioms import AXIOMS, axiom, drive, slot
+from spectral_edge.theory.derivation import Check, Claim, Derivation, Step
+from spectral_edge.theory.registry import IDS, all_derivations, derivation
+from spectral_edge.theory.signal_flow import window_sum_rate
+from spectral_edge.theory.symbols import Gamma, W, lam, s, t
 
 _ZETA = sp.Symbol("zeta_perturbation", positive=True)
 
@@ -59,7 +59,7 @@ def test_equal_claims_are_not_tautologies(derivation_id: str) -> None:
 
 @pytest.fixture(scope="module")
 def dependency_audit():
-    from theory.audit import audit
+    from spectral_edge.theory.audit import audit
 
     return audit()
 
@@ -77,7 +77,7 @@ def test_stated_sides_are_typed_independently(dependency_audit) -> None:
 
 
 def test_audit_catches_a_self_comparison() -> None:
-    from theory.audit import _zeta, perturbed_set
+    from spectral_edge.theory.audit import _zeta, perturbed_set
 
     part = ("A3", "eigenvalue")
     der = derivation("R1", perturbed_set([part]))
@@ -86,21 +86,21 @@ def test_audit_catches_a_self_comparison() -> None:
 
 
 def test_r2_has_no_free_dyson_term_and_r4_beta_is_r3s() -> None:
-    from theory.symbols import D
+    from spectral_edge.theory.symbols import D
 
     assert not derivation("R2").output("g_dot").has(D)
     assert sp.simplify(derivation("R4").output("beta") - derivation("R3").output("beta")) == 0
 
 
 def test_r6_keeps_weight_decay() -> None:
-    from theory.symbols import omega
+    from spectral_edge.theory.symbols import omega
 
     assert derivation("R6").result.rhs.has(omega)
 
 
 def test_variants() -> None:
-    from theory.audit import compare_variant
-    from theory.axioms import VARIANTS, variant
+    from spectral_edge.theory.audit import compare_variant
+    from spectral_edge.theory.axioms import VARIANTS, variant
 
     assert set(VARIANTS) >= {"a1-cross-curvature", "a2-noiseless", "a2-momentum",
                              "a3-continuous"}

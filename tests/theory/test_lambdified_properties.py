@@ -1,4 +1,5 @@
-"""Property tests of the consequences of R1–R11 on the lambdified callables of theory.lambdified."""
+"""Property tests of the consequences of R1–R11 on the lambdified callables of
+spectral_edge.theory.lambdified."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy.integrate import solve_ivp
 
-from theory import lambdified as tx
+from spectral_edge.theory import lambdified as tx
 
 pos = st.floats(min_value=0.05, max_value=20.0, allow_nan=False)
 small_pos = st.floats(min_value=0.01, max_value=1.0, allow_nan=False)

@@ -1,5 +1,6 @@
-"""validation.analysis (run directories, external spectra files, the §8 definitions in both
-forms) and the held-out gap forecast (numerics.forecast) with its baselines."""
+"""spectral_edge.validation.scorecard.analysis (run directories, external spectra files, the §8
+definitions in both
+forms) and the held-out gap forecast (spectral_edge.numerics.forecast) with its baselines."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import pandas as pd
 import pytest
 from test_predictions_data import make_run
 
-from numerics.bootstrap import bootstrap_ci
-from numerics.errors import InputError
-from numerics.forecast import forecast_gap
-from numerics.ode import GapSystem, integrate
-from validation import analysis as an
-from validation.report import analyze, gap_forecast
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.bootstrap import bootstrap_ci
+from spectral_edge.numerics.forecast import forecast_gap
+from spectral_edge.numerics.ode import GapSystem, integrate
+from spectral_edge.validation.scorecard import analysis as an
+from spectral_edge.validation.scorecard.report import analyze, gap_forecast
 
 SIGMA = [[9.0, 3.0, 2.0, 1.0], [8.0, 3.5, 2.0, 1.0], [7.0, 4.0, 2.5, 1.0]]
 
@@ -94,7 +95,7 @@ def test_g23_decline_full_and_adaptive(tmp_path: Path) -> None:
 def test_alpha_proxy_is_at_least_the_exact_alpha(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.normal(size=(14, 200)) * np.r_[np.full(4, 5.0), np.ones(10)][:, None]
-    from numerics.spectra import window_stats
+    from spectral_edge.numerics.spectra import window_stats
 
     rows, grams = [], []
     for t in range(4, 14):

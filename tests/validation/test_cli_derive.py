@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from theory.derivation import Claim, Derivation, Step
-from validation import cli
-from validation.commands import derive
+from spectral_edge.theory.derivation import Claim, Derivation, Step
+from spectral_edge.validation import cli
+from spectral_edge.validation.cli import derive
 
 
 def test_only_one_result(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,8 +102,8 @@ def test_committed_docs_are_current() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "theory.md"
     if not docs.exists():
         pytest.skip("docs/theory.md not generated in this checkout")
-    from theory.registry import all_derivations
-    from theory.render import theory_markdown
+    from spectral_edge.theory.registry import all_derivations
+    from spectral_edge.theory.render import theory_markdown
 
     assert docs.read_text(encoding="utf-8") == theory_markdown(all_derivations())
 

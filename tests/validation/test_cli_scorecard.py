@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_predictions_data import grok_curve, make_run
 
-from validation.cli import main
+from spectral_edge.validation.cli import main
 
 
 def _runs(root: Path) -> None:
@@ -68,7 +68,7 @@ def test_analyze_missing_path_exit_2(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_fit_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from numerics.ode import GapSystem, integrate
+    from spectral_edge.numerics.ode import GapSystem, integrate
 
     t = np.arange(20.0)
     g = integrate(GapSystem(c=0.5, beta=0.05, eta=0.1, hw=1.0), [0.3], (0, 19),

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from validation.cli import main
+from spectral_edge.validation.cli import main
 
 TINY = [
     "--p",

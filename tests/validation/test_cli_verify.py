@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from validation import cli
+from spectral_edge.validation import cli
 
 
 def test_only_r10_holds(capsys: pytest.CaptureFixture[str]) -> None:

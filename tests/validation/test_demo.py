@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from validation.cli import main
-from validation.demo import format_table, run_demo
+from spectral_edge.validation.cli import main
+from spectral_edge.validation.experiments.demo import format_table, run_demo
 
 TINY = {"p": 11, "d_model": 16, "n_heads": 2, "d_ff": 16, "stride": 5, "window": 3,
         "eval_every": 5, "batch_size": 32, "threads": 1}
@@ -33,7 +33,7 @@ def test_grok_row_is_marked() -> None:
     table = pd.DataFrame({"step": [10, 15, 20], "sigma_1": [1.0] * 3, "sigma_2": [0.5] * 3,
                           "kstar": [1] * 3, "R": [2.0] * 3, "g23": [0.1] * 3,
                           "train_acc": [1.0] * 3, "test_acc": [0.5, 0.96, 0.97]})
-    from validation.demo import DemoRun
+    from spectral_edge.validation.experiments.demo import DemoRun
 
     text = format_table(DemoRun(1.0, table, table, table, 15, 20, 1.0), every=10)
     assert [line.endswith("<- grok") for line in text.splitlines()[1:]] == [False, True, False]
@@ -46,7 +46,7 @@ def test_demo_cli_rejects_too_few_steps(capsys: pytest.CaptureFixture[str], tmp_
 
 
 def test_results_page_comes_from_the_runs(tmp_path) -> None:
-    from validation.demo import g23_decline, results_markdown
+    from spectral_edge.validation.experiments.demo import g23_decline, results_markdown
 
     runs = run_demo(tmp_path / "d", steps=60, **TINY)
     page = results_markdown(runs, "spectral-edge demo --results r.md")

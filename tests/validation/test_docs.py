@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from validation.cli import build_parser
+from spectral_edge.validation.cli import build_parser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 

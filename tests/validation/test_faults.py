@@ -13,10 +13,10 @@ from pathlib import Path
 
 import torch
 
-from validation.cli import main
-from validation.config import RunConfig
-from validation.optimizers import CombinedOptimizer, build_optimizer
-from validation.train import run
+from spectral_edge.validation.cli import main
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.optimizers import CombinedOptimizer, build_optimizer
+from spectral_edge.validation.runs.training import run
 
 TINY = dict(p=7, d_model=8, n_heads=2, d_ff=8, n_layers=1, batch_size=16, window=2, stride=2)
 
@@ -66,7 +66,8 @@ def _alive(pid: int) -> bool:
 
 
 def test_killing_a_sweep_kills_its_workers(tmp_path: Path) -> None:
-    args = [sys.executable, "-m", "validation.cli", "sweep", "--out", str(tmp_path / "sw"),
+    args = [sys.executable, "-m", "spectral_edge.validation.cli", "sweep",
+            "--out", str(tmp_path / "sw"),
             "--workers", "2", "--seed", "1,2", "--steps", "100000", "--quiet", "--no-plots"]
     args += [f"--{k.replace('_', '-')}={v}" for k, v in TINY.items()]
     sweep = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -107,7 +108,7 @@ def test_muon_momentum_zero_means_zero() -> None:
 
 def test_derive_does_not_import_torch() -> None:
     code = (
-        "import sys\nfrom validation.cli import main\n"
+        "import sys\nfrom spectral_edge.validation.cli import main\n"
         "assert main(['derive', '--only', 'R1']) == 0\n"
         "print('torch' in sys.modules)\n"
     )

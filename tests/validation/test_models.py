@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from numerics.errors import InputError
-from validation.models import ModelSizes, build_model, count_parameters
-from validation.monitor import select_parameters
-from validation.tasks import decoder_input, make_task
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.monitor import select_parameters
+from spectral_edge.validation.runs.models import ModelSizes, build_model, count_parameters
+from spectral_edge.validation.runs.tasks import decoder_input, make_task
 
 
 def block_params(d: int, ff: int, cross: bool = False) -> int:

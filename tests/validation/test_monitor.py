@@ -10,9 +10,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics import spectra
-from numerics.errors import InputError
-from validation.monitor import GramMonitor, select_parameters
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.validation.monitor import GramMonitor, select_parameters
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -464,7 +464,7 @@ def test_kept_grams_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_array_equal(mon.grams()[-1], mon.gram_plus())
     assert len(mon.state_dict()["grams"]) == 3
     # keep_grams=True keeps at most KEEP_GRAMS_BYTES of Grams; a warning when it drops one
-    monkeypatch.setattr("validation.monitor.KEEP_GRAMS_BYTES", 4 * 8 * 9)
+    monkeypatch.setattr("spectral_edge.validation.monitor.gram.KEEP_GRAMS_BYTES", 4 * 8 * 9)
     p2 = torch.zeros(6, requires_grad=True)
     auto = GramMonitor([p2], window=2)
     with pytest.warns(RuntimeWarning, match="keeps the latest 4 window Grams"):

@@ -8,7 +8,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from validation.monitor import GramMonitor
+from spectral_edge.validation.monitor import GramMonitor
 
 W, P, STEPS = 3, 40, 7
 
@@ -47,7 +47,7 @@ def test_sharded_gram_equals_full_gram(tmp_path) -> None:
 def test_sharding_needs_exact_mode() -> None:
     import pytest
 
-    from numerics.errors import InputError
+    from spectral_edge.common.errors import InputError
 
     with pytest.raises(InputError, match="exact mode"):
         GramMonitor([torch.zeros(4, requires_grad=True)], window=2, sketch_dim=8,
@@ -58,8 +58,8 @@ def test_dtensor_parameters_get_a_clear_error(tmp_path) -> None:
     from torch.distributed.device_mesh import init_device_mesh
     from torch.distributed.tensor import Shard, distribute_tensor
 
-    from numerics.errors import InputError
-    from validation.monitor import GramMonitor
+    from spectral_edge.common.errors import InputError
+    from spectral_edge.validation.monitor import GramMonitor
 
     dist.init_process_group("gloo", init_method=f"file://{tmp_path}/store", rank=0,
                             world_size=1)

@@ -7,15 +7,15 @@ import copy
 import pytest
 import torch
 
-from numerics.errors import InputError
-from validation.models import ModelSizes, build_model
-from validation.optimizers import (
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.runs.models import ModelSizes, build_model
+from spectral_edge.validation.runs.optimizers import (
     Float32Muon,
     build_optimizer,
     hidden_matrices,
     newton_schulz_float32,
 )
-from validation.tasks import make_task
+from spectral_edge.validation.runs.tasks import make_task
 
 
 def _model(name: str = "modadd") -> torch.nn.Module:

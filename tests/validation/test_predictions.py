@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from test_predictions_data import grok_curve, make_run, probes_frame
 
-from validation import predictions as pr
-from validation.analysis import load_run
+from spectral_edge.validation.scorecard import predictions as pr
+from spectral_edge.validation.scorecard.analysis import load_run
 
 N = 20
 

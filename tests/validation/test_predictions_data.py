@@ -1,7 +1,8 @@
 """Synthetic run directories for the prediction, analyze and report tests (and their checks).
 
 ``make_run`` writes a run directory whose statistics are known by construction: spectra
-rows recomputed with ``numerics.spectra.window_stats`` from given σ (then any column may be
+rows recomputed with ``spectral_edge.numerics.spectra.window_stats`` from given σ (then any
+column may be
 overridden), metrics from a given accuracy curve, optional probe files.
 """
 
@@ -14,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from numerics.spectra import window_stats
-from validation.analysis import load_run
+from spectral_edge.numerics.spectra import window_stats
+from spectral_edge.validation.scorecard.analysis import load_run
 
 BASE_CONFIG: dict[str, Any] = {
     "task": "modadd", "optimizer": "adamw", "wd": 1.0, "seed": 1, "lr": 0.001, "stride": 100,

@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 import torch
 
-from numerics.errors import InputError
-from validation.models import ModelSizes, build_model
-from validation.monitor import GramMonitor
-from validation.probes import ablation, curvature, injection, mixing, projections
-from validation.probes.runner import (
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.probes import ablation, curvature, injection, mixing, projections
+from spectral_edge.validation.probes.window import (
     ROW_COLUMNS,
     WINDOW_COLUMNS,
     ProbeSettings,
     is_probe_step,
     probe_window,
-    task_loss_of,
 )
-from validation.tasks import make_task
+from spectral_edge.validation.runs.models import ModelSizes, build_model
+from spectral_edge.validation.runs.probing import probe_data, task_loss_of
+from spectral_edge.validation.runs.tasks import make_task
 
 SIZES = ModelSizes(d_model=8, n_heads=2, d_ff=8, n_layers=1)
 
@@ -182,7 +182,7 @@ def test_probe_window_rows_and_no_side_effects(setup) -> None:
     for p in model.parameters():
         p.grad = None
     result = probe_window(
-        model, opt, mon, task, step=8, seed=0, batch_size=16, eval_batch=64, omega=0.5,
+        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, omega=0.5,
         settings=ProbeSettings(modes=3, batch=32, hess_k=4, draws=3, noise_batches=3),
     )
     assert not model.training  # mode restored
@@ -202,7 +202,7 @@ def test_probe_window_rows_and_no_side_effects(setup) -> None:
     # G_train on the fixed probe batch equals a direct projection
     V = mon.directions(3)
     again = probe_window(
-        model, opt, mon, task, step=8, seed=0, batch_size=16, eval_batch=64, omega=0.5,
+        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, omega=0.5,
         settings=ProbeSettings(modes=3, batch=32, hess_k=4, draws=3, noise_batches=3),
     )
     assert again.rows == result.rows and again.window == result.window  # reproducible
@@ -220,7 +220,7 @@ def test_bad_settings_name_the_argument() -> None:
 
 
 def test_muon_preconditioner_is_the_linearised_orthogonalisation() -> None:
-    from validation.optimizers import build_optimizer
+    from spectral_edge.validation.runs.optimizers import build_optimizer
 
     torch.manual_seed(0)
     net = torch.nn.Sequential()

@@ -8,12 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from numerics.errors import InputError
-from validation import rundir
-from validation.cli import main
-from validation.config import RunConfig
-from validation.probes.runner import ROW_COLUMNS, WINDOW_COLUMNS, reprobe
-from validation.train import run
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.cli import main
+from spectral_edge.validation.probes.window import ROW_COLUMNS, WINDOW_COLUMNS
+from spectral_edge.validation.runs import rundir
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.reprobe import reprobe
+from spectral_edge.validation.runs.training import run
 
 TINY = {"d_model": 8, "n_heads": 2, "d_ff": 8, "n_layers": 1}
 

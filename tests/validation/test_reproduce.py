@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from validation import reproduce as rp
-from validation.cli import main
-from validation.commands.sweep import SweepItem
-from validation.config import RunConfig
-from validation.train import run, run_status
+from spectral_edge.validation.cli import main
+from spectral_edge.validation.experiments import reproduce as rp
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.grid import SweepItem
+from spectral_edge.validation.runs.training import run, run_status
 
 TINY = dict(p=7, d_model=8, n_heads=2, d_ff=8, n_layers=1, batch_size=16, steps=30,
             eval_every=5, window=2, stride=3, checkpoint_every=10, stop_after_grok=None,

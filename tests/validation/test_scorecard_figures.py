@@ -13,14 +13,14 @@ from matplotlib.figure import Figure
 from test_predictions import _gap_flow_probes
 from test_predictions_data import grok_curve, make_run, probes_frame
 
-from validation.analysis import load_run
-from validation.predictions import PREDICTIONS
-from validation.scorecard_figures import (
+from spectral_edge.validation.scorecard.analysis import load_run
+from spectral_edge.validation.scorecard.figures import (
     figure_gap_flow,
     figure_lifecycle,
     figure_sketch,
     figure_steady_state,
 )
+from spectral_edge.validation.scorecard.predictions import PREDICTIONS
 
 
 def _points(fig: Figure) -> np.ndarray:

@@ -7,10 +7,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from numerics.errors import InputError
-from validation.tasks import make_task
-from validation.tasks.dyck import IGNORE, OPEN, random_dyck_word
-from validation.tasks.scan import N_COMMANDS, SRC_VOCAB, TGT_VOCAB, interpret, scan_commands
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.runs.tasks import make_task
+from spectral_edge.validation.runs.tasks.dyck import IGNORE, OPEN, random_dyck_word
+from spectral_edge.validation.runs.tasks.scan import (
+    N_COMMANDS,
+    SRC_VOCAB,
+    TGT_VOCAB,
+    interpret,
+    scan_commands,
+)
 
 EXPECTED = {
     "add": lambda a, b: a + b,

@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 import torch
 
-from numerics import spectra
-from numerics.errors import InputError
-from validation.config import RunConfig
-from validation.train import batch_indices, run
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
+from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.training import batch_indices, run
 
 TINY = {"d_model": 16, "n_heads": 2, "d_ff": 16, "n_layers": 1, "n_dec_layers": 1}
 
@@ -110,8 +110,8 @@ def test_exact_resume_after_kill(tmp_path: Path) -> None:
     cut = tmp_path / "cut"
     code = (
         "import json, sys\n"
-        "from validation.config import RunConfig\n"
-        "from validation.train import run\n"
+        "from spectral_edge.validation.runs.config import RunConfig\n"
+        "from spectral_edge.validation.runs.training import run\n"
         "run(RunConfig.from_dict(json.loads(sys.argv[1])), sys.argv[2], progress=False)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code, json.dumps(cfg.to_dict()), str(cut)])
@@ -222,9 +222,9 @@ def test_run_directory_guards(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["dyck", "scan"])
 def test_trimming_padding_changes_nothing(name: str) -> None:
-    from validation.models import ModelSizes, build_model
-    from validation.tasks import make_task
-    from validation.train import evaluate, trim_padding
+    from spectral_edge.validation.runs.models import ModelSizes, build_model
+    from spectral_edge.validation.runs.tasks import make_task
+    from spectral_edge.validation.runs.training import evaluate, trim_padding
 
     task = make_task(name, seed=0, n_train=40, n_test=40)
     torch.manual_seed(0)
@@ -236,7 +236,12 @@ def test_trimming_padding_changes_nothing(name: str) -> None:
     assert (xt.shape[1] < x.shape[1]) or (yt.shape[1] < y.shape[1])
     full = evaluate(model, task, x, y, batch=8)
     # evaluate trims internally; compare with an untrimmed forward pass by hand
-    from validation.tasks import accuracies, correct_counts, decoder_input, task_loss
+    from spectral_edge.validation.runs.tasks import (
+        accuracies,
+        correct_counts,
+        decoder_input,
+        task_loss,
+    )
 
     with torch.no_grad():
         logits = model(x, decoder_input(task, y)) if name == "scan" else model(x)

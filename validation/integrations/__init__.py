@@ -1,9 +1,11 @@
 """The Gram monitor where researchers train: Hugging Face ``Trainer``, Lightning, DDP, FSDP2.
 
-* :class:`HFGramMonitorCallback` (``validation.integrations.hf``, needs ``spectral-edge[hf]``)
-* :class:`LightningGramMonitorCallback` (``validation.integrations.lightning``, needs
+* :class:`HFGramMonitorCallback` (``spectral_edge.validation.integrations.hf``, needs
+``spectral-edge[hf]``)
+* :class:`LightningGramMonitorCallback` (``spectral_edge.validation.integrations.lightning``, needs
   ``spectral-edge[lightning]``)
-* :func:`local_shards`, :func:`max_rank_difference` (``validation.integrations.distributed``,
+* :func:`local_shards`, :func:`max_rank_difference`
+(``spectral_edge.validation.integrations.distributed``,
   torch only)
 
 Importing this package imports neither transformers nor lightning: each name is loaded from

@@ -4,7 +4,7 @@
 Imports only torch, numpy and the project (never transformers or lightning).
 
 >>> import torch
->>> from validation.monitor import GramMonitor
+>>> from spectral_edge.validation.monitor import GramMonitor
 >>> w = torch.zeros(3, requires_grad=True)
 >>> mon = GramMonitor([w], window=2)
 >>> for v in ([1.0, 0, 0], [1.0, 2.0, 0], [1.0, 2.0, 3.0]):
@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.errors import InputError
-from validation import rundir
-from validation.monitor import GramMonitor
+from spectral_edge.common.errors import InputError
+from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.runs import rundir
 
 HISTORY_NAME = "gram_history.csv"
-"""The monitor's :meth:`~validation.monitor.GramMonitor.history`, one row per window."""
+"""The monitor's :meth:`~spectral_edge.validation.monitor.GramMonitor.history`, one row per
+window."""
 GRAMS_NAME = "gram_grams.npz"
 """The kept (W+1)-Grams (``grams``, oldest first) and their steps (``steps``)."""
 STATE_NAME = "gram_monitor.pt"

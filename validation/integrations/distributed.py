@@ -1,5 +1,5 @@
 """Distributed training: the local shards of FSDP2 parameters for a sharded
-:class:`~validation.monitor.GramMonitor`, and a cross-rank agreement check.
+:class:`~spectral_edge.validation.monitor.GramMonitor`, and a cross-rank agreement check.
 
 Under DDP the parameters are replicated, so a plain ``GramMonitor(model)`` on every rank sees
 the same updates and needs no communication. Under FSDP2 (``fully_shard``) every parameter
@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
 
 
 def _dtensor_type() -> type | None:

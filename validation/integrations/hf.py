@@ -2,14 +2,15 @@
 
 ::
 
-    from validation.integrations.hf import HFGramMonitorCallback
+    from spectral_edge.validation.integrations.hf import HFGramMonitorCallback
     trainer = Trainer(model, args, train_dataset=data,
                       callbacks=[HFGramMonitorCallback(window=10, stride=1)])
     trainer.train()   # logs gram/sigma_1.., gram/kstar, gram/R, gram/g23, gram/A
 
 What it does, event by event (transformers ≥ 4.46; checked on 5.24):
 
-* ``on_train_begin``: builds the :class:`~validation.monitor.GramMonitor` on the Trainer's
+* ``on_train_begin``: builds the :class:`~spectral_edge.validation.monitor.GramMonitor` on the
+Trainer's
   model (optimizer: the Trainer's, for the learning rate of A). When training resumes from a
   checkpoint (``state.global_step > 0``) it restores the monitor from
   ``<checkpoint>/gram_monitor.pt``, so the resumed history is the uninterrupted one.
@@ -39,8 +40,8 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import CallbackHandler, DefaultFlowCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from validation.integrations import _common
-from validation.monitor import GramMonitor
+from spectral_edge.validation.integrations import _common
+from spectral_edge.validation.monitor import GramMonitor
 
 
 class HFGramMonitorCallback(TrainerCallback):
@@ -56,7 +57,7 @@ class HFGramMonitorCallback(TrainerCallback):
             resumes (default: ``<args.output_dir>/checkpoint-<global_step>``, the folder
             ``Trainer.train(resume_from_checkpoint=True)`` picks).
         params: ``model -> model_or_params`` for the monitor (default: the model itself),
-            e.g. :func:`validation.integrations.distributed.local_shards`.
+            e.g. :func:`spectral_edge.validation.integrations.distributed.local_shards`.
         **monitor_kwargs: any other :class:`GramMonitor` argument (``dtype``, ``on_error``,
             ``kstar_method``, ``keep_grams``, ``max_memory_bytes``, ``shard_group``, ``lr``,
             ``seed``, ``optimizer``; the Trainer's optimizer is used unless ``optimizer`` or

@@ -2,13 +2,13 @@
 
 ::
 
-    from validation.integrations.lightning import LightningGramMonitorCallback
+    from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback
     trainer = L.Trainer(max_steps=1000, callbacks=[LightningGramMonitorCallback(window=10)])
     trainer.fit(module, loader)    # logs gram/sigma_1.., gram/kstar, gram/R, gram/g23, gram/A
 
 Hooks (lightning ≥ 2.4; checked on 2.6):
 
-* ``on_train_start``: builds the :class:`~validation.monitor.GramMonitor` on the
+* ``on_train_start``: builds the :class:`~spectral_edge.validation.monitor.GramMonitor` on the
   LightningModule (after the checkpoint, if any, was restored), and loads the monitor
   state that the checkpoint carried (:meth:`state_dict` / :meth:`load_state_dict` of the
   callback: the monitor state lives in the Lightning checkpoint).
@@ -32,8 +32,8 @@ from typing import Any
 import lightning.pytorch as pl
 import torch
 
-from validation.integrations import _common
-from validation.monitor import GramMonitor
+from spectral_edge.validation.integrations import _common
+from spectral_edge.validation.monitor import GramMonitor
 
 
 class _StepLR:

@@ -15,8 +15,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
-from numerics.errors import InputError
-from numerics.validate import check_int
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_int
 
 T = TypeVar("T")
 

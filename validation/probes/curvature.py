@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from numerics.errors import InputError
-from numerics.validate import check_finite_number, check_int
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int
 
 Named = Sequence[tuple[str, torch.Tensor]]
 

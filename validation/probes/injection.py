@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
 
 
 def injection(g_eff: np.ndarray, wd_part: np.ndarray) -> np.ndarray:

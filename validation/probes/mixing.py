@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
 
 
 def summed_update_projections(sigma: np.ndarray, U: np.ndarray, m: int) -> np.ndarray:

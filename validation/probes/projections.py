@@ -6,8 +6,8 @@ window's updates along them (docs/spec.md §2, A2; docs/probes.md).
 * the energy split: with c_s = ⟨δ_s, v_j⟩ = σ_j u_j[s] (exact: X v_j = σ_j u_j) and
   ⟨θ_s, v_j⟩ recovered backwards from the end of the window, the weight-decay part of
   update s is −η_eff ω ⟨(θ_{s−1}+θ_s)/2, v_j⟩ and the rest is the gradient part
-  (:func:`numerics.spectra.split_update_projections`); the fraction is
-  :func:`numerics.spectra.gradient_energy_fraction`.
+  (:func:`spectral_edge.numerics.spectra.split_update_projections`); the fraction is
+  :func:`spectral_edge.numerics.spectra.gradient_energy_fraction`.
 
 >>> import torch
 >>> project(torch.eye(2), torch.tensor([3.0, 4.0])).tolist()
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from numerics import spectra
-from numerics.errors import InputError
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics import spectra
 
 
 def project(directions: torch.Tensor, vector: torch.Tensor) -> np.ndarray:

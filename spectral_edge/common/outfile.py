@@ -1,0 +1,42 @@
+"""Check an output file's path before the work that produces it (the CLI's ``--out``,
+``--csv``, ``--plot``, ``--crosscheck``): a cross-check that runs for minutes must not fail at
+the end because its output path names a directory. Raises
+:class:`spectral_edge.common.errors.InputError` (the CLI's exit status 2) naming the option.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> check_output_file(d / "report.md", "--crosscheck") == d / "report.md"
+True
+>>> check_output_file(d, "--crosscheck")  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+spectral_edge.common.errors.InputError: --crosscheck: ... is a directory, not a file
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from spectral_edge.common.errors import InputError
+
+
+def check_output_file(path: str | os.PathLike, name: str = "output",
+                      make_parents: bool = False) -> Path:
+    """``path`` when a file can be written there: not a directory, its parent an existing
+    writable directory (with ``make_parents``: its nearest existing ancestor, since the atomic
+    writer creates the missing ones). Nothing is created here."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{name}: {path} is a directory, not a file")
+    parent = path.parent
+    if make_parents:
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+    if not parent.exists():
+        raise InputError(f"{name}: the directory {path.parent} does not exist")
+    if not parent.is_dir():
+        raise InputError(f"{name}: {parent} is not a directory")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"{name}: the directory {parent} is not writable")
+    return path

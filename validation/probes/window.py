@@ -1,0 +1,362 @@
+"""One probe of one window: the ``probes.csv`` rows (one per mode) and the
+``probe_windows.csv`` row.
+
+:func:`probe_window` reads the monitor's current window (exact mode), takes its edge
+directions v_1 … v_m (m = min(W, rank, ``modes``)), and measures along them on fixed probe
+batches (docs/probes.md): ``batch`` training examples and ``batch`` test examples, drawn once
+per run from ``(seed, 0x9B0BE)`` — the same examples at every window. It never touches the
+global torch/NumPy RNG (private generators seeded from (seed, step)), never writes
+``.grad``, and restores the parameters bitwise and the model's train/eval mode, so a run
+with probes trains exactly as one without.
+
+The task enters only through :class:`ProbeData` (the data and two callables), so this
+module knows nothing of tasks, models or runs; :mod:`spectral_edge.validation.runs.probing`
+builds it for a training run.
+
+>>> ProbeSettings().modes
+6
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int
+from spectral_edge.numerics import spectra
+from spectral_edge.validation.probes import ablation, curvature, injection, mixing, projections
+
+PROBE_SEED_TAG = 0x9B0BE
+NOISE_TAG = 0x4015E
+RANDOM_TAG = 0xAB1A7
+HESS_TAG = 0x4E55
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """How a probe runs (the ``probe_*`` fields of ``RunConfig``; docs/probes.md).
+
+    ``modes``: at most this many edge directions; ``batch``: size of the fixed probe
+    batches; ``hess_k``: top Hessian eigenvalues (0: skip ``eigsh``); ``hess_tol``: ARPACK
+    tolerance; ``noise_batches``: minibatches for N_j; ``draws``: random-direction ablation
+    draws; ``phi``: mixing angle (radians); ``fd_rel``: finite-difference ε/‖θ‖.
+    """
+
+    modes: int = 6
+    batch: int = 1024
+    hess_k: int = 20
+    hess_tol: float = 1e-4
+    noise_batches: int = 4
+    draws: int = 5
+    phi: float = math.pi / 4
+    fd_rel: float = 1e-3
+
+    def __post_init__(self) -> None:
+        check_int("probe_modes", self.modes, 1)
+        check_int("probe_batch", self.batch, 1)
+        check_int("probe_hess_k", self.hess_k, 0)
+        check_finite_number("probe_hess_tol", self.hess_tol, 0.0)
+        check_int("probe_noise_batches", self.noise_batches, 2)
+        check_int("probe_draws", self.draws, 1)
+        check_finite_number("probe_phi", self.phi)
+        check_finite_number("probe_fd_rel", self.fd_rel, 0.0, strict=True)
+
+    @classmethod
+    def from_config(cls, config: Any) -> ProbeSettings:
+        """Settings from a ``RunConfig``'s ``probe_*`` fields (defaults where absent)."""
+        names = {"modes", "batch", "hess_k", "hess_tol", "noise_batches", "draws", "phi"}
+        return cls(**{n: getattr(config, f"probe_{n}") for n in names
+                      if hasattr(config, f"probe_{n}")})
+
+
+@dataclass(frozen=True)
+class WindowProbe:
+    """What one probe measured: ``rows`` (``probes.csv``, one per mode), ``window``
+    (``probe_windows.csv``), the Hessian-vector products used, the probe's wall time and the
+    part of it spent in ``eigsh`` (times are kept out of the CSV rows, which must be
+    identical after a resume)."""
+
+    rows: tuple[dict[str, Any], ...] = field(repr=False)
+    window: dict[str, Any] = field(repr=False)
+    n_hvp: int
+    wall_s: float
+    hess_wall_s: float = 0.0
+
+
+LossOf = Callable[[torch.Tensor, torch.Tensor], Callable[[dict[str, torch.Tensor]], torch.Tensor]]
+"""``(x, y) -> ({name: tensor} -> loss)``: the task loss on (x, y) with parameters replaced."""
+
+
+@dataclass(frozen=True)
+class ProbeData:
+    """What a probe needs of the task: the train and test splits, the loss as a function of
+    the parameters on a batch (``loss_of``), and ``evaluate(x, y) -> {"loss", "acc"}`` of
+    the model as it stands (used for the ablations)."""
+
+    x_train: torch.Tensor = field(repr=False)
+    y_train: torch.Tensor = field(repr=False)
+    x_test: torch.Tensor = field(repr=False)
+    y_test: torch.Tensor = field(repr=False)
+    loss_of: LossOf = field(repr=False)
+    evaluate: Callable[[torch.Tensor, torch.Tensor], dict[str, float]] = field(repr=False)
+
+    @property
+    def n_train(self) -> int:
+        return len(self.x_train)
+
+    @property
+    def n_test(self) -> int:
+        return len(self.x_test)
+
+
+def is_probe_step(step: int, stride: int, every: int | None) -> bool:
+    """Whether the window ending at ``step`` is probed: every ``every``-th snapshot window
+    (``step/stride`` divisible by ``every``); never when ``every`` is None.
+
+    >>> [s for s in range(0, 1001, 100) if is_probe_step(s, 100, 5)]
+    [0, 500, 1000]
+    """
+    return every is not None and step % stride == 0 and (step // stride) % every == 0
+
+
+def probe_indices(n: int, size: int, seed: int, split: int) -> np.ndarray:
+    """The fixed probe batch: ``min(n, size)`` distinct indices drawn from
+    ``(seed, 0x9B0BE, split)``, sorted (split 0 train, 1 test).
+
+    >>> probe_indices(10, 3, seed=0, split=0).tolist() == probe_indices(10, 3, 0, 0).tolist()
+    True
+    """
+    rng = np.random.default_rng([seed, PROBE_SEED_TAG, split])
+    return np.sort(rng.choice(n, size=min(n, size), replace=False))
+
+
+def _grad(loss: curvature.FlatLoss) -> torch.Tensor:
+    theta = loss.theta0.clone().requires_grad_(True)
+    with torch.enable_grad():
+        (g,) = torch.autograd.grad(loss(theta), theta)
+    return g
+
+
+def probe_window(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    monitor: Any,
+    data: ProbeData,
+    *,
+    step: int,
+    seed: int,
+    batch_size: int,
+    omega: float,
+    settings: ProbeSettings | None = None,
+) -> WindowProbe:
+    """Probe the monitor's current window (see the module docstring and docs/probes.md).
+
+    ``step``: the optimizer step at which the window ends (the ``spectra.csv`` step);
+    ``seed``: the run's seed; ``batch_size``: the training minibatch size (for N_j);
+    ``omega``: the decoupled weight decay ω.
+    """
+    settings = settings or ProbeSettings()
+    tick = time.perf_counter()
+    was_training = model.training
+    stats = monitor.stats
+    if stats is None:
+        raise InputError("monitor: no full window to probe yet")
+    W = monitor.window
+    lam, U = spectra.eigh_gram(
+        monitor.gram(), eps=float(torch.finfo(monitor.dtype).eps), max_rank=monitor.n_params
+    )
+    sigma = np.sqrt(lam)
+    rank = int(np.count_nonzero(lam))
+    kstar = int(stats.kstar_weighted)
+    m = min(W, rank, settings.modes)
+    n_dir = min(rank, max(m, 2 * kstar))
+    named = list(monitor.names_params)
+    params = [p for _, p in named]
+    dtype = params[0].dtype
+    V_all = monitor.directions(n_dir).to(dtype)
+    V = V_all[:m]
+    lr = float(optimizer.param_groups[0]["lr"])
+    eta_eff = lr * monitor.stride
+    precond, _ = curvature.preconditioner(optimizer, named)
+
+    dev = data.x_train.device
+    tr = torch.as_tensor(probe_indices(data.n_train, settings.batch, seed, 0), device=dev)
+    te = torch.as_tensor(probe_indices(data.n_test, settings.batch, seed, 1), device=dev)
+    try:
+        model.train()
+        train_loss = curvature.FlatLoss(
+            named, data.loss_of(data.x_train[tr], data.y_train[tr])
+        )
+        curv = curvature.Curvature(train_loss)
+        h, h_pre = curvature.mode_curvatures(curv, V, precond)
+        eps = curvature.fd_epsilon(train_loss.theta0, settings.fd_rel)
+        h_fd = curvature.finite_difference_curvature(train_loss, V, eps, float(curv.loss))
+        g_train = curv.grad
+        g_val = _grad(
+            curvature.FlatLoss(named, data.loss_of(data.x_test[te], data.y_test[te]))
+        )
+        G_train = projections.project(V_all, g_train)
+        G_val = projections.project(V_all, g_val)
+        G_eff = projections.project(V, precond(g_train))
+        theta = train_loss.theta0
+        wd_part = omega * projections.project(V, theta)
+        frac = projections.energy_split(
+            projections.window_update_projections(sigma, U, m),
+            projections.project(V, theta), eta_eff, omega,
+        )
+        # noise: independent minibatches of the run's batch size, private generator
+        rng = np.random.default_rng([seed, step, NOISE_TAG])
+        samples = []
+        for _ in range(settings.noise_batches):
+            idx = torch.as_tensor(
+                rng.choice(data.n_train, size=min(batch_size, data.n_train), replace=False),
+                device=dev,
+            )
+            gb = _grad(curvature.FlatLoss(
+                named, data.loss_of(data.x_train[idx], data.y_train[idx])
+            ))
+            samples.append(projections.project(V, precond(gb)))
+        N = injection.noise_power(np.array(samples))
+        Gamma = injection.injection(G_eff, wd_part)
+        # top of the Hessian spectrum
+        K = settings.hess_k
+        hess_tick = time.perf_counter()
+        if K > 0:
+            top = curvature.hessian_top(
+                curv, k=K, tol=settings.hess_tol,
+                seed=int(np.random.default_rng([seed, step, HESS_TAG]).integers(2**31)),
+            )
+            hess = top.eigenvalues
+            finite = top.residuals[np.isfinite(top.residuals)]
+            resid = float(finite.max()) if finite.size else math.nan
+            K_eta = curvature.count_stiff(hess, eta_eff, W) if eta_eff > 0 else math.nan
+        else:
+            hess, resid, K_eta = np.zeros(0), math.nan, math.nan
+        hess_wall_s = time.perf_counter() - hess_tick
+        n_hvp, probe_train_loss = curv.n_hvp, float(curv.loss)
+        del curv
+
+        # ablations on the fixed test probe batch (paired: the same examples before and
+        # after, so the differences carry no sampling noise between the two evaluations)
+        x_abl, y_abl = data.x_test[te], data.y_test[te]
+
+        def measure() -> tuple[float, float]:
+            out = data.evaluate(x_abl, y_abl)
+            return out["loss"], out["acc"]
+
+        base_loss, base_acc = measure()
+
+        def delta(directions: torch.Tensor) -> tuple[float, float]:
+            loss, acc = ablation.with_ablated(params, directions, measure)
+            return loss - base_loss, acc - base_acc
+
+        abl = [delta(V[j : j + 1]) for j in range(m)]
+        edge = delta(V_all[:kstar])
+        nxt = delta(V_all[kstar : 2 * kstar]) if n_dir >= 2 * kstar else (math.nan, math.nan)
+        rand_rng = np.random.default_rng([seed, step, RANDOM_TAG])
+        rand = np.array([
+            delta(ablation.random_directions(train_loss.P, kstar, rand_rng))
+            for _ in range(settings.draws)
+        ])
+        # mixing
+        a = mixing.summed_update_projections(sigma, U, m)
+    finally:
+        model.train(was_training)
+
+    rows = []
+    for j in range(m):
+        last = j == m - 1
+        rows.append({
+            "step": step,
+            "mode": j + 1,
+            "kstar": kstar,
+            "sigma": float(sigma[j]),
+            "eta_eff": eta_eff,
+            "omega": omega,
+            "h": h[j],
+            "h_precond": h_pre[j],
+            "h_fd": h_fd[j],
+            "G_train": G_train[j],
+            "G_val": G_val[j],
+            "G_eff": G_eff[j],
+            "wd_part": wd_part[j],
+            "grad_energy_frac": frac[j],
+            "Gamma": Gamma[j],
+            "N": N[j],
+            "abl_dloss": abl[j][0],
+            "abl_dacc": abl[j][1],
+            "mix_pair": "" if last else mixing.pair_kind(j + 1, kstar),
+            "mix_dloss": math.nan if last else mixing.rotation_change(
+                a, G_val, j, settings.phi),
+            "mix_phi": math.nan if last else settings.phi,
+            "a_sum": a[j],
+            "fd_eps": eps,
+        })
+    window = {
+        "step": step,
+        "kstar": kstar,
+        "rank": rank,
+        "modes": m,
+        "K_eta": K_eta,
+        "eta_eff": eta_eff,
+        **{f"hess_top_{i + 1}": float(v) for i, v in enumerate(hess)},
+        "hess_k": len(hess),
+        "hess_resid_max": resid,
+        "abl_edge_dloss": edge[0],
+        "abl_edge_dacc": edge[1],
+        "abl_next_dloss": nxt[0],
+        "abl_next_dacc": nxt[1],
+        "abl_rand_dloss_mean": float(rand[:, 0].mean()),
+        "abl_rand_dloss_std": float(rand[:, 0].std(ddof=1)) if len(rand) > 1 else math.nan,
+        "abl_rand_dacc_mean": float(rand[:, 1].mean()),
+        "abl_rand_dacc_std": float(rand[:, 1].std(ddof=1)) if len(rand) > 1 else math.nan,
+        "abl_rand_draws": len(rand),
+        "base_test_loss": base_loss,
+        "base_test_acc": base_acc,
+        "probe_train_loss": probe_train_loss,
+        "n_hvp": n_hvp,
+    }
+    return WindowProbe(tuple(rows), window, n_hvp, time.perf_counter() - tick, hess_wall_s)
+
+
+ROW_COLUMNS = (
+    "step", "mode", "kstar", "sigma", "eta_eff", "omega", "h", "h_precond", "h_fd",
+    "G_train", "G_val", "G_eff", "wd_part", "grad_energy_frac", "Gamma", "N", "abl_dloss",
+    "abl_dacc", "mix_pair", "mix_dloss", "mix_phi", "a_sum", "fd_eps",
+)
+"""Columns of ``probes.csv`` (docs/run-directory.md)."""
+
+WINDOW_COLUMNS = (
+    "step", "kstar", "rank", "modes", "K_eta", "eta_eff", "hess_k", "hess_resid_max",
+    "abl_edge_dloss", "abl_edge_dacc", "abl_next_dloss", "abl_next_dacc",
+    "abl_rand_dloss_mean", "abl_rand_dloss_std", "abl_rand_dacc_mean", "abl_rand_dacc_std",
+    "abl_rand_draws", "base_test_loss", "base_test_acc", "probe_train_loss", "n_hvp",
+)
+"""Columns of ``probe_windows.csv`` besides ``hess_top_1..hess_top_K``."""
+
+
+def frame(rows: list[dict[str, Any]], kind: str) -> pd.DataFrame:
+    """Rows of ``probes.csv`` (``kind="rows"``) or ``probe_windows.csv`` (``"windows"``) as
+    a DataFrame with the documented column order (header only when there are none).
+
+    >>> list(frame([], "rows").columns)[:3]
+    ['step', 'mode', 'kstar']
+    """
+    base = ROW_COLUMNS if kind == "rows" else WINDOW_COLUMNS
+    extra = sorted({k for r in rows for k in r} - set(base),
+                   key=lambda k: (k.rsplit("_", 1)[0], int(k.rsplit("_", 1)[1]))
+                   if k.startswith("hess_top_") else (k, 0))
+    columns = list(base)
+    if kind == "windows":  # hess_top_i right after K_eta, eta_eff
+        at = columns.index("hess_k")
+        columns[at:at] = [k for k in extra if k.startswith("hess_top_")]
+        extra = [k for k in extra if not k.startswith("hess_top_")]
+    return pd.DataFrame(rows, columns=columns + extra)

@@ -1,0 +1,323 @@
+"""Run configuration: :class:`RunConfig`, the per-task protocol table and value coercion.
+
+``RunConfig`` is plain data (``config.json`` is ``asdict`` of it). :data:`PROTOCOLS` holds
+the settings of the published protocols (docs/spec.md §7) that differ from the field
+defaults, one entry per task family. :func:`coerce_field` is the one function that turns
+a value — from JSON or from a command-line string — into a field's type; the CLI uses it
+too. Every field is validated before a run writes anything (:meth:`RunConfig.validate`),
+each error naming the field.
+
+>>> RunConfig.protocol("dyck", seed=1).batch_size
+50
+>>> coerce_field("wd", "0.5"), coerce_field("stop_after_grok", "none")
+(0.5, None)
+>>> RunConfig.protocol("modadd", wd=float("inf"))
+Traceback (most recent call last):
+...
+spectral_edge.common.errors.InputError: config field wd must be a finite number >= 0.0, got inf
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from typing import Any, get_type_hints
+
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_choice, check_finite_number, check_int, check_window
+from spectral_edge.numerics.spectra import KSTAR_METHODS
+
+MAX_SEED = 2**63 - 1
+"""Largest accepted seed (seeds go to ``torch.manual_seed`` and NumPy generators)."""
+
+NONE_WORDS = ("none", "null")
+
+MODELS = ("transformer", "mlp")
+
+#: Protocol settings that differ from the ``RunConfig`` defaults (which are the modular
+#: arithmetic protocol), by task family (``mod*`` tasks use the defaults). Step caps are
+#: scaled to CPU; see docs/runs.md.
+PROTOCOLS: dict[str, dict[str, Any]] = {
+    "modular": {},
+    "dyck": {
+        "batch_size": 50,
+        "window": 3,
+        "stride": 200,
+        "eval_every": 50,
+        "steps": 3000,
+        "stop_after_grok": 400,
+        "checkpoint_every": 200,
+    },
+    "scan": {
+        "lr": 1e-4,
+        "batch_size": 256,
+        "window": 5,
+        "stride": 500,
+        "eval_every": 100,
+        "steps": 6000,
+    },
+}
+
+
+def task_family(task: str) -> str:
+    """The :data:`PROTOCOLS` key of a task name (``modadd`` -> ``modular``)."""
+    return "modular" if task.startswith("mod") else task
+
+
+@dataclass
+class RunConfig:
+    """Every setting of a run (plain data; ``config.json`` is ``asdict`` of it).
+
+    ``None`` in a size field means the task default
+    (``spectral_edge.validation.runs.models.default_sizes``);
+    ``data_seed`` None means ``seed``; ``grad_clip`` None or 0 means no clipping;
+    ``stop_after_grok`` None means never stop early; ``momentum`` None means the
+    optimizer's default (SGD 0, Muon 0.95). ``grok_metric`` is the accuracy the
+    grok rule reads: ``acc`` (docs/spec.md §7: minimum over heads, per-position accuracy for
+    Dyck, sequence accuracy for SCAN) or another key of
+    ``spectral_edge.validation.runs.tasks.accuracy_keys``
+    (``seq_acc`` for Dyck, ``token_acc`` for SCAN, ``acc_<op>`` for one head).
+    ``device`` is ``cpu`` or ``cuda[:N]``; :func:`check_device` checks it is usable here.
+    ``probe_*`` (docs/probes.md): probe every ``probe_every``-th window (None: no probes;
+    exact monitor mode only), the top-``probe_hess_k`` Hessian eigenvalues on every
+    ``probe_hess_every``-th window (None: never); ``keep_checkpoints_every``: also keep a
+    copy of the checkpoint as ``checkpoints/step_N.pt`` at steps divisible by it (None: no
+    copies), so ``spectral-edge probe --at N`` can re-probe that window later.
+    ``forget_step`` (modular tasks only; None: never): induced forgetting for P12 — from
+    that step on the training labels are switched to (y + 1) mod p, evaluation keeps the
+    true labels.
+    """
+
+    task: str = "modadd"
+    seed: int = 42
+    data_seed: int | None = None
+    p: int = 97
+    train_frac: float = 0.5
+    n_train: int | None = None
+    n_test: int | None = None
+    model: str = "transformer"
+    d_model: int | None = None
+    n_heads: int | None = None
+    d_ff: int | None = None
+    n_layers: int | None = None
+    n_dec_layers: int | None = None
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    wd: float = 1.0
+    beta1: float = 0.9
+    beta2: float = 0.98
+    momentum: float | None = None
+    batch_size: int = 512
+    grad_clip: float | None = 1.0
+    steps: int = 6000
+    eval_every: int = 100
+    eval_batch: int = 4096
+    grok_threshold: float = 0.95
+    grok_metric: str = "acc"
+    stop_after_grok: int | None = 1000
+    checkpoint_every: int = 500
+    monitor_select: str = "attention"
+    window: int = 10
+    stride: int = 100
+    sketch_dim: int | None = None
+    kstar_method: str = "weighted"
+    threads: int = 1
+    device: str = "cpu"
+    probe_every: int | None = 10
+    probe_hess_every: int | None = 30
+    probe_modes: int = 6
+    probe_batch: int = 512
+    probe_hess_k: int = 20
+    probe_noise_batches: int = 4
+    probe_draws: int = 5
+    probe_phi: float = 0.7853981633974483
+    keep_checkpoints_every: int | None = None
+    forget_step: int | None = None
+
+    @classmethod
+    def protocol(cls, task: str, **overrides: Any) -> RunConfig:
+        """The protocol settings of ``task`` (:data:`PROTOCOLS`), then ``overrides``.
+
+        >>> RunConfig.protocol("scan").lr
+        0.0001
+        """
+        base = {"task": task} | PROTOCOLS.get(task_family(str(task)), {})
+        return cls.from_dict(base | overrides)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunConfig:
+        """Build and validate a config from plain data (``config.json``); unknown keys,
+        wrong types and impossible values raise ``InputError`` naming the field."""
+        if not isinstance(data, dict):
+            raise InputError(f"a run config must be a JSON object, got {type(data).__name__}")
+        unknown = sorted(set(map(str, data)) - set(_hints()))
+        if unknown:
+            raise InputError(f"unknown config field(s): {', '.join(unknown)}")
+        config = cls(**{k: coerce_field(k, v) for k, v in data.items()})
+        config.validate()
+        return config
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable data."""
+        return asdict(self)
+
+    def validate(self) -> None:
+        """Raise ``InputError`` naming the field for any impossible setting."""
+        from spectral_edge.validation.runs.optimizers import OPTIMIZERS
+        from spectral_edge.validation.runs.tasks import TASK_NAMES, is_known_task
+
+        for f in fields(self):
+            coerce_field(f.name, getattr(self, f.name))  # types (a config built by hand)
+
+        def field(name: str) -> str:
+            return f"config field {name}"
+
+        if not is_known_task(self.task):
+            known = ", ".join(TASK_NAMES)
+            raise InputError(
+                f"{field('task')} must be one of {known} (or mod tasks joined by +), "
+                f"got {self.task!r}"
+            )
+        check_choice(field("optimizer"), self.optimizer, OPTIMIZERS)
+        check_choice(field("model"), self.model, MODELS)
+        check_choice(field("kstar_method"), self.kstar_method, KSTAR_METHODS)
+        for name in ("seed", "data_seed"):
+            if getattr(self, name) is not None:
+                check_int(field(name), getattr(self, name), 0, MAX_SEED)
+        check_int(field("p"), self.p, 2, 10_007)
+        check_finite_number(field("lr"), self.lr, 0.0, strict=True)
+        check_finite_number(field("wd"), self.wd, 0.0)
+        check_finite_number(field("train_frac"), self.train_frac, 0.0, strict=True, maximum=1.0)
+        for name in ("beta1", "beta2", "momentum"):
+            if getattr(self, name) is None:
+                continue
+            value = check_finite_number(field(name), getattr(self, name), 0.0)
+            if value >= 1:
+                raise InputError(f"{field(name)} must be in [0, 1), got {value}")
+        if self.grad_clip is not None:
+            check_finite_number(field("grad_clip"), self.grad_clip, 0.0)
+        check_finite_number(
+            field("grok_threshold"), self.grok_threshold, 0.0, strict=True, maximum=1.0
+        )
+        for name in ("batch_size", "steps", "eval_every", "eval_batch", "checkpoint_every",
+                     "stride", "threads"):
+            check_int(field(name), getattr(self, name), 1)
+        for name in ("d_model", "n_heads", "d_ff", "n_layers", "n_dec_layers", "n_train",
+                     "n_test"):
+            if getattr(self, name) is not None:
+                check_int(field(name), getattr(self, name), 1)
+        if self.stop_after_grok is not None:
+            check_int(field("stop_after_grok"), self.stop_after_grok, 0)
+        if self.forget_step is not None:
+            check_int(field("forget_step"), self.forget_step, 1)
+            if task_family(self.task) != "modular":
+                raise InputError(f"{field('forget_step')} needs a modular task, "
+                                 f"got {self.task!r}")
+        for name in ("probe_every", "probe_hess_every", "keep_checkpoints_every"):
+            if getattr(self, name) is not None:
+                check_int(field(name), getattr(self, name), 1)
+        check_int(field("probe_modes"), self.probe_modes, 1)
+        check_int(field("probe_batch"), self.probe_batch, 1)
+        check_int(field("probe_hess_k"), self.probe_hess_k, 0)
+        check_int(field("probe_noise_batches"), self.probe_noise_batches, 2)
+        check_int(field("probe_draws"), self.probe_draws, 1)
+        check_finite_number(field("probe_phi"), self.probe_phi)
+        check_window(self.window, field("window"))
+        if self.sketch_dim is not None:
+            check_int(field("sketch_dim"), self.sketch_dim, self.window)
+        check_device_name(self.device)
+
+
+@cache
+def _hints() -> dict[str, Any]:
+    return get_type_hints(RunConfig)
+
+
+def coerce_field(name: str, value: Any) -> Any:
+    """``value`` as the type of the ``RunConfig`` field ``name``.
+
+    Strings (from the command line) are parsed (``none``/``null`` for an optional field);
+    JSON values are type-checked (ints accepted for floats, bools refused for numbers).
+
+    >>> coerce_field("seed", "7"), coerce_field("lr", 1)
+    (7, 1.0)
+    >>> coerce_field("seed", "2**70")
+    Traceback (most recent call last):
+    ...
+    spectral_edge.common.errors.InputError: config field seed must be int, got '2**70'
+    """
+    hints = _hints()
+    if name not in hints:
+        raise InputError(f"unknown config field {name!r}")
+    allowed = getattr(hints[name], "__args__", (hints[name],))
+    label = f"config field {name}"
+    if isinstance(value, str) and str not in allowed:
+        text = value.strip()
+        if text.lower() in NONE_WORDS and type(None) in allowed:
+            return None
+        for kind in (int, float):
+            if kind in allowed:
+                try:
+                    value = kind(text)
+                except (ValueError, OverflowError):
+                    continue
+                break
+    if value is None:
+        if type(None) in allowed:
+            return None
+        raise InputError(f"{label} must not be null")
+    for kind in allowed:
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if kind is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind is int and isinstance(value, float) and value.is_integer():
+            return int(value)
+        if kind is str and isinstance(value, str):
+            return value
+    names = "/".join("none" if k is type(None) else k.__name__ for k in allowed)
+    raise InputError(f"{label} must be {names}, got {value!r}")
+
+
+def check_device_name(device: str) -> None:
+    """``device`` is ``cpu``, ``cuda`` or ``cuda:N`` (N a non-negative integer)."""
+    head, colon, index = device.partition(":")
+    if device != "cpu" and not (head == "cuda" and (not colon or index.isdigit())):
+        raise InputError(f"config field device must be cpu, cuda or cuda:N, got {device!r}")
+
+
+def check_device(device: str) -> None:
+    """``device`` names a device this machine has (raises ``InputError`` otherwise).
+
+    >>> check_device("cpu")
+    """
+    check_device_name(device)
+    if device == "cpu":
+        return
+    import torch
+
+    if not torch.cuda.is_available():
+        raise InputError(f"config field device is {device!r}, but CUDA is not available here")
+    index = int(device.partition(":")[2] or 0)
+    if index >= torch.cuda.device_count():
+        raise InputError(
+            f"config field device is {device!r}, but only {torch.cuda.device_count()} "
+            "CUDA device(s) exist"
+        )
+
+
+def base_config(path: str | None) -> dict[str, Any]:
+    """The ``--config`` file's fields (validated as a whole config), or ``{}``."""
+    if path is None:
+        return {}
+    from spectral_edge.validation.runs import rundir
+
+    data = rundir.read_json(path)
+    RunConfig.from_dict(data)
+    return data
+
+
+def make_config(base: dict[str, Any], given: dict[str, Any]) -> RunConfig:
+    """Protocol defaults of the task, then the ``--config`` file, then the flags."""
+    merged = base | given
+    return RunConfig.protocol(merged.pop("task", "modadd"), **merged)
