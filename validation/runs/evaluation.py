@@ -15,13 +15,7 @@ from __future__ import annotations
 
 import torch
 
-from spectral_edge.validation.runs.tasks import (
-    TaskData,
-    accuracies,
-    correct_counts,
-    decoder_input,
-    task_loss,
-)
+from spectral_edge.validation.runs.tasks import TaskData, accuracies, correct_counts, task_loss
 
 
 def trim_padding(
@@ -31,41 +25,58 @@ def trim_padding(
 
     Exact: padding comes last, the models mask source padding and are causal on targets,
     and padded positions carry no label; it only saves compute on short batches.
+
+    Args:
+        task: the task whose kind decides what is padding.
+        x: input batch (N, L).
+        y: label batch.
+
+    Returns:
+        ``(x, y)`` with the trailing all-padding columns removed.
     """
-    if task.kind == "classify":
-        return x, y
-    x_len = int((x != task.src_pad).sum(dim=1).max())
-    if task.kind == "tag":
-        return x[:, :x_len], y[:, :x_len]
-    y_len = int((y != task.label_pad).sum(dim=1).max())
-    return x[:, :x_len], y[:, :y_len]
+    return task.rules.trim_padding(task, x, y)
 
 
-def forward(model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor):
-    """The logits of ``model`` on a batch (seq2seq models also get the decoder input)."""
-    if task.kind == "seq2seq":
-        return model(x, decoder_input(task, y))
-    return model(x)
+def forward(
+    model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor
+) -> torch.Tensor:
+    """The logits of ``model`` on a batch (seq2seq models also get the decoder input).
 
+    Args:
+        model: the task's model.
+        task: the task (its kind gives the forward inputs).
+        x: input batch.
+        y: label batch (read only by encoder–decoder models, teacher forcing).
 
-def _n_labels(task: TaskData, y: torch.Tensor) -> int:
-    if task.kind == "classify":
-        return int(y.numel())
-    return int((y != task.label_pad).sum())
+    Returns:
+        The logits.
+    """
+    return model(*task.rules.inputs(task, x, y))
 
 
 @torch.no_grad()
 def evaluate(
     model: torch.nn.Module, task: TaskData, x: torch.Tensor, y: torch.Tensor, batch: int
 ) -> dict[str, float]:
-    """Loss (mean over labels) and accuracies of ``model`` on ``(x, y)``, in batches."""
+    """Loss (mean over labels) and accuracies of ``model`` on ``(x, y)``, in batches.
+
+    Args:
+        model: the task's model (its train/eval mode is restored afterwards).
+        task: the task.
+        x: inputs.
+        y: labels.
+        batch: evaluation batch size.
+
+    Returns:
+        ``{"loss": ..., **accuracies}`` (keys of ``accuracy_keys(task)``).
+    """
     was_training = model.training
     model.eval()
     loss_sum, n_labels, counts = 0.0, 0, {}
     for i in range(0, x.shape[0], batch):
         xb, yb = trim_padding(task, x[i : i + batch], y[i : i + batch])
         logits = forward(model, task, xb, yb)
-        labels = _n_labels(task, yb)
+        labels = task.rules.n_labels(task, yb)
         loss_sum += float(task_loss(task, logits, yb)) * labels
         n_labels += labels
         for key, value in correct_counts(task, logits, yb).items():

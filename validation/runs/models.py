@@ -25,6 +25,7 @@ torch.Size([3, 1, 97])
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -33,6 +34,7 @@ from torch import nn
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.runs.tasks import TaskData
+from spectral_edge.validation.runs.tasks.base import Classify, Seq2Seq, Tag, TaskKind
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -269,7 +271,7 @@ def default_sizes(task: TaskData) -> ModelSizes:
     >>> default_sizes(make_task("modadd", p=5)).d_model
     128
     """
-    if task.kind == "seq2seq":
+    if task.rules.has_decoder:
         return ModelSizes(d_model=256, n_heads=4, d_ff=512, n_layers=3, n_dec_layers=3)
     return ModelSizes(d_model=128, n_heads=4, d_ff=256, n_layers=2, n_dec_layers=0)
 
@@ -294,7 +296,7 @@ def build_model(
     )
     seq_len = int(task.x_train.shape[1])
     if arch == "mlp":
-        if task.kind != "classify":
+        if not isinstance(task.rules, Classify):
             raise InputError(f"the mlp baseline handles classification tasks, not {task.name}")
         return MLPClassifier(
             task.vocab_size,
@@ -308,12 +310,20 @@ def build_model(
     if arch != "transformer":
         raise InputError(f"unknown model {arch!r}; known: transformer, mlp")
     common = {"d_model": s.d_model, "n_heads": s.n_heads, "d_ff": s.d_ff, "n_layers": s.n_layers}
-    if task.kind == "classify":
-        return EncoderClassifier(
-            task.vocab_size, seq_len, task.n_classes, len(task.head_names), **common
-        )
-    if task.kind == "tag":
-        return CausalTagger(task.vocab_size, seq_len, task.n_classes, **common)
+    return _TRANSFORMERS[type(task.rules)](task, seq_len, s, common)
+
+
+def _classifier(task: TaskData, seq_len: int, s: ModelSizes, common: dict) -> nn.Module:
+    return EncoderClassifier(
+        task.vocab_size, seq_len, task.n_classes, len(task.head_names), **common
+    )
+
+
+def _tagger(task: TaskData, seq_len: int, s: ModelSizes, common: dict) -> nn.Module:
+    return CausalTagger(task.vocab_size, seq_len, task.n_classes, **common)
+
+
+def _seq2seq(task: TaskData, seq_len: int, s: ModelSizes, common: dict) -> nn.Module:
     return Seq2SeqTransformer(
         task.vocab_size,
         task.n_classes,
@@ -323,3 +333,11 @@ def build_model(
         n_dec_layers=s.n_dec_layers,
         **common,
     )
+
+
+_TRANSFORMERS: dict[type[TaskKind], Callable[..., nn.Module]] = {
+    Classify: _classifier,
+    Tag: _tagger,
+    Seq2Seq: _seq2seq,
+}
+"""The transformer of each task kind."""
