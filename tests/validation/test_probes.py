@@ -246,3 +246,11 @@ def test_muon_preconditioner_is_the_linearised_orthogonalisation() -> None:
     sgd = torch.optim.SGD(net.parameters(), lr=0.1)
     M_sgd, kind_sgd = curvature.preconditioner(sgd, [("fc.weight", w)])
     assert kind_sgd == "identity" and torch.equal(M_sgd(x), x)
+
+
+def test_probe_defaults_are_declared_once() -> None:
+    from spectral_edge.validation.runs.config import RunConfig
+
+    config, settings = RunConfig(), ProbeSettings()
+    assert ProbeSettings.from_config(config) == settings
+    assert config.probe_batch == settings.batch == 512

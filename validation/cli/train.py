@@ -17,27 +17,37 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from spectral_edge.validation.runs.config import RunConfig, base_config, coerce_field, make_config
+from spectral_edge.validation.runs.config import (
+    SECTIONS,
+    RunConfig,
+    base_config,
+    coerce_field,
+    make_config,
+)
 from spectral_edge.validation.runs.training import RunResult, load_config, run
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, multi: bool = False) -> None:
-    """A flag per ``RunConfig`` field (comma-separated lists when ``multi``)."""
-    group = parser.add_argument_group("run config (unset: the task's protocol default)")
+    """A flag per ``RunConfig`` field, grouped by config section (comma-separated lists when
+    ``multi``)."""
     hints = get_type_hints(RunConfig)
-    for f in fields(RunConfig):
-        flag = "--" + f.name.replace("_", "-")
-        aliases = [flag] if "_" not in f.name else [flag, "--" + f.name]
-        kind = hints[f.name]
-        names = getattr(kind, "__args__", (kind,))
-        type_name = "/".join(t.__name__ if t is not type(None) else "none" for t in names)
-        group.add_argument(
-            *aliases,
-            dest=f.name,
-            default=argparse.SUPPRESS,
-            metavar=type_name.upper() + ("[,...]" if multi else ""),
-            help=f"default {f.default!r}" + (" (comma-separated values: a grid)" if multi else ""),
-        )
+    defaults = {f.name: f.default for f in fields(RunConfig)}
+    for section, names in SECTIONS.items():
+        group = parser.add_argument_group(f"run config: {section} (unset: the task's protocol "
+                                          "default)")
+        for name in names:
+            flag = "--" + name.replace("_", "-")
+            aliases = [flag] if "_" not in name else [flag, "--" + name]
+            types = getattr(hints[name], "__args__", (hints[name],))
+            type_name = "/".join(t.__name__ if t is not type(None) else "none" for t in types)
+            group.add_argument(
+                *aliases,
+                dest=name,
+                default=argparse.SUPPRESS,
+                metavar=type_name.upper() + ("[,...]" if multi else ""),
+                help=f"default {defaults[name]!r}"
+                + (" (comma-separated values: a grid)" if multi else ""),
+            )
 
 
 def given_fields(args: argparse.Namespace, multi: bool = False) -> dict[str, Any]:

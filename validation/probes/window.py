@@ -42,7 +42,8 @@ HESS_TAG = 0x4E55
 
 @dataclass(frozen=True)
 class ProbeSettings:
-    """How a probe runs (the ``probe_*`` fields of ``RunConfig``; docs/probes.md).
+    """How a probe runs (docs/probes.md). These defaults are the only ones: ``RunConfig``'s
+    ``probe_*`` fields take theirs from here.
 
     ``modes``: at most this many edge directions; ``batch``: size of the fixed probe
     batches; ``hess_k``: top Hessian eigenvalues (0: skip ``eigsh``); ``hess_tol``: ARPACK
@@ -51,7 +52,7 @@ class ProbeSettings:
     """
 
     modes: int = 6
-    batch: int = 1024
+    batch: int = 512
     hess_k: int = 20
     hess_tol: float = 1e-4
     noise_batches: int = 4

@@ -1,6 +1,11 @@
-"""Run configuration: :class:`RunConfig`, the per-task protocol table and value coercion.
+"""Run configuration: :class:`RunConfig`, its sections, the per-task protocol table and
+value coercion.
 
-``RunConfig`` is plain data (``config.json`` is ``asdict`` of it). :data:`PROTOCOLS` holds
+``RunConfig`` is plain, flat data (``config.json`` is ``asdict`` of it, and every field is
+one ``spectral-edge train`` flag); :data:`SECTIONS` groups its fields (task, model,
+optimizer, schedule, stop rules, monitor, probes, system). The defaults are declared once:
+the ``probe_*`` defaults are :class:`~spectral_edge.validation.probes.window.ProbeSettings`'
+defaults. :data:`PROTOCOLS` holds
 the settings of the published protocols (docs/spec.md §7) that differ from the field
 defaults, one entry per task family. :func:`coerce_field` is the one function that turns
 a value — from JSON or from a command-line string — into a field's type; the CLI uses it
@@ -26,6 +31,7 @@ from typing import Any, get_type_hints
 from spectral_edge.common.errors import InputError
 from spectral_edge.common.validate import check_choice, check_finite_number, check_int, check_window
 from spectral_edge.numerics.spectra import KSTAR_METHODS
+from spectral_edge.validation.probes.window import ProbeSettings
 
 MAX_SEED = 2**63 - 1
 """Largest accepted seed (seeds go to ``torch.manual_seed`` and NumPy generators)."""
@@ -60,13 +66,50 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
 
 
 def task_family(task: str) -> str:
-    """The :data:`PROTOCOLS` key of a task name (``modadd`` -> ``modular``)."""
+    """The :data:`PROTOCOLS` key of a task name (``modadd`` -> ``modular``).
+
+    Args:
+        task: a task name.
+
+    Returns:
+        ``modular`` for ``mod*`` tasks, else the name itself.
+
+    >>> task_family("modadd+modmul"), task_family("scan")
+    ('modular', 'scan')
+    """
     return "modular" if task.startswith("mod") else task
+
+
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "task": ("task", "seed", "data_seed", "p", "train_frac", "n_train", "n_test",
+             "forget_step"),
+    "model": ("model", "d_model", "n_heads", "d_ff", "n_layers", "n_dec_layers"),
+    "optimizer": ("optimizer", "lr", "wd", "beta1", "beta2", "momentum", "batch_size",
+                  "grad_clip"),
+    "schedule": ("steps", "eval_every", "eval_batch", "checkpoint_every",
+                 "keep_checkpoints_every"),
+    "stop rules": ("grok_threshold", "grok_metric", "stop_after_grok"),
+    "monitor": ("monitor_select", "window", "stride", "sketch_dim", "kstar_method"),
+    "probes": ("probe_every", "probe_hess_every", "probe_modes", "probe_batch",
+               "probe_hess_k", "probe_noise_batches", "probe_draws", "probe_phi"),
+    "system": ("threads", "device"),
+}
+"""The sections of :class:`RunConfig`: section name -> its fields, each field in exactly one
+(the CLI groups the flags this way). The field order of ``RunConfig`` itself is the order of
+``config.json`` and stays as it was; ``forget_step`` and ``keep_checkpoints_every`` came
+last.
+
+>>> sorted(f for names in SECTIONS.values() for f in names) == sorted(RunConfig().to_dict())
+True
+"""
+
+_PROBE = ProbeSettings()
 
 
 @dataclass
 class RunConfig:
-    """Every setting of a run (plain data; ``config.json`` is ``asdict`` of it).
+    """Every setting of a run (plain data; ``config.json`` is ``asdict`` of it), in the
+    sections of :data:`SECTIONS`.
 
     ``None`` in a size field means the task default
     (``spectral_edge.validation.runs.models.default_sizes``);
@@ -88,6 +131,7 @@ class RunConfig:
     true labels.
     """
 
+    # task (and forget_step below)
     task: str = "modadd"
     seed: int = 42
     data_seed: int | None = None
@@ -95,12 +139,14 @@ class RunConfig:
     train_frac: float = 0.5
     n_train: int | None = None
     n_test: int | None = None
+    # model
     model: str = "transformer"
     d_model: int | None = None
     n_heads: int | None = None
     d_ff: int | None = None
     n_layers: int | None = None
     n_dec_layers: int | None = None
+    # optimizer
     optimizer: str = "adamw"
     lr: float = 1e-3
     wd: float = 1.0
@@ -109,6 +155,7 @@ class RunConfig:
     momentum: float | None = None
     batch_size: int = 512
     grad_clip: float | None = 1.0
+    # schedule (and keep_checkpoints_every below); stop rules
     steps: int = 6000
     eval_every: int = 100
     eval_batch: int = 4096
@@ -116,27 +163,37 @@ class RunConfig:
     grok_metric: str = "acc"
     stop_after_grok: int | None = 1000
     checkpoint_every: int = 500
+    # monitor
     monitor_select: str = "attention"
     window: int = 10
     stride: int = 100
     sketch_dim: int | None = None
     kstar_method: str = "weighted"
+    # system
     threads: int = 1
     device: str = "cpu"
+    # probes: cadence here, the rest defaults to ProbeSettings'
     probe_every: int | None = 10
     probe_hess_every: int | None = 30
-    probe_modes: int = 6
-    probe_batch: int = 512
-    probe_hess_k: int = 20
-    probe_noise_batches: int = 4
-    probe_draws: int = 5
-    probe_phi: float = 0.7853981633974483
+    probe_modes: int = _PROBE.modes
+    probe_batch: int = _PROBE.batch
+    probe_hess_k: int = _PROBE.hess_k
+    probe_noise_batches: int = _PROBE.noise_batches
+    probe_draws: int = _PROBE.draws
+    probe_phi: float = _PROBE.phi
     keep_checkpoints_every: int | None = None
     forget_step: int | None = None
 
     @classmethod
     def protocol(cls, task: str, **overrides: Any) -> RunConfig:
         """The protocol settings of ``task`` (:data:`PROTOCOLS`), then ``overrides``.
+
+        Args:
+            task: the task name.
+            **overrides: config fields that replace the protocol's.
+
+        Returns:
+            The validated config.
 
         >>> RunConfig.protocol("scan").lr
         0.0001
@@ -146,8 +203,17 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> RunConfig:
-        """Build and validate a config from plain data (``config.json``); unknown keys,
-        wrong types and impossible values raise ``InputError`` naming the field."""
+        """Build and validate a config from plain data (``config.json``).
+
+        Args:
+            data: a dict of config fields.
+
+        Returns:
+            The validated config.
+
+        Raises:
+            InputError: for unknown keys, wrong types and impossible values (naming the field).
+        """
         if not isinstance(data, dict):
             raise InputError(f"a run config must be a JSON object, got {type(data).__name__}")
         unknown = sorted(set(map(str, data)) - set(_hints()))
@@ -158,11 +224,19 @@ class RunConfig:
         return config
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable data."""
+        """Plain JSON-serialisable data.
+
+        Returns:
+            ``asdict`` of the config (the fields in their declared order).
+        """
         return asdict(self)
 
     def validate(self) -> None:
-        """Raise ``InputError`` naming the field for any impossible setting."""
+        """Check every field.
+
+        Raises:
+            InputError: naming the field, for any impossible setting.
+        """
         from spectral_edge.validation.runs.optimizers import OPTIMIZERS
         from spectral_edge.validation.runs.tasks import TASK_NAMES, is_known_task
 
@@ -239,6 +313,16 @@ def coerce_field(name: str, value: Any) -> Any:
     Strings (from the command line) are parsed (``none``/``null`` for an optional field);
     JSON values are type-checked (ints accepted for floats, bools refused for numbers).
 
+    Args:
+        name: a ``RunConfig`` field.
+        value: a JSON value or a command-line string.
+
+    Returns:
+        The value as the field's type.
+
+    Raises:
+        InputError: for an unknown field or a value of the wrong type.
+
     >>> coerce_field("seed", "7"), coerce_field("lr", 1)
     (7, 1.0)
     >>> coerce_field("seed", "2**70")
@@ -280,14 +364,27 @@ def coerce_field(name: str, value: Any) -> Any:
 
 
 def check_device_name(device: str) -> None:
-    """``device`` is ``cpu``, ``cuda`` or ``cuda:N`` (N a non-negative integer)."""
+    """Check that ``device`` is ``cpu``, ``cuda`` or ``cuda:N`` (N a non-negative integer).
+
+    Args:
+        device: the device name.
+
+    Raises:
+        InputError: for any other name.
+    """
     head, colon, index = device.partition(":")
     if device != "cpu" and not (head == "cuda" and (not colon or index.isdigit())):
         raise InputError(f"config field device must be cpu, cuda or cuda:N, got {device!r}")
 
 
 def check_device(device: str) -> None:
-    """``device`` names a device this machine has (raises ``InputError`` otherwise).
+    """Check that ``device`` names a device this machine has.
+
+    Args:
+        device: the device name.
+
+    Raises:
+        InputError: for a bad name, or a CUDA device this machine lacks.
 
     >>> check_device("cpu")
     """
@@ -307,7 +404,14 @@ def check_device(device: str) -> None:
 
 
 def base_config(path: str | None) -> dict[str, Any]:
-    """The ``--config`` file's fields (validated as a whole config), or ``{}``."""
+    """The ``--config`` file's fields (validated as a whole config).
+
+    Args:
+        path: the JSON file, or None.
+
+    Returns:
+        Its fields, or ``{}`` when ``path`` is None.
+    """
     if path is None:
         return {}
     from spectral_edge.validation.runs import rundir
@@ -318,6 +422,14 @@ def base_config(path: str | None) -> dict[str, Any]:
 
 
 def make_config(base: dict[str, Any], given: dict[str, Any]) -> RunConfig:
-    """Protocol defaults of the task, then the ``--config`` file, then the flags."""
+    """Protocol defaults of the task, then the ``--config`` file, then the flags.
+
+    Args:
+        base: fields of the ``--config`` file.
+        given: fields given as flags.
+
+    Returns:
+        The validated config.
+    """
     merged = base | given
     return RunConfig.protocol(merged.pop("task", "modadd"), **merged)
