@@ -25,7 +25,7 @@ one is a relation swapped in with :meth:`AxiomSet.replace`:
 >>> noiseless.rel("A2", "noise_power")
 Eq(E(xi**2), 0)
 >>> sorted(VARIANTS)
-['a1-cross-curvature', 'a2-momentum', 'a2-noiseless', 'a3-continuous']
+['a1-cross-curvature', 'a2-momentum', 'a2-noiseless', 'a3-continuous', 'a3-sliding']
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from spectral_edge.theory.symbols import G, Gamma, N, W, d, eta, h, lam, omega, s, t, x
+from spectral_edge.theory.symbols import G, Gamma, N, W, W_n, d, eta, h, lam, omega, s, t, x
 
 L0 = sp.Symbol("L_0", real=True)
 """Loss at the window's reference point."""
@@ -118,13 +118,17 @@ A3 = Axiom(
         "slots; advancing the window adds the newest term and drops the oldest. New gradient "
         "signal enters mode j at a rate Γ_j ≥ 0 per window slot: the driving f_j(s) of slot s "
         "(the gradient flow not explained by the quadratic model, dc_j(s)/dt ∋ ηf_j(s)) "
-        "injects the power c_j(s)f_j(s) = Γ_j into every slot."
+        "injects the power c_j(s)f_j(s) = Γ_j into every slot. Noise model: per unit time "
+        "the coordinate of every one of the W slots receives fresh noise of power η²N_j "
+        "(W_n = W noised slots; the sliding window, where only the newest slot is new, is "
+        "the variant a3-sliding)."
     ),
     relations=(
         ("eigenvalue", sp.Eq(lam, d**2)),
         ("window_sum", sp.Eq(lam, sp.Sum(slot(s, t) ** 2, (s, 1, W)))),
         ("injection", sp.Eq(slot(s, t) * drive(s, t), Gamma)),
         ("injection_nonnegative", sp.Ge(Gamma, 0, evaluate=False)),
+        ("noised_slots", sp.Eq(W_n, W)),
     ),
 )
 
@@ -251,6 +255,14 @@ VARIANTS: dict[str, AxiomSet] = {
         name="a3-continuous",
         description="A3 with continuous injection: the power Γ enters the window as a whole "
         "(Γ/W per slot), not Γ into every slot",
+    ),
+    "a3-sliding": DEFAULT_AXIOMS.replace(
+        "A3", "noised_slots", sp.Eq(W_n, 1),
+        name="a3-sliding",
+        description="A3's sliding window as the noise model: per step only the newest of the "
+        "W slots is new (W_n = 1), treated in mean field: the noised slot holds λ/W on "
+        "average, so κ is that of every-slot noise divided by W and the noise mean is η²N_j; "
+        "the removal of the oldest slot's noise is not modelled (λ is not Markov there)",
     ),
 }
 """Named variants of the axioms (``spectral-edge derive --axioms NAME``)."""

@@ -127,7 +127,8 @@ class Derivation:
     docs/spec.md §4; ``outputs`` names derived expressions other code uses (the right-hand sides
     :mod:`spectral_edge.theory.lambdified` lambdifies); ``notes`` records where our route
     departs from the
-    published statement; ``typed`` lists what stays typed rather than derived.
+    published statement; ``typed`` lists what stays typed rather than derived;
+    ``noise_model`` states which noise model a result that involves the noise uses.
     """
 
     id: str
@@ -139,6 +140,7 @@ class Derivation:
     outputs: tuple[tuple[str, sp.Basic], ...] = ()
     notes: str = ""
     typed: tuple[str, ...] = ()
+    noise_model: str = ""
 
     @property
     def status(self) -> str:

@@ -4,9 +4,11 @@
 the Dyson term D of R3. Substituting the pair means (``d̄``, ``h̄``) and differences
 (``g``, ``Δh``) turns the linear part into the curvature asymmetry and the damping, which is
 the pair identity ``h_k d_k − h_{k+1} d_{k+1} = (h_k − h_{k+1}) d̄ + h̄ g`` (derived too):
-``ġ = −η(h_k − h_{k+1}) d̄ − η(h̄+ω) g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D``.
+``ġ = −η(h_k − h_{k+1}) d̄ − η(h̄+ω) g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D``, with the
+derived ``D = β/g + (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2``: R3's noise mean ``Wη²N_j`` of
+λ̇_j, carried to d = √λ, and the Itô correction ``−η²N_j/(2d_j)`` of the square root.
 
-**R4.** With the drive and the asymmetry lumped into ``c`` (held fixed, adiabatically) and
+**R4.** With the drive, the asymmetry and the noise part lumped into ``c`` (held fixed, adiabatically) and
 ``D = β/g`` (R3), ``ġ = c − η(h̄+ω)g + β/g``. Its equilibria solve a quadratic; Vieta's
 product ``−β/(η(h̄+ω)) ≤ 0`` leaves exactly one positive root
 ``g* = (c + √(c² + 4η(h̄+ω)β)) / (2η(h̄+ω))``, stable because ``∂ġ/∂g = −η(h̄+ω) − β/g² < 0``.
@@ -76,16 +78,18 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     drift = noise.output("eigen_drift")
     pair_term = noise.output("pair_term")
     kappa_diag = noise.output("kappa_diag")
+    noise_mean = noise.output("noise_mean")
     l_k, l_k1 = sp.symbols("lambda_k lambda_k1", positive=True)
     modes = ((l_k, l_k1, h_k, Gamma_k, N_k, N_k1), (l_k1, l_k, h_k1, Gamma_k1, N_k1, N_k))
-    lam_drift, lam_rep, diffusion = [], [], []
+    lam_drift, lam_rep, diffusion, lam_mean = [], [], [], []
     for own, other, h_own, gamma_own, n_own, n_other in modes:
         lam_drift.append(drift.subs({lam: own, h: h_own, Gamma: gamma_own}))
+        lam_mean.append(noise_mean.subs(N_j, n_own))
         lam_rep.append(pair_term.subs({lam_j: own, lam_i: other, N_j: n_own, N_i: n_other},
                                       simultaneous=True))
         diffusion.append(kappa_diag.subs({lam_j: own, N_j: n_own}, simultaneous=True))
-    log.add("R3 for the pair: λ̇_k = drift + κ_{k,k+1}/(λ_k − λ_{k+1}), noise rate κ_kk",
-            lam_drift[0] + lam_rep[0])
+    log.add("R3 for the pair: λ̇_k = drift + noise mean + κ_{k,k+1}/(λ_k − λ_{k+1}), "
+            "noise rate κ_kk", lam_drift[0] + lam_mean[0] + lam_rep[0])
     level = sp.Symbol("Lambda", positive=True)
     eigen = axioms.rel("A3", "eigenvalue")
     root = positive_root(sp.solve(sp.Eq(eigen.lhs.subs(lam, level), eigen.rhs), d))
@@ -101,12 +105,16 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             sp.expand((first.subs(at) * lam_drift[j]).subs(to_sigma)),
             sp.cancel((first.subs(at) * lam_rep[j]).subs(to_sigma)),
             sp.expand((second.subs(at) / 2 * diffusion[j]).subs(to_sigma)),
+            sp.expand((first.subs(at) * lam_mean[j]).subs(to_sigma)),
         ))
     d_dot_k = sum(pieces[0])
     d_dot_k1 = sum(pieces[1])
-    log.add("ḋ_k in σ units: drift + repulsion + Itô correction", d_dot_k)
-    ito = log.add("the Itô correction to ġ (same order as the repulsion: kept)",
+    log.add("ḋ_k in σ units: drift + repulsion + Itô correction + noise mean", d_dot_k)
+    ito = log.add("the Itô correction of d = √λ to ġ (same order as the repulsion: kept)",
                   pieces[0][2] - pieces[1][2])
+    mean_part = log.add("R3's noise mean of λ carried to ġ", pieces[0][3] - pieces[1][3])
+    noise_part = log.add("noise part of ġ besides β/g: noise mean + Itô correction",
+                         sp.collect(sp.expand(mean_part + ito), [N_k, N_k1], sp.factor))
     repulsion = sp.factor(sp.cancel(pieces[0][1] - pieces[1][1]))
     log.add("the repulsion's part of ġ = ḋ_k − ḋ_{k+1}", repulsion)
     beta_expr = sp.factor(sp.cancel(repulsion * (d_k - d_k1)))
@@ -124,8 +132,11 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     linear_pair = sp.collect(sp.expand(linear.subs(pair)), [dbar, g], sp.factor)
     log.add("linear part in pair variables: asymmetry and damping", linear_pair)
     beta_sym = sp.Symbol(r"\beta_{k}", positive=True)
-    decomposed = linear_pair + driving + ito + beta_sym / g
-    log.add("ġ = asymmetry + damping + driving + Itô + β/g (D = Itô + β/g)", decomposed)
+    decomposed = linear_pair + driving + noise_part + beta_sym / g
+    log.add("ġ = asymmetry + damping + driving + noise part + β/g (D = noise part + β/g)",
+            decomposed)
+    n_k_coefficient = log.add("coefficient of N_k in ġ with β held as a symbol",
+                              sp.factor(sp.diff(decomposed, N_k)))
     back = {dbar: (d_k + d_k1) / 2, hbar: (h_k + h_k1) / 2, dh: h_k - h_k1, g: d_k - d_k1}
     g_dot_pair = decomposed.subs(back).subs(beta_sym, beta_expr)
     r1_flows = r1(axioms).output("d_dot")
@@ -140,14 +151,21 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         - eta * (h_mean + omega) * (d_k - d_k1)
         + eta * W * (Gamma_k / d_k - Gamma_k1 / d_k1)
         + stated_beta / (d_k - d_k1)
-        + eta**2 / 2 * (N_k1 / d_k1 - N_k / d_k)
+        + (W - 1) * eta**2 / 2 * (N_k / d_k - N_k1 / d_k1)
     )
     claims = (
         Claim("pair identity (h_k−h_{k+1}) d̄ + h̄ g", identity, dh * dbar + hbar * g),
         Claim("β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2 d_k d_{k+1})", beta_expr, stated_beta),
         Claim("Itô term η²(N_{k+1}/d_{k+1} − N_k/d_k)/2", ito,
               eta**2 * (N_k1 / d_k1 - N_k / d_k) / 2),
-        Claim("decomposed ġ equals docs/spec.md §4 R2 with D = β/g + Itô", g_dot_pair, stated),
+        Claim("noise mean carried to ġ: Wη²(N_k/d_k − N_{k+1}/d_{k+1})/2", mean_part,
+              W * eta**2 * (N_k / d_k - N_k1 / d_k1) / 2),
+        Claim("noise part of ġ besides β/g: (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2", noise_part,
+              (W - 1) * eta**2 * (N_k / d_k - N_k1 / d_k1) / 2),
+        Claim("coefficient of N_k in ġ (β held as a symbol) = (W−1)η²/(2d_k)", n_k_coefficient,
+              (W - 1) * eta**2 / (2 * d_k)),
+        Claim("decomposed ġ equals docs/spec.md §4 R2 with D = β/g + noise part", g_dot_pair,
+              stated),
         Claim("decomposition is exact (equals ḋ_k − ḋ_{k+1} from R3 and Itô)", g_dot, stated),
         Claim("no free D: ġ is a function of the pair's (d, h, Γ, N) and (η, ω, W)",
               sp.sympify(not g_dot.has(D) and g_dot.free_symbols <= {
@@ -169,12 +187,16 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             ("d_dot_k1", d_dot_k1),
             ("beta", beta_expr),
             ("ito", ito),
+            ("noise_part", noise_part),
+            ("n_k_coefficient", n_k_coefficient),
         ),
+        noise_model=noise.noise_model,
         notes=(
-            "D is derived, not free: D = β/g + Itô, with β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/"
-            "(2d_k d_{k+1}) from R3 and the Itô correction ½f''(λ)κ_jj = −η²N_j/(2d_j) of "
-            "d = √λ, kept because it is of the same order in η²N as the repulsion. "
-            "It shifts each mode's injection by −ηN_j/(2W)."
+            "D is derived, not free: D = β/g + (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2, with "
+            "β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2d_k d_{k+1}) from R3; the second term is R3's "
+            "noise mean Wη²N_j/(2d_j) plus the Itô correction ½f''(λ)κ_jj = −η²N_j/(2d_j) of "
+            "d = √λ, both of the same order in η²N as the repulsion. Together they raise "
+            "each mode's injection by (W−1)ηN_j/(2W)."
         ),
     )
 
@@ -195,7 +217,7 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log.add("R2: β, the coefficient of 1/g in ġ (D = β/g + Itô)", beta_r2)
     c_expr = sp.expand(sp.cancel(full - damping.subs({hbar: (h_k + h_k1) / 2}) * (d_k - d_k1)
                                  - beta_r2 / (d_k - d_k1)))
-    log.add("c: everything in R2's ġ but the damping and β/g (asymmetry, driving, Itô)",
+    log.add("c: everything in R2's ġ but the damping and β/g (asymmetry, driving, noise part)",
             c_expr)
     reduced = c + sp.expand(damping.subs(hbar, hw - omega)) * g + beta / g
     log.add("reduced flow: c lumps the g-independent asymmetry and driving", reduced)
@@ -236,10 +258,12 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("β = η²(N_{k+1}d_k² + N_k d_{k+1}²)/(2 d_k d_{k+1}) ≥ 0", beta_r2,
               eta**2 * (N_k1 * d_k**2 + N_k * d_k1**2) / (2 * d_k * d_k1)),
         Claim("β ≥ 0", beta_r2, 0, "nonnegative"),
-        Claim("c = −η(h_k−h_{k+1})d̄ + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + η²(N_{k+1}/d_{k+1} − "
-              "N_k/d_k)/2", c_expr,
+        Claim("c = −η(h_k−h_{k+1})d̄ + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + (W−1)η²(N_k/d_k − "
+              "N_{k+1}/d_{k+1})/2", c_expr,
               -eta * (h_k - h_k1) * (d_k + d_k1) / 2 + eta * W * (Gamma_k / d_k - Gamma_k1 / d_k1)
-              + eta**2 * (N_k1 / d_k1 - N_k / d_k) / 2),
+              + (W - 1) * eta**2 * (N_k / d_k - N_k1 / d_k1) / 2),
+        Claim("coefficient of N_k in c = (W−1)η²/(2d_k)", sp.diff(c_expr, N_k),
+              (W - 1) * eta**2 / (2 * d_k)),
         Claim("residue at contact η²(N_k + N_{k+1})/2: levels repel when they meet",
               beta_derived, eta**2 * (N_k + N_k1) / 2),
         Claim("damping coefficient is −η(h̄+ω)", damping, -eta * (hbar + omega)),
@@ -263,8 +287,10 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         claims=claims,
         notes=(
             "c is held fixed while g moves (adiabatic): the driving term ηW(Γ_k/d_k − "
-            "Γ_{k+1}/d_{k+1}) and the asymmetry depend on d̄, which R4 treats as slow."
+            "Γ_{k+1}/d_{k+1}), the asymmetry and the noise part (W−1)η²(N_k/d_k − "
+            "N_{k+1}/d_{k+1})/2 depend on d̄, which R4 treats as slow."
         ),
+        noise_model=gap.noise_model,
         outputs=(
             ("g_dot", reduced),
             ("beta", beta_r2),

@@ -13,7 +13,8 @@ Callables (contract with ``numerics/ode.py``):
 * :func:`signal_steady_state` ``(h, Gamma, omega, W)`` — d* of R1;
 * :func:`eigen_drift` ``(lam, h, Gamma, eta, omega, W)`` — drift part of λ̇ (R3);
 * :func:`repulsion_rate` ``(lam_i, lam_j, N_i, N_j, eta)`` — κ_ij (R3);
-* :func:`dyson_rhs` ``(lam, h, Gamma, N, eta, omega, W)`` — the n-mode system of R3;
+* :func:`dyson_rhs` ``(lam, h, Gamma, N, eta, omega, W)`` — the n-mode system of R3 (drift,
+  noise mean Wη²N_j, repulsion);
 * :func:`gap_flow_rhs` ``(d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta, omega, W)``
   — the whole ġ of R2, the Dyson term derived (repulsion β/g and Itô correction; both
   vanish with N_k = N_k1 = 0); :func:`pair_sigma_rhs` — (ḋ_k, ḋ_{k+1}) of the same system;
@@ -97,6 +98,7 @@ _SPECS: dict[str, tuple[str, str, tuple[sp.Symbol, ...]]] = {
     "eigen_drift": ("R3", "eigen_drift", (S.lam, S.h, S.Gamma, S.eta, S.omega, S.W)),
     "repulsion_rate": ("R3", "kappa", (S.lam_i, S.lam_j, S.N_i, S.N_j, S.eta)),
     "pair_term": ("R3", "pair_term", (S.lam_i, S.lam_j, S.N_i, S.N_j, S.eta)),
+    "noise_mean": ("R3", "noise_mean", (S.N_j, S.eta, S.W)),
     "gap_flow_rhs": (
         "R2",
         "g_dot",
@@ -210,7 +212,8 @@ def repulsion_rate(lam_i: ArrayLike, lam_j: ArrayLike, N_i: ArrayLike, N_j: Arra
 
 def dyson_rhs(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, N: ArrayLike,
               eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
-    """R3: λ̇_j = drift_j + Σ_{i≠j} κ_ij/(λ_j − λ_i) for an n-mode system.
+    """R3: λ̇_j = drift_j + Wη²N_j + Σ_{i≠j} κ_ij/(λ_j − λ_i) for an n-mode system (the
+    noise mean Wη²N_j is derived in R3: every slot re-noised).
 
     ``lam``, ``h``, ``Gamma`` and ``N`` have shape ``(..., n)`` (a leading batch of
     parameter sets is allowed); ``eta``, ``omega`` and ``W`` are scalars or arrays of the
@@ -221,7 +224,7 @@ def dyson_rhs(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, N: ArrayLike,
     >>> out.round(6).tolist()
     [0.0, 0.0]
     >>> dyson_rhs(lam, [1.0, 1.0], [1.0, 0.25], [1.0, 1.0], 0.1, 0.0, 4).round(6).tolist()
-    [0.016667, -0.016667]
+    [0.056667, 0.023333]
     """
     lam = np.asarray(lam, dtype=np.float64)
     if lam.ndim < 1:
@@ -229,6 +232,7 @@ def dyson_rhs(lam: ArrayLike, h: ArrayLike, Gamma: ArrayLike, N: ArrayLike,
     n_arr = np.broadcast_to(np.asarray(N, dtype=np.float64), lam.shape)
     batch = lambda a: np.asarray(a, dtype=np.float64)[..., None]  # noqa: E731
     drift = eigen_drift(lam, h, Gamma, batch(eta), batch(omega), batch(W))
+    drift = drift + _call("noise_mean", n_arr, batch(eta), batch(W))
     pair = _call(
         "pair_term",
         lam[..., None, :],
@@ -247,12 +251,12 @@ def gap_flow_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLik
                  Gamma_k: ArrayLike, Gamma_k1: ArrayLike, N_k: ArrayLike, N_k1: ArrayLike,
                  eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
     """R2: ġ = −η(h_k−h_{k+1})d̄ − η(h̄+ω)g + ηW(Γ_k/d_k − Γ_{k+1}/d_{k+1}) + D, with the
-    derived D = β/g + η²(N_{k+1}/d_{k+1} − N_k/d_k)/2 (no free D; N = 0 gives D = 0).
+    derived D = β/g + (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2 (no free D; N = 0 gives D = 0).
 
     >>> float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.1, 0.0, 4))
     0.0
     >>> round(float(gap_flow_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 1.0, 1.0, 0.1, 0.0, 4)), 6)
-    0.015
+    0.005
     """
     return _call("gap_flow_rhs", d_k, d_k1, h_k, h_k1, Gamma_k, Gamma_k1, N_k, N_k1, eta,
                  omega, W)
@@ -261,7 +265,8 @@ def gap_flow_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLik
 def pair_sigma_rhs(d_k: ArrayLike, d_k1: ArrayLike, h_k: ArrayLike, h_k1: ArrayLike,
                    Gamma_k: ArrayLike, Gamma_k1: ArrayLike, N_k: ArrayLike, N_k1: ArrayLike,
                    eta: ArrayLike, omega: ArrayLike, W: ArrayLike) -> np.ndarray:
-    """R2: (ḋ_k, ḋ_{k+1}) of the pair, drift + repulsion + Itô, stacked along axis 0.
+    """R2: (ḋ_k, ḋ_{k+1}) of the pair, drift + repulsion + noise mean + Itô, stacked along
+    axis 0.
 
     >>> pair_sigma_rhs(2.0, 1.0, 1.0, 1.0, 1.0, 0.25, 0.0, 0.0, 0.1, 0.0, 4).tolist()
     [0.0, 0.0]

@@ -130,6 +130,52 @@ def second_order_shift(n: int) -> tuple[tuple[sp.Symbol, ...], dict, list[sp.Bas
     return lams, offdiag, shifts
 
 
+_ITO_W = 3
+"""Window length of the independent Itô check of R3 (a W×2 matrix in closed form)."""
+_ITO_LEVELS = sp.symbols("lambda_1 lambda_2", positive=True) + sp.symbols(
+    "N_1 N_2", nonnegative=True)
+
+
+def _noise_model(n_fresh: sp.Basic, window: sp.Basic) -> str:
+    """The noise model a derivation uses, in words, from A3's ``noised_slots``."""
+    if n_fresh == window:
+        return ("every slot re-noised: per unit time each of the W window slots receives "
+                "fresh noise of power η²N_j (W_n = W)")
+    if n_fresh == 1:
+        return ("sliding window in mean field: per step only the newest slot receives fresh "
+                "noise (W_n = 1), each slot holding λ/W on average")
+    return f"W_n = {n_fresh} slots re-noised per unit time (mean field)"
+
+
+@lru_cache(maxsize=4)
+def _ito_top_eigenvalue(axioms: AxiomSet, width: int) -> sp.Basic:
+    """E[dλ_1]/dt of the top eigenvalue of XᵀX, X a ``width``×2 matrix whose entries in
+    column m receive independent noise of power η²N_m (A2), by Itô's formula
+    ½ Σ η²N_m ∂²λ_1/∂x_{sm}² on the closed-form eigenvalue, at a state with orthogonal
+    columns of squared norms λ_1 > λ_2 (any state, by rotation invariance in the slots).
+
+    >>> from spectral_edge.theory.axioms import DEFAULT_AXIOMS
+    >>> sp.factor(_ito_top_eigenvalue(DEFAULT_AXIOMS, 2))
+    eta**2*(2*N_1*lambda_1 - N_1*lambda_2 + N_2*lambda_1)/(lambda_1 - lambda_2)
+    """
+    l_1, l_2, n_1, n_2 = _ITO_LEVELS
+    power = axioms.rel("A2", "noise_power").rhs
+    q, r = sp.symbols("q r", positive=True)
+    X = sp.Matrix(width, 2, lambda i, j: sp.Symbol(f"x_{i}{j}", real=True))
+    gram = X.T * X
+    a, b, c_ = gram[0, 0], gram[0, 1], gram[1, 1]
+    top = (a + c_ + sp.sqrt((a - c_) ** 2 + 4 * b**2)) / 2
+    at = {X[i, j]: 0 for i in range(width) for j in range(2)}
+    at[X[0, 0]], at[X[1, 1]] = q + r, q
+    generator = sp.Integer(0)
+    for row in range(width):
+        for col, n_col in enumerate((n_1, n_2)):
+            generator += power.subs(N, n_col) / 2 * sp.diff(top, X[row, col], 2).subs(at)
+    generator = sp.cancel(generator)
+    # λ_1 = (q + r)², λ_2 = q² with q, r > 0
+    return sp.cancel(generator.subs({r: sp.sqrt(l_1) - sp.sqrt(l_2)}).subs(q, sp.sqrt(l_2)))
+
+
 @lru_cache(maxsize=64)
 def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Derive R3: second-order perturbation, noise variance rate, Dyson-type system."""
@@ -172,16 +218,25 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     summed = sp.Sum(per_slot.subs({ci: slot_i(s, t), cj: slot_j(s, t)}), *window.rhs.limits)
     summed = sp.expand(summed.expand())
 
+    noised = axioms.rel("A3", "noised_slots")
+    n_fresh = noised.rhs
+    log.add("A3, noise model: W_n slots of the window receive fresh noise per unit time",
+            noised)
+    # The W_n noised slots hold the fraction W_n/W of λ (exact for W_n = W; exchangeable
+    # slots in mean field otherwise).
+    share = n_fresh / window.rhs.limits[0][2]
+
     def window_sum(term: sp.Sum) -> sp.Basic:
         body = sp.factor_terms(term.function)
         for fn, eig in ((slot_i, lam_i), (slot_j, lam_j)):
             coeff = sp.simplify(body / fn(s, t) ** 2)
             if not coeff.has(slot_i) and not coeff.has(slot_j):
-                return coeff * window.lhs.subs(lam, eig)
+                return coeff * share * window.lhs.subs(lam, eig)
         raise ValueError(f"unexpected window sum {term}")
 
     kappa = sp.factor(summed.replace(lambda q: isinstance(q, sp.Sum), window_sum))
-    log.add("A3: summed over the window, Σ_s c_i(s)² = λ_i: the variance rate κ_ij", kappa)
+    log.add("A3: summed over the noised slots, Σ_s c_i(s)² = λ_i: the variance rate κ_ij",
+            kappa)
     if slot in kappa.atoms(sp.Function):
         raise ValueError("window sum not evaluated")
     pair_term = kappa * coef_general
@@ -192,8 +247,14 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     diag_coeff = sp.simplify(diag_slot / cj**2)
     if diag_coeff.has(cj):
         raise ValueError("diagonal variance not proportional to c_j²")
-    kappa_diag = log.add("A3: summed over the window, the diffusion rate κ_jj of λ_j",
-                         sp.factor(diag_coeff * window.lhs.subs(lam, lam_j)))
+    kappa_diag = log.add("A3: summed over the noised slots, the diffusion rate κ_jj of λ_j",
+                         sp.factor(diag_coeff * share * window.lhs.subs(lam, lam_j)))
+    diag_square = sp.expand((cj + tau * xi_j) ** 2).coeff(tau, 2)
+    log.add("A2: part of the diagonal (j, j) entry quadratic in ξ (Itô: dξ² ~ dt)", diag_square)
+    mean_slot = expectation(diag_square, moments)
+    log.add("A2: its mean, E[ξ_j²] — not zero: the noise has a mean effect on λ_j", mean_slot)
+    noise_mean = log.add("A3: summed over the noised slots, the noise mean of λ̇_j",
+                         sp.Sum(mean_slot, (s, 1, n_fresh)).doit())
     drift = r1(axioms).output("lam_dot")
     log.add("R1 drift of λ_j = d_j²", drift)
     # --- the n = 3 system assembled from the pieces
@@ -204,14 +265,21 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     g3 = sp.symbols("Gamma_1:4", nonnegative=True)
     system = []
     for j in range(n):
-        rhs = drift.subs({lam: l3[j], h: h3[j], Gamma: g3[j]})
+        rhs = drift.subs({lam: l3[j], h: h3[j], Gamma: g3[j]}) + noise_mean.subs(N_j, n3[j])
         for i in range(n):
             if i != j:
                 rhs += pair_term.subs(
                     {lam_i: l3[i], lam_j: l3[j], N_i: n3[i], N_j: n3[j]}, simultaneous=True
                 )
         system.append(rhs)
-    log.add("n = 3 modes: λ̇_1 (drift + repulsion from modes 2 and 3)", system[0])
+    log.add("n = 3 modes: λ̇_1 (drift + noise mean + repulsion from modes 2 and 3)",
+            system[0])
+    ito_check = _ito_top_eigenvalue(axioms, _ITO_W) if n_fresh == window.rhs.limits[0][2] \
+        else None
+    if ito_check is not None:
+        log.add(f"check route: Itô's formula on the closed-form top eigenvalue of XᵀX, X of "
+                f"size {_ITO_W}×2, every entry noised with power η²N_m, at λ = (λ_1, λ_2)",
+                ito_check)
     # --- singular-value units, the pair (k*, k*+1)
     rep_k = pair_term.subs({lam_i: d_k1**2, lam_j: d_k**2, N_i: N_k1, N_j: N_k},
                            simultaneous=True) / (2 * d_k)
@@ -231,13 +299,15 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         others = sum(
             eta**2 * (n3[j] * l3[i] + n3[i] * l3[j]) / (l3[j] - l3[i]) for i in range(n) if i != j
         )
-        stated_system.append(-2 * eta * (h3[j] + omega) * l3[j] + 2 * eta * W * g3[j] + others)
+        stated_system.append(-2 * eta * (h3[j] + omega) * l3[j] + 2 * eta * W * g3[j]
+                             + W * eta**2 * n3[j] + others)
     claims = [
         Claim("2×2 exact: ε² coefficient 1/(λ_j − λ_i)", coef_2x2, 1 / (lam_j - lam_i)),
         Claim("n = 4: coefficient of E_12² is 1/(λ_j − λ_i)", coef_general, 1 / (lam_j - lam_i)),
         Claim("κ_ij = η²(N_j λ_i + N_i λ_j)", kappa, stated_kappa),
         Claim("κ_jj = 4η²N_j λ_j (twice κ_ij at i = j: the GOE ratio)", kappa_diag,
               4 * eta**2 * N_j * lam_j),
+        Claim("noise mean of λ̇_j = Wη²N_j (E[dXᵀdX]_jj)", noise_mean, W * eta**2 * N_j),
         Claim("D = β/g with β = κ/(2 d_k d_{k+1})", beta_pair,
               eta**2 * (N_k1 * d_k**2 + N_k * d_k1**2) / (2 * d_k * d_k1)),
         Claim("D → +∞ as g → 0⁺", sp.Eq(no_cross, sp.oo), sp.true, "true"),
@@ -257,10 +327,23 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     claims += [
         Claim(f"n = 3 system: λ̇_{j + 1}", system[j], stated_system[j]) for j in range(n)
     ]
+    if ito_check is not None:
+        l_1, l_2, n_1, n_2 = _ITO_LEVELS
+        route = (noise_mean.subs({N_j: n_1, W: _ITO_W})
+                 + pair_term.subs({lam_j: l_1, lam_i: l_2, N_j: n_1, N_i: n_2},
+                                  simultaneous=True))
+        claims += [
+            Claim(f"Itô on the eigenvalues (W = {_ITO_W}): E[dλ_1]/dt = {_ITO_W}η²N_1 + "
+                  "η²(N_1λ_2 + N_2λ_1)/(λ_1 − λ_2)", ito_check,
+                  _ITO_W * eta**2 * n_1 + eta**2 * (n_1 * l_2 + n_2 * l_1) / (l_1 - l_2)),
+            Claim("Itô on the eigenvalues agrees with the perturbation route (consistency)",
+                  ito_check, route, independent=False),
+        ]
     i_sym, j_sym, n_sym = sp.symbols("i j n", integer=True, positive=True)
     lam_idx, n_idx = sp.IndexedBase(r"\lambda"), sp.IndexedBase("N")
     h_idx, gamma_idx = sp.IndexedBase("h"), sp.IndexedBase(r"\Gamma")
-    display = drift.subs({lam: lam_idx[j_sym], h: h_idx[j_sym], Gamma: gamma_idx[j_sym]}) + sp.Sum(
+    display = drift.subs({lam: lam_idx[j_sym], h: h_idx[j_sym], Gamma: gamma_idx[j_sym]}) \
+        + noise_mean.subs(N_j, n_idx[j_sym]) + sp.Sum(
         (1 - sp.KroneckerDelta(i_sym, j_sym))
         * pair_term.subs({lam_i: lam_idx[i_sym], lam_j: lam_idx[j_sym], N_i: n_idx[i_sym],
                           N_j: n_idx[j_sym]}, simultaneous=True),
@@ -279,11 +362,14 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             ("pair_term", pair_term),
             ("beta", beta_pair),
             ("kappa_diag", kappa_diag),
+            ("noise_mean", noise_mean),
         ),
+        noise_model=_noise_model(n_fresh, window.rhs.limits[0][2]),
         notes=(
             "The general-n sum form is verified exactly for n = 2 and n = 4 (not for symbolic "
-            "n); the variance rate keeps the noise term linear in ξ (the ξ_iξ_j term is "
-            "O(η⁴) and dropped)."
+            "n). The diagonal entry's increment 2c_jξ_j + ξ_j² has the mean E[ξ_j²] = η²N_j "
+            "per noised slot, the Itô term Wη²N_j of λ̇_j (same order as the repulsion); the "
+            "off-diagonal ξ_iξ_j has mean 0 and a variance of order η⁴ (dropped)."
         ),
     )
 

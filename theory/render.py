@@ -56,6 +56,8 @@ def derivation_markdown(der: Derivation, outcome: Check | None = None) -> str:
              f"Status: {der.status}."]
     lines += [f"* typed, not derived: {item}" for item in der.typed]
     lines.append("")
+    if der.noise_model:
+        lines += [f"Noise model: {der.noise_model}.", ""]
     if der.notes:
         lines += [f"*Note.* {der.notes}", ""]
     lines += ["Steps:", ""]
@@ -115,6 +117,13 @@ def theory_markdown(derivations: Iterable[Derivation],
         "",
     ]
     parts += [f"* **{der.id}** — {der.notes}" for der in derivations if der.notes]
+    parts += ["", "# Noise models", "",
+              "A3 fixes how noise enters the window (its relation `noised_slots`). The default "
+              "model re-noises every one of the W slots per unit time; the variant "
+              "`a3-sliding` (`spectral-edge derive --axioms a3-sliding`) is the sliding window "
+              "in mean field, where only the newest slot is new. The results that involve the "
+              "noise use:", ""]
+    parts += [f"* **{der.id}** — {der.noise_model}" for der in derivations if der.noise_model]
     parts += ["", "# Results", ""]
     parts += [derivation_markdown(der, outcomes.get(der.id)) for der in derivations]
     return "\n".join(parts)

@@ -23,6 +23,9 @@ s = sp.Symbol("s", integer=True, nonnegative=True)
 """Index of an update inside the window (slot)."""
 W = sp.Symbol("W", integer=True, positive=True)
 """Window length: the number of updates in the rolling window."""
+W_n = sp.Symbol("W_n", integer=True, positive=True)
+"""Noise model: the number of window slots whose coordinate receives fresh noise per unit
+time (A3's ``noised_slots``: W when every slot is re-noised, 1 for the sliding window)."""
 P = sp.Symbol("P", integer=True, positive=True)
 """Number of monitored parameters."""
 

@@ -157,3 +157,43 @@ def test_window_sum_rate_follows_the_slot_dynamics() -> None:
     """R1's window-sum differentiation uses the slot dynamics it is given (nothing typed)."""
     rate = window_sum_rate(-slot(s, t) + 3 * drive(s, t))
     assert sp.expand(rate - (-2 * lam + 6 * W * Gamma)) == 0
+
+
+def test_r2_coefficient_of_n_k_is_w_minus_one_eta_squared_over_two_d_k() -> None:
+    """β held as a symbol: ∂ġ/∂N_k = (W−1)η²/(2d_k) (noise mean Wη²N_k/(2d_k) minus the
+    Itô correction η²N_k/(2d_k)); the sign is what the omission of R3's noise mean flipped."""
+    from spectral_edge.theory.symbols import N_k, N_k1, d_k, d_k1, eta
+
+    der = derivation("R2")
+    assert sp.simplify(der.output("n_k_coefficient") - (W - 1) * eta**2 / (2 * d_k)) == 0
+    decomposed = der.result.rhs
+    assert sp.simplify(sp.diff(decomposed, N_k1) + (W - 1) * eta**2 / (2 * d_k1)) == 0
+    # a numerical value: η = 0.1, W = 10, N = 20, λ = (12, 6) gives −0.120 + 0.012 = −0.108
+    part = der.output("noise_part").subs({eta: sp.Rational(1, 10), W: 10, N_k: 20, N_k1: 20,
+                                           d_k: sp.sqrt(12), d_k1: sp.sqrt(6)})
+    assert float(part) == pytest.approx(-0.1079, abs=1e-3)
+
+
+def test_r3_noise_mean_and_ito_route() -> None:
+    from spectral_edge.theory.symbols import N_j, eta
+
+    der = derivation("R3")
+    assert sp.simplify(der.output("noise_mean") - W * eta**2 * N_j) == 0
+    assert any("Itô on the eigenvalues" in claim.description for claim in der.claims)
+    assert "every slot re-noised" in der.noise_model
+
+
+def test_sliding_window_variant_divides_kappa_by_w() -> None:
+    from spectral_edge.theory.audit import compare_variant
+    from spectral_edge.theory.axioms import variant
+    from spectral_edge.theory.symbols import N_j, N_k, d_k, eta
+
+    sliding = variant("a3-sliding")
+    r3s, r3d = derivation("R3", sliding), derivation("R3")
+    assert sp.simplify(r3s.output("kappa") - r3d.output("kappa") / W) == 0
+    assert sp.simplify(r3s.output("noise_mean") - eta**2 * N_j) == 0
+    assert "sliding window" in r3s.noise_model
+    coefficient = derivation("R2", sliding).output("n_k_coefficient")
+    assert sp.simplify(coefficient - (W - 1) * eta**2 / (2 * W * d_k)) == 0
+    cmp = compare_variant("a3-sliding", ["R1", "R3"])
+    assert cmp.by_status("survives") == ("R1",) and cmp.by_status("changes") == ("R3",)

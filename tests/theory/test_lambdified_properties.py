@@ -89,21 +89,21 @@ def test_r2_without_noise_is_the_difference_of_two_r1_flows(dk, dk1, hk, hk1, Gk
 
 @FAST
 @given(dk1=pos, gap=st.floats(1e-3, 5), Nk=small_pos, Nk1=small_pos, eta=small_pos)
-def test_r2_dyson_term_is_beta_over_g_plus_ito(dk1, gap, Nk, Nk1, eta) -> None:
-    """D = ġ(N) − ġ(N = 0) equals β/g + η²(N_{k+1}/d_{k+1} − N_k/d_k)/2, β from R2."""
+def test_r2_dyson_term_is_beta_over_g_plus_noise_part(dk1, gap, Nk, Nk1, eta) -> None:
+    """D = ġ(N) − ġ(N = 0) equals β/g + (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2, β from R2."""
     dk = dk1 + gap
     args = (dk, dk1, 1.0, 0.5, 1.0, 0.5)
     D = (float(tx.gap_flow_rhs(*args, Nk, Nk1, eta, 0.1, 10))
          - float(tx.gap_flow_rhs(*args, 0.0, 0.0, eta, 0.1, 10)))
     beta = float(tx.gap_repulsion(dk, dk1, Nk, Nk1, eta))
-    want = beta / gap + eta**2 * (Nk1 / dk1 - Nk / dk) / 2
+    want = beta / gap + (10 - 1) * eta**2 * (Nk / dk - Nk1 / dk1) / 2
     assert D == pytest.approx(want, rel=1e-6, abs=1e-9)
 
 
 # ----------------------------------------------------------------------------------- R3
 @FAST
 @given(lam=st.lists(pos, min_size=2, max_size=5), N=small_pos, eta=small_pos)
-def test_r3_dyson_rhs_is_drift_plus_pairwise_repulsion(lam, N, eta) -> None:
+def test_r3_dyson_rhs_is_drift_plus_noise_mean_plus_pairwise_repulsion(lam, N, eta) -> None:
     lam = np.array(sorted(set(lam), reverse=True))
     assume(lam.size >= 2 and np.min(-np.diff(lam)) > 1e-3)
     n = lam.size
@@ -112,7 +112,8 @@ def test_r3_dyson_rhs_is_drift_plus_pairwise_repulsion(lam, N, eta) -> None:
     drift = tx.eigen_drift(lam, h, Gamma, eta, 0.1, 10)
     rep = [sum(tx.repulsion_rate(lam[i], lam[j], Nv[i], Nv[j], eta) / (lam[j] - lam[i])
                for i in range(n) if i != j) for j in range(n)]
-    assert np.allclose(out, drift + np.array(rep), rtol=1e-10, atol=1e-12)
+    noise_mean = 10 * eta**2 * Nv  # Wη²N_j: every slot re-noised
+    assert np.allclose(out, drift + noise_mean + np.array(rep), rtol=1e-10, atol=1e-12)
     # repulsion pushes the top level up and the bottom level down
     assert rep[0] > 0 > rep[-1]
 

@@ -210,6 +210,8 @@ def execute(args: argparse.Namespace) -> int:
             for failure in outcome.failures:
                 print(f"        fails: {failure}")
             print(f"        residual: {_short(outcome.residual)}")
+        if der.noise_model:
+            print(f"    noise model: {der.noise_model}")
         if der.notes:
             print(f"    note: {der.notes}")
     if args.latex and not errors:
