@@ -21,7 +21,7 @@ and no display is needed (saving renders with Agg), nothing has to be closed.
 True
 >>> import pandas as pd
 >>> spec = pd.DataFrame({"step": [10, 20], "sigma_1": [2.0, 3.0], "sigma_2": [1.0, 0.5],
-...                      "g23": [0.1, 0.2]})
+...                      "g23_lambda": [0.1, 0.2]})
 >>> met = pd.DataFrame({"step": [10, 20], "test_acc": [0.1, 0.9], "train_acc": [0.5, 1.0]})
 >>> len(figure_runs([RunTrace("wd=1.0", spec, met, grok_step=20)]).axes)
 3
@@ -41,6 +41,7 @@ from matplotlib.patches import Patch
 
 from spectral_edge.common.atomic import write_bytes_with
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, sigma_columns, upgrade
 from spectral_edge.numerics.scenarios import ScenarioResult, Trajectory
 
 DPI = 110
@@ -159,23 +160,13 @@ def _headline(result: ScenarioResult) -> str:
 
 @dataclass(frozen=True)
 class RunTrace:
-    """One run to draw: its label, spectra (``step``, ``sigma_j``, ``g23``), metrics
+    """One run to draw: its label, spectra (``step``, ``sigma_j``, ``g23_lambda``), metrics
     (``step``, ``train_acc``, ``test_acc``) and grok step (``None`` if it never grokked)."""
 
     label: str
     spectra: pd.DataFrame
     metrics: pd.DataFrame
     grok_step: int | None
-
-
-def sigma_columns(frame: pd.DataFrame) -> list[str]:
-    """The ``sigma_j`` columns in mode order.
-
-    >>> sigma_columns(pd.DataFrame(columns=["sigma_10", "sigma_2", "sigma_1", "g"]))
-    ['sigma_1', 'sigma_2', 'sigma_10']
-    """
-    cols = [c for c in frame.columns if c.startswith("sigma_") and c[6:].isdigit()]
-    return sorted(cols, key=lambda c: int(c[6:]))
 
 
 def figure_runs(runs: list[RunTrace], title: str | None = None) -> Figure:
@@ -187,7 +178,7 @@ def figure_runs(runs: list[RunTrace], title: str | None = None) -> Figure:
     axes = fig.subplots(3, len(runs), sharex="col", squeeze=False)
     for col, run in enumerate(runs):
         ax_s, ax_g, ax_a = axes[:, col]
-        spec = run.spectra
+        spec = upgrade(run.spectra, "spectra.csv")
         cmap = matplotlib.colormaps["viridis"]
         cols = sigma_columns(spec)
         for j, c in enumerate(cols):
@@ -197,7 +188,7 @@ def figure_runs(runs: list[RunTrace], title: str | None = None) -> Figure:
         ax_s.set_title(run.label)
         ax_s.set_ylabel("singular values σ_j")
         ax_s.legend(loc="upper right", fontsize=8)
-        positive = spec["g23"].where(spec["g23"] > 0)
+        positive = spec[G23_LAMBDA].where(spec[G23_LAMBDA] > 0)
         ax_g.plot(spec["step"], positive, color="tab:red", lw=1.2)
         ax_g.set_yscale("log")
         ax_g.set_ylabel("g₂₃ = λ₂ − λ₃")

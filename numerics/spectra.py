@@ -40,6 +40,7 @@ from typing import Literal
 import numpy as np
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA
 
 KStarMethod = Literal["weighted", "ratio", "signal"]
 BBPForm = Literal["paper", "textbook"]
@@ -629,11 +630,18 @@ class WindowStats:
     rtol: float = DEFAULT_RTOL
 
     def as_row(self) -> dict[str, float | int | str]:
-        """A flat dict (σ_j and α_j as numbered columns) for one DataFrame row.
+        """A flat dict (σ_j and α_j as numbered columns) for one ``spectra.csv`` row.
+
+        Column names come from :mod:`spectral_edge.numerics.columns`: the attribute ``g``
+        is written as ``g_sigma`` (singular-value units) and ``g23`` as ``g23_lambda``
+        (eigenvalue units).
+
+        Returns:
+            Column name -> value, σ_j as ``sigma_j`` and α_j as ``alpha_j``.
 
         >>> st = window_stats(np.diag([4.0, 1.0]), P=10)
-        >>> st.as_row()["sigma_1"], st.as_row()["kstar"]
-        (2.0, 1)
+        >>> st.as_row()["sigma_1"], st.as_row()["kstar"], st.as_row()["g_sigma"]
+        (2.0, 1, 1.0)
         """
         row: dict[str, float | int | str] = {
             "W": self.W,
@@ -645,8 +653,8 @@ class WindowStats:
             "kstar_weighted": self.kstar_weighted,
             "kstar_signal": self.kstar_signal,
             "R": self.R,
-            "g": self.g,
-            "g23": self.g23,
+            G_SIGMA: self.g,
+            G23_LAMBDA: self.g23,
             "nu": self.nu,
             "d_crit": self.d_crit,
             "d_crit_textbook": self.d_crit_textbook,

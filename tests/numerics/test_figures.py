@@ -81,7 +81,7 @@ def test_run_directory_figures(tmp_path: Path) -> None:
                   "train_loss": [1.0, 0.1], "test_loss": [2.0, 0.5]}).to_csv(
         tmp_path / "metrics.csv", index=False)
     pd.DataFrame({"step": [10, 20], "sigma_1": [2.0, 3.0], "sigma_2": [1.0, 0.5],
-                  "g23": [0.1, 0.2]}).to_csv(tmp_path / "spectra.csv", index=False)
+                  "g23_lambda": [0.1, 0.2]}).to_csv(tmp_path / "spectra.csv", index=False)
     paths = plot_run(tmp_path)
     assert [p.name for p in paths] == ["run.png", "loss.png"]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["loss.png", "run.png"]

@@ -30,7 +30,7 @@ def test_external_csv_written_by_hand(tmp_path: Path) -> None:
     run = an.load(path)
     assert run.external and run.W == 4 and len(run.spectra) == 3
     assert run.spectra["kstar_ratio"].tolist() == [1, 1, 3]  # 7/4, 4/2.5, 2.5/1
-    assert run.spectra["g23"].iloc[0] == pytest.approx(9.0 - 4.0)
+    assert run.spectra["g23_lambda"].iloc[0] == pytest.approx(9.0 - 4.0)
     assert run.spectra["vacuity"].isna().all()  # no P given: P-dependent stats are NaN
     summary, results = analyze(run)
     assert [r.id for r in results] == ["P1", "P2", "P5", "P6"]
@@ -87,7 +87,7 @@ def test_g23_decline_full_and_adaptive(tmp_path: Path) -> None:
     lam = sigma**2
     assert full.ratio == pytest.approx((lam[0, 1] - lam[0, 2]) / (lam[-1, 1] - lam[-1, 2]))
     early = an.early_g23(run)
-    assert early["g23"].iloc[0] == pytest.approx(3.0**2)  # w = 2 window: g23 = σ₂²... of K
+    assert early["g23_lambda"].iloc[0] == pytest.approx(3.0**2)  # w = 2 window: g23 = σ₂²... of K
     adaptive = an.g23_decline(run, None, adaptive=True)
     assert adaptive.adaptive and adaptive.ratio > full.ratio
 

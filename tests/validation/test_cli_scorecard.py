@@ -16,7 +16,7 @@ from spectral_edge.validation.cli import main
 def _runs(root: Path) -> None:
     n = 20
     g23 = np.linspace(10.0, 1.0, n)
-    make_run(root, "on", test_acc=grok_curve(n, 10), g23=g23, grams=True)
+    make_run(root, "on", test_acc=grok_curve(n, 10), g23_lambda=g23, grams=True)
     make_run(root, "off", config={"wd": 0.0}, grams=True)
 
 

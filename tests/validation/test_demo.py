@@ -17,7 +17,7 @@ def test_demo_writes_table_csv_and_png(tmp_path) -> None:
     assert [r.wd for r in runs] == [1.0, 0.0]
     table = pd.read_csv(tmp_path / "demo.csv")
     assert set(table["wd"]) == {1.0, 0.0}
-    assert {"sigma_1", "sigma_3", "kstar", "R", "g23", "train_acc", "test_acc"} <= set(table)
+    assert {"sigma_1", "sigma_3", "kstar", "R", "g23_lambda", "train_acc", "test_acc"} <= set(table)
     # windows end at multiples of the stride once W snapshots exist: 15, 20, ..., 60
     assert table[table["wd"] == 1.0]["step"].tolist() == list(range(15, 61, 5))
     assert (tmp_path / "demo.png").stat().st_size > 10_000
@@ -31,7 +31,7 @@ def test_demo_writes_table_csv_and_png(tmp_path) -> None:
 
 def test_grok_row_is_marked() -> None:
     table = pd.DataFrame({"step": [10, 15, 20], "sigma_1": [1.0] * 3, "sigma_2": [0.5] * 3,
-                          "kstar": [1] * 3, "R": [2.0] * 3, "g23": [0.1] * 3,
+                          "kstar": [1] * 3, "R": [2.0] * 3, "g23_lambda": [0.1] * 3,
                           "train_acc": [1.0] * 3, "test_acc": [0.5, 0.96, 0.97]})
     from spectral_edge.validation.experiments.demo import DemoRun
 
@@ -46,7 +46,8 @@ def test_demo_cli_rejects_too_few_steps(capsys: pytest.CaptureFixture[str], tmp_
 
 
 def test_results_page_comes_from_the_runs(tmp_path) -> None:
-    from spectral_edge.validation.experiments.demo import g23_decline, results_markdown
+    from spectral_edge.validation.experiments.demo import results_markdown
+    from spectral_edge.validation.scorecard.analysis import RunData, g23_decline
 
     runs = run_demo(tmp_path / "d", steps=60, **TINY)
     page = results_markdown(runs, "spectral-edge demo --results r.md")
@@ -57,6 +58,7 @@ def test_results_page_comes_from_the_runs(tmp_path) -> None:
         cells = [c.strip() for c in row.strip("|").split("|")]
         assert cells[1] == ("none" if demo.grok_step is None else str(demo.grok_step))
         assert cells[6] == str(demo.steps_done)
-        assert f"({g23_decline(demo)[2]:.2f}×)" in cells[4]
+        decline = g23_decline(RunData("r", tmp_path, demo.spectra), demo.grok_step)
+        assert f"({decline.ratio:.2f}×)" in cells[4]
     assert main(["demo", "--out", str(tmp_path / "d"), "--steps", "60",
                  "--results", str(tmp_path)]) == 2  # a directory: refused before any work

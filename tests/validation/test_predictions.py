@@ -57,8 +57,8 @@ def test_p3_optimizer(tmp_path: Path) -> None:
 
 def test_p4_krylov(tmp_path: Path) -> None:
     steps = 1000 + 100 * np.arange(5)
-    good = pd.DataFrame({"step": steps, "kstar": 1, "K_eta": 2, "eta_eff": 0.1})
-    bad = good.assign(kstar=3, K_eta=1)
+    good = pd.DataFrame({"step": steps, "kstar_weighted": 1, "K_eta": 2, "eta_eff": 0.1})
+    bad = good.assign(kstar_weighted=3, K_eta=1)
     assert verdict("P4", make_run(tmp_path, "a", probe_windows=good)).verdict == "pass"
     res = verdict("P4", make_run(tmp_path, "b", probe_windows=bad))
     assert res.verdict == "fail" and res.value == 0.0
@@ -129,7 +129,7 @@ def test_p7_reads_the_next_window_from_spectra_when_it_was_not_probed(tmp_path: 
 
 def test_p8_precedes_grokking(tmp_path: Path) -> None:
     g23 = np.linspace(10.0, 1.0, N)
-    on = make_run(tmp_path, "on", test_acc=grok_curve(N, 10), g23=g23)
+    on = make_run(tmp_path, "on", test_acc=grok_curve(N, 10), g23_lambda=g23)
     off = make_run(tmp_path, "off", config={"wd": 0.0})
     off_grok = make_run(tmp_path, "offg", config={"wd": 0.0}, test_acc=grok_curve(N, 5))
     ok = verdict("P8", on, off)
@@ -137,7 +137,7 @@ def test_p8_precedes_grokking(tmp_path: Path) -> None:
     assert set(ok.details["declines"]) == {"spec_full", "spec_adaptive", "patience_full",
                                            "patience_adaptive"}
     assert verdict("P8", on, off_grok).verdict == "fail"
-    flat = make_run(tmp_path, "flat", test_acc=grok_curve(N, 10), g23=np.ones(N))
+    flat = make_run(tmp_path, "flat", test_acc=grok_curve(N, 10), g23_lambda=np.ones(N))
     assert verdict("P8", flat, off).verdict == "fail"
 
 
@@ -279,3 +279,35 @@ def test_sketched_and_forgetting_runs_only_feed_p12_and_p14(tmp_path: Path) -> N
     res = {r.id: r for r in pr.evaluate(runs(plain, sketched))}
     assert res["P2"].verdict == "pass" and res["P2"].runs == ("plain",)
     assert res["P14"].verdict == "pass" and set(res["P14"].runs) == {"plain", "sk"}
+
+
+def test_every_scorecard_module_imports_without_torch() -> None:
+    """The scorecard, its predictions and the column schema never need torch: every module
+    imports in a fresh interpreter where importing torch raises. (``sys.modules['torch'] =
+    None`` would block it too, but SciPy's array-API helpers then read ``torch.Tensor``
+    from the ``None`` entry and fail on their own.)"""
+    import subprocess
+    import sys
+
+    import spectral_edge.validation.scorecard as scorecard
+
+    folder = Path(scorecard.__file__).parent
+    names = ["spectral_edge.numerics.columns"] + sorted(
+        ".".join(["spectral_edge.validation.scorecard",
+                  *p.relative_to(folder).with_suffix("").parts]).removesuffix(".__init__")
+        for p in folder.rglob("*.py")
+    )
+    code = (
+        "import importlib, sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'torch':\n"
+        "            raise ImportError('torch is blocked')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for name in {names!r}:\n    importlib.import_module(name)\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert len(names) >= 14

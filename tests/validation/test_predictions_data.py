@@ -86,7 +86,7 @@ def probes_frame(steps: np.ndarray, modes: int, **columns: np.ndarray) -> pd.Dat
     rows = []
     for i, s in enumerate(steps):
         for j in range(modes):
-            row = {"step": int(s), "mode": j + 1, "kstar": 1, "eta_eff": 0.1}
+            row = {"step": int(s), "mode": j + 1, "kstar_weighted": 1, "eta_eff": 0.1}
             row |= {k: (float(v[i, j]) if np.ndim(v) == 2 else v) for k, v in columns.items()}
             rows.append(row)
     return pd.DataFrame(rows)

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 from spectral_edge.common.outfile import check_output_file
+from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA
 from spectral_edge.numerics.figures import figure_format, save_figure
 
 
@@ -54,7 +55,7 @@ def execute(args: argparse.Namespace) -> int:
     for key in ("mode_kstar", "mode_kstar_ratio", "mode_kstar_weighted", "mode_kstar_signal"):
         if key in summary:
             print(f"  {key:22s} {summary[key]}")
-    for key in ("R", "g", "g23", "vacuity", "A"):
+    for key in ("R", G_SIGMA, G23_LAMBDA, "vacuity", "A"):
         if summary.get(key):
             v = summary[key]
             print(f"  {key:22s} min {v['min']:.4g}  median {v['median']:.4g}  max {v['max']:.4g}")

@@ -22,10 +22,12 @@ from typing import Any
 import pandas as pd
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.figures import RunTrace, figure_runs, save_figure, sigma_columns
+from spectral_edge.numerics.columns import G23_LAMBDA, KSTAR, KSTAR_WEIGHTED, sigma_columns, upgrade
+from spectral_edge.numerics.figures import RunTrace, figure_runs, save_figure
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import RunConfig
 from spectral_edge.validation.runs.training import run
+from spectral_edge.validation.scorecard.analysis import RunData, g23_decline
 
 WEIGHT_DECAYS = (1.0, 0.0)
 
@@ -68,12 +70,12 @@ def join_table(spectra: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
     """Spectra windows joined with the evaluation at the same optimizer step.
 
     >>> s = pd.DataFrame({"step": [100], "sigma_1": [1.0], "kstar": [1], "R": [2.0],
-    ...                   "g23": [0.5]})
+    ...                   "g23_lambda": [0.5]})
     >>> m = pd.DataFrame({"step": [100, 200], "train_acc": [0.5, 0.6], "test_acc": [0.1, 0.2]})
     >>> join_table(s, m).columns.tolist()
-    ['step', 'sigma_1', 'kstar', 'R', 'g23', 'train_acc', 'test_acc']
+    ['step', 'sigma_1', 'kstar', 'R', 'g23_lambda', 'train_acc', 'test_acc']
     """
-    cols = ["step", *sigma_columns(spectra), "kstar", "R", "g23"]
+    cols = ["step", *sigma_columns(spectra), KSTAR, "R", G23_LAMBDA]
     return pd.merge(
         spectra[cols], metrics[["step", "train_acc", "test_acc"]], on="step", how="inner"
     )
@@ -89,12 +91,13 @@ def run_demo(
     for wd, config in zip(WEIGHT_DECAYS, configs, strict=True):
         run_dir = out / f"wd{wd:g}"
         result = run(config, run_dir, resume=(run_dir / "config.json").exists())
+        spectra = upgrade(result.spectra, "spectra.csv")  # a run reused from before renames
         runs.append(
             DemoRun(
                 wd=wd,
-                spectra=result.spectra,
+                spectra=spectra,
                 metrics=result.metrics,
-                table=join_table(result.spectra, result.metrics),
+                table=join_table(spectra, result.metrics),
                 grok_step=result.grok_step,
                 steps_done=result.steps_done,
                 wall_time_s=result.wall_time_s,
@@ -123,7 +126,8 @@ def format_table(demo: DemoRun, every: int = 500) -> str:
     """The terminal table: every ``every`` steps and at the grok step (marked ``<- grok``).
 
     >>> t = pd.DataFrame({"step": [500], "sigma_1": [1.0], "sigma_2": [0.5], "kstar": [1],
-    ...                   "R": [2.0], "g23": [0.1], "train_acc": [1.0], "test_acc": [0.2]})
+    ...                   "R": [2.0], "g23_lambda": [0.1], "train_acc": [1.0],
+    ...                   "test_acc": [0.2]})
     >>> demo = DemoRun(1.0, t, t, t, None, 500, 1.0)
     >>> print(format_table(demo).splitlines()[1].split()[:3])
     ['500', '1.00e+00', '5.00e-01']
@@ -141,31 +145,13 @@ def format_table(demo: DemoRun, every: int = 500) -> str:
         line = (
             f"{int(row['step']):>6} "
             + " ".join(_fmt(row[c]) for c in sig)
-            + f" {int(row['kstar']):>3} {_fmt(row['R'])} {_fmt(row['g23'])}"
+            + f" {int(row[KSTAR]):>3} {_fmt(row['R'])} {_fmt(row[G23_LAMBDA])}"
             + f" {row['train_acc']:6.3f} {row['test_acc']:6.3f}"
         )
         if demo.grok_step is not None and int(row["step"]) == demo.grok_step:
             line += "  <- grok"
         lines.append(line)
     return "\n".join(lines)
-
-
-def g23_decline(demo: DemoRun) -> tuple[float, float, float]:
-    """(peak g₂₃ before the grok step, g₂₃ at the last window ending at or before it, their
-    ratio) — the "precede" statistic of docs/spec.md §7; a run that never groks uses its
-    peak over its final window.
-
-    >>> t = pd.DataFrame({"step": [100, 200, 300], "g23": [2.0, 8.0, 1.0]})
-    >>> g23_decline(DemoRun(1.0, t, t, t, 300, 300, 1.0))
-    (8.0, 1.0, 8.0)
-    """
-    table = demo.spectra[["step", "g23"]].dropna()
-    if demo.grok_step is not None:
-        table = table[table["step"] <= demo.grok_step]
-    if table.empty:
-        return math.nan, math.nan, math.nan
-    peak, last = float(table["g23"].max()), float(table["g23"].iloc[-1])
-    return peak, last, peak / last if last > 0 else math.inf
 
 
 def results_markdown(runs: list[DemoRun], command: str) -> str:
@@ -191,9 +177,10 @@ def results_markdown(runs: list[DemoRun], command: str) -> str:
     for demo in runs:
         m = demo.metrics.set_index("step")
         final = m.iloc[-1]
-        peak, last, ratio = g23_decline(demo)
+        decline = g23_decline(RunData(f"wd{demo.wd:g}", Path(), demo.spectra), demo.grok_step)
+        peak, last, ratio = decline.peak, decline.end, decline.ratio
         at_grok = demo.spectra[demo.spectra["step"] <= (demo.grok_step or -1)]
-        kstar = int(at_grok["kstar"].iloc[-1]) if len(at_grok) else None
+        kstar = int(at_grok[KSTAR_WEIGHTED].iloc[-1]) if len(at_grok) else None
         grok = "none" if demo.grok_step is None else str(demo.grok_step)
         acc = "–" if demo.grok_step is None else f"{m.loc[demo.grok_step, 'test_acc']:.3f}"
         lines.append(

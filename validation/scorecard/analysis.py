@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, LEGACY, sigma_columns, upgrade
 from spectral_edge.numerics.spectra import eigenvalues_from_gram, g23, stability_alpha, window_stats
 
 PLACEHOLDER_P = 10**9
@@ -86,12 +87,6 @@ class RunData:
         return self.spectra[cols].to_numpy(dtype=np.float64)
 
 
-def sigma_columns(frame: pd.DataFrame) -> list[str]:
-    """The ``sigma_j`` columns in order of j."""
-    cols = [c for c in frame.columns if c.startswith("sigma_") and c[6:].isdigit()]
-    return sorted(cols, key=lambda c: int(c[6:]))
-
-
 def _read_csv(path: Path, required: bool) -> pd.DataFrame | None:
     if not path.exists():
         if required:
@@ -101,6 +96,8 @@ def _read_csv(path: Path, required: bool) -> pd.DataFrame | None:
         frame = pd.read_csv(path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         raise InputError(f"{path} is not a readable CSV: {' '.join(str(err).split())}") from err
+    if path.name in LEGACY:  # a run directory written before the column renames
+        frame = upgrade(frame, path.name)
     return frame
 
 
@@ -273,9 +270,9 @@ def grok_step(metrics: pd.DataFrame | None, rule: str = "spec", column: str = "t
 def early_g23(run: RunData) -> pd.DataFrame:
     """g₂₃ of the adaptive early windows w = 2..W−1 (the Dyck/SCAN scripts), from the first
     stored (W+1)-Gram; λ padded with zeros to W, so a w = 2 window has g₂₃ = σ₂². Columns
-    ``snapshot`` (updates seen) and ``g23``; empty without ``grams.npz``."""
+    ``snapshot`` (updates seen) and ``g23_lambda``; empty without ``grams.npz``."""
     if run.grams is None or len(run.grams) == 0:
-        return pd.DataFrame({"snapshot": [], "g23": []})
+        return pd.DataFrame({"snapshot": [], G23_LAMBDA: []})
     W = run.W
     K = run.grams[0][1:, 1:]  # the first full window: updates 1..W
     first_snapshot = int(run.spectra["snapshot"].iloc[0]) if "snapshot" in run.spectra else W
@@ -283,27 +280,44 @@ def early_g23(run: RunData) -> pd.DataFrame:
     for w in range(2, W):
         lam = eigenvalues_from_gram(K[:w, :w])
         lam = np.concatenate([lam, np.zeros(max(0, 3 - lam.size))])
-        rows.append({"snapshot": first_snapshot - W + w, "g23": g23(lam)})
+        rows.append({"snapshot": first_snapshot - W + w, G23_LAMBDA: g23(lam)})
     return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
 class Decline:
-    """g₂₃ peak before the grok step divided by g₂₃ at it (docs/spec.md §7)."""
+    """g₂₃ peak before the grok step divided by g₂₃ at it (docs/spec.md §7): the ratio,
+    where and what the peak and the end value are, and whether early windows were used."""
 
     ratio: float
     peak_step: float
     end_step: float
     adaptive: bool
+    peak: float = math.nan
+    end: float = math.nan
 
 
 def g23_decline(run: RunData, grok: int | None, adaptive: bool = False) -> Decline:
     """The g₂₃ decline: peak at or before ``grok`` over g₂₃ in the last window ending at or
-    before it (a run that never groks: peak over the final value). ``adaptive`` adds the
-    early windows of :func:`early_g23` (before the first full window)."""
+    before it (a run that never groks: peak over the final value).
+
+    Args:
+        run: a run; only ``spectra`` (``step``, ``g23_lambda``) is read unless ``adaptive``.
+        grok: the grok step (None: the run never grokked).
+        adaptive: add the early windows of :func:`early_g23` (before the first full
+            window; needs ``grams.npz``).
+
+    Returns:
+        The :class:`Decline` (NaN when no finite window ends at or before ``grok``).
+
+    >>> sp = pd.DataFrame({"step": [100, 200, 300], "g23_lambda": [2.0, 8.0, 1.0]})
+    >>> d = g23_decline(RunData("r", Path("r"), sp), 300)
+    >>> d.peak, d.end, d.ratio
+    (8.0, 1.0, 8.0)
+    """
     sp = run.spectra
     steps = sp["step"].to_numpy(dtype=np.float64)
-    vals = sp["g23"].to_numpy(dtype=np.float64)
+    vals = sp[G23_LAMBDA].to_numpy(dtype=np.float64)
     if adaptive and "snapshot" in sp and len(sp) > 0:
         early = early_g23(run)
         if len(early):
@@ -311,7 +325,7 @@ def g23_decline(run: RunData, grok: int | None, adaptive: bool = False) -> Decli
             first = float(sp["snapshot"].iloc[0])
             e_steps = steps[0] - (first - early["snapshot"].to_numpy()) * stride
             steps = np.concatenate([e_steps, steps])
-            vals = np.concatenate([early["g23"].to_numpy(), vals])
+            vals = np.concatenate([early[G23_LAMBDA].to_numpy(), vals])
     mask = steps <= grok if grok is not None else np.ones_like(steps, dtype=bool)
     mask &= np.isfinite(vals)
     if not mask.any():
@@ -320,7 +334,7 @@ def g23_decline(run: RunData, grok: int | None, adaptive: bool = False) -> Decli
     i = int(np.argmax(v))
     end = v[-1]
     ratio = v[i] / end if end > 0 else math.inf
-    return Decline(float(ratio), float(s[i]), float(s[-1]), adaptive)
+    return Decline(float(ratio), float(s[i]), float(s[-1]), adaptive, float(v[i]), float(end))
 
 
 def alpha_proxy(run: RunData) -> np.ndarray:

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, NullLocator
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, sigma_columns
 from spectral_edge.numerics.figures import save_figure
 from spectral_edge.numerics.forecast import Forecast
 from spectral_edge.validation.scorecard.analysis import RunData, alpha_proxy, grok_step
@@ -58,7 +59,7 @@ def figure_forecast(items: list[tuple[str, Forecast]]) -> Figure:
         ax.set_title(f"{name}: RMSE ratio {fc.ratio_persistence:.2g} / {fc.ratio_linear:.2g}",
                      fontsize=9)
         ax.set_xlabel("snapshot")
-        ax.set_ylabel("g")
+        ax.set_ylabel("g = σ_k* − σ_k*+1")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     for ax in axes[n:]:
@@ -305,15 +306,14 @@ def write_figures(runs: list[RunData], shown: list[RunData],
     the ``shown`` runs (:func:`figure_runs`) and of their ``forecasts``, pooled panels of
     every trained run in ``runs``."""
     made: dict[str, str] = {}
-    specs = {
-        "P1": ("vacuity", "σ_W / d_crit", True, (5.0,)),
-        "P5": ("R", "gap ratio R", True, ()),
-        "P8": ("g23", "g₂₃", True, ()),
-        "P12": ("A", "adiabatic A", True, (0.1, 10.0)),
+    specs = {  # file names kept from before the column renames (docs link to them)
+        "P1": ("p1_vacuity.png", "vacuity", "σ_W / d_crit", True, (5.0,)),
+        "P5": ("p5_R.png", "R", "gap ratio R", True, ()),
+        "P8": ("p8_g23.png", G23_LAMBDA, "g₂₃ = λ₂ − λ₃", True, ()),
+        "P12": ("p12_A.png", "A", "adiabatic A", True, (0.1, 10.0)),
     }
-    for pid, (col, label, log, lines) in specs.items():
+    for pid, (name, col, label, log, lines) in specs.items():
         if shown and all(col in r.spectra for r in shown):
-            name = f"{pid.lower()}_{col}.png"
             save_figure(_figure_trace(shown, col, label, log, lines), out / name)
             made[pid] = name
     names = {r.name for r in shown}
@@ -340,20 +340,20 @@ def figure_analyze(run: RunData) -> Figure:
 
     >>> from spectral_edge.validation.scorecard.analysis import RunData
     >>> sp = pd.DataFrame({"step": [1, 2], "W": [2, 2], "sigma_1": [2.0, 3.0],
-    ...                    "sigma_2": [1.0, 1.0], "R": [2.0, 3.0], "g23": [np.nan] * 2})
+    ...                    "sigma_2": [1.0, 1.0], "R": [2.0, 3.0],
+    ...                    "g23_lambda": [np.nan] * 2})
     >>> len(figure_analyze(RunData("x", Path("x"), sp)).axes)
     3
     """
     sp = run.spectra
     fig = Figure(figsize=(6, 8), layout="tight")
     ax_s, ax_r, ax_g = fig.subplots(3, 1, sharex=True)
-    cols = [c for c in sp if c.startswith("sigma_") and c[6:].isdigit()]
-    for c in sorted(cols, key=lambda c: int(c[6:])):
+    for c in sigma_columns(sp):
         ax_s.plot(sp["step"], sp[c], lw=1)
     ax_s.set(yscale="log", ylabel="σ_j", title=run.name)
     ax_r.plot(sp["step"], sp["R"])
     ax_r.set(ylabel="gap ratio R")
-    g23 = pd.to_numeric(sp["g23"], errors="coerce")
+    g23 = pd.to_numeric(sp[G23_LAMBDA], errors="coerce")
     ax_g.plot(sp["step"], g23.where(g23 > 0))
     if (g23 > 0).any():
         ax_g.set_yscale("log")

@@ -29,6 +29,7 @@ import pandas as pd
 
 from spectral_edge.common.atomic import write_text
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA, KSTAR
 from spectral_edge.numerics.forecast import Forecast, forecast_gap
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.scorecard.analysis import RunData, find_runs, grok_step
@@ -77,7 +78,7 @@ def _versions() -> dict[str, str]:
 def gap_series(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
     """t (snapshots) and g = σ_k − σ_{k+1} at k = the run's modal k*, windows with g > 0."""
     sp = run.spectra
-    k = int(np.bincount(sp["kstar"].to_numpy(np.int64)).argmax())
+    k = int(np.bincount(sp[KSTAR].to_numpy(np.int64)).argmax())
     if f"sigma_{k + 1}" not in sp:
         raise InputError(f"{run.name}: modal k* = {k} has no σ_(k*+1) column")
     g = (sp[f"sigma_{k}"] - sp[f"sigma_{k + 1}"]).to_numpy(float)
@@ -263,7 +264,7 @@ def summarize(run: RunData) -> dict[str, Any]:
     for col in ("kstar", "kstar_ratio", "kstar_weighted", "kstar_signal"):
         if col in sp:
             out[f"mode_{col}"] = int(np.bincount(sp[col].to_numpy(np.int64)).argmax())
-    for col in ("R", "g", "g23", "vacuity", "A", "delta_c_fro"):
+    for col in ("R", G_SIGMA, G23_LAMBDA, "vacuity", "A", "delta_c_fro"):
         out[col] = rng(col)
     if run.metrics is not None:
         out["grok_step"] = {"spec": grok_step(run.metrics),

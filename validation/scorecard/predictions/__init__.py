@@ -1,0 +1,69 @@
+"""The sixteen predictions P1–P16 (docs/spec.md §6), each scored on run directories.
+
+Every prediction is a registered scorer ``runs -> PredictionResult`` of a list of
+:class:`spectral_edge.validation.scorecard.analysis.RunData`. The result carries the
+measured value with a bootstrap confidence interval (fixed seed,
+:mod:`spectral_edge.numerics.bootstrap`; over windows or seeds, said in ``ci_over``), the
+pass rule, the verdict — ``pass``, ``fail`` or ``not measurable`` with the reason — and
+the runs used. Where the published scripts define a quantity differently (docs/spec.md
+§8), both values are in ``details``.
+
+The package, one job per module:
+
+* :mod:`.rules` — the versioned rule table :data:`RULES` (version :data:`RULES_VERSION`),
+  fixed before any run was analysed; a rule changed after looking at data gets a new
+  version and a line in :data:`RULE_CHANGES`;
+* :mod:`.base` — the registry (:func:`register`, :class:`Prediction`), the result record
+  and the run selectors;
+* :mod:`.stats` — generic statistics (mode, Spearman, three-phase segmentation);
+* :mod:`.sigma`, :mod:`.grokking`, :mod:`.probes`, :mod:`.flow` — the scorers;
+* :mod:`.terms` — figure data shared by scorers and figures;
+* :mod:`.scoring` — :func:`evaluate`.
+
+>>> [r.id for r in RULES][:3], RULES_VERSION
+(['P1', 'P2', 'P3'], '1')
+>>> evaluate([])[0].verdict
+'not measurable'
+"""
+
+from __future__ import annotations
+
+from spectral_edge.validation.scorecard.predictions.base import (
+    FAIL,
+    NOT_MEASURABLE,
+    PASS,
+    REGISTRY,
+    Prediction,
+    PredictionResult,
+    register,
+    standard,
+)
+from spectral_edge.validation.scorecard.predictions.rules import (
+    RULE_BY_ID,
+    RULE_CHANGES,
+    RULES,
+    RULES_VERSION,
+    Rule,
+    rules_markdown,
+)
+from spectral_edge.validation.scorecard.predictions.scoring import (
+    PREDICTIONS,
+    SIGMA_ONLY,
+    evaluate,
+)
+from spectral_edge.validation.scorecard.predictions.stats import three_phase
+from spectral_edge.validation.scorecard.predictions.terms import (
+    MONITOR_ONLY,
+    gap_flow_terms,
+    lifecycle_runs,
+    sketch_twins,
+    steady_state_terms,
+)
+
+__all__ = [
+    "FAIL", "MONITOR_ONLY", "NOT_MEASURABLE", "PASS", "PREDICTIONS", "REGISTRY",
+    "RULES", "RULES_VERSION", "RULE_BY_ID", "RULE_CHANGES", "SIGMA_ONLY", "Prediction",
+    "PredictionResult", "Rule", "evaluate", "gap_flow_terms", "lifecycle_runs",
+    "register", "rules_markdown", "sketch_twins", "standard", "steady_state_terms",
+    "three_phase",
+]
