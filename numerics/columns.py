@@ -80,10 +80,12 @@ SPECTRA: tuple[Column, ...] = (
 
 METRICS: tuple[Column, ...] = (
     Column(STEP, "steps", "optimizer steps taken"),
-    Column("train_loss", "nats", "mean cross-entropy on the training set"),
-    Column("test_loss", "nats", "mean cross-entropy on the test set"),
-    Column("train_acc", "fraction", "training accuracy the grok rule reads"),
-    Column("test_acc", "fraction", "test accuracy the grok rule reads"),
+    Column("train_loss", "nats", "mean cross-entropy over labels, full training set"),
+    Column("test_loss", "nats", "mean cross-entropy over labels, full test set"),
+    Column("train_acc", "fraction", "the accuracy the grok rule reads (training set): "
+           "modular — the minimum over heads; Dyck — per labelled position; SCAN — sequence "
+           "accuracy under teacher forcing"),
+    Column("test_acc", "fraction", "the same on the test set"),
     Column("train_acc_<op>", "fraction", "multi-task only: training accuracy of one head"),
     Column("test_acc_<op>", "fraction", "multi-task only: test accuracy of one head"),
     Column("train_seq_acc", "fraction", "Dyck: sequences with every depth right (train)"),

@@ -98,3 +98,38 @@ def test_make_run_reads_back(tmp_path: Path) -> None:
     assert len(run.spectra) == 5 and run.grams is not None and run.grams.shape == (5, 11, 11)
     assert run.eta_eff == 0.1
     assert (run.spectra["kstar"] == 1).all()
+
+
+def test_a_run_written_before_the_column_renames_reads_the_same(tmp_path: Path) -> None:
+    """Old names (spectra g, g23; probes kstar, omega; probe_windows kstar) are renamed by
+    numerics.columns.LEGACY on load, and the predictions score the run unchanged."""
+    from spectral_edge.validation.scorecard.predictions import evaluate
+
+    steps = 1000 + 100 * np.arange(20)
+    probes = probes_frame(steps, 3, sigma=np.tile([3.0, 2.0, 1.0], (20, 1)), Gamma=1.0,
+                          h=1.0, wd=0.5)
+    windows = pd.DataFrame({"step": steps, "kstar_weighted": 1, "K_eta": 2, "eta_eff": 0.1})
+    new = make_run(tmp_path, "new", probes=probes, probe_windows=windows,
+                   test_acc=grok_curve(20, 10))
+    old = make_run(tmp_path, "old", probes=probes, probe_windows=windows,
+                   test_acc=grok_curve(20, 10))
+    for name, renames in (("spectra.csv", {"g_sigma": "g", "g23_lambda": "g23"}),
+                          ("probes.csv", {"kstar_weighted": "kstar", "wd": "omega"}),
+                          ("probe_windows.csv", {"kstar_weighted": "kstar"})):
+        frame = pd.read_csv(old / name).rename(columns=renames)
+        assert not set(renames) & set(frame.columns)
+        frame.to_csv(old / name, index=False)
+    a, b = load_run(new), load_run(old)
+    for attr in ("spectra", "probes", "probe_windows"):
+        pd.testing.assert_frame_equal(getattr(a, attr), getattr(b, attr))
+    verdicts = [(r.id, r.verdict, r.value_text) for r in evaluate([a])]
+    assert verdicts == [(r.id, r.verdict, r.value_text) for r in evaluate([b])]
+
+
+def test_the_probe_writers_use_the_schema_names() -> None:
+    from spectral_edge.numerics import columns
+    from spectral_edge.validation.probes import window
+
+    assert tuple(window.ROW_COLUMNS) == columns.names("probes.csv")
+    assert set(window.WINDOW_COLUMNS) == set(columns.names("probe_windows.csv")) - {
+        "hess_top_<j>"}
