@@ -252,7 +252,7 @@ def test_float64_model_gram_is_exact_at_tiny_learning_rate() -> None:
 
 def test_float64_model_sketch_is_the_sketch_of_the_exact_updates() -> None:
     mon, D = float64_mlp_run(lr=1e-6, steps=12, window=5, sketch_dim=40)
-    h = mon._hash.numpy().astype(np.int64)
+    h = mon._storage.hash.numpy().astype(np.int64)
     S = np.zeros((40, D.shape[1]))
     S[h % 40, np.arange(D.shape[1])] = np.where(h >= 40, -1.0, 1.0)
     SX = D[-5:] @ S.T
@@ -464,7 +464,7 @@ def test_kept_grams_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     np.testing.assert_array_equal(mon.grams()[-1], mon.gram_plus())
     assert len(mon.state_dict()["grams"]) == 3
     # keep_grams=True keeps at most KEEP_GRAMS_BYTES of Grams; a warning when it drops one
-    monkeypatch.setattr("spectral_edge.validation.monitor.gram.KEEP_GRAMS_BYTES", 4 * 8 * 9)
+    monkeypatch.setattr("spectral_edge.validation.monitor.records.KEEP_GRAMS_BYTES", 4 * 8 * 9)
     p2 = torch.zeros(6, requires_grad=True)
     auto = GramMonitor([p2], window=2)
     with pytest.warns(RuntimeWarning, match="keeps the latest 4 window Grams"):

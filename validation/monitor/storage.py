@@ -1,0 +1,264 @@
+"""Where the monitor keeps its updates: the contract (:class:`UpdateStorage`) and exact mode.
+
+A storage holds ``W + 2`` rows (the W+1 live updates and one spare for the incoming one) and
+θ_{t−1}. One call of :meth:`UpdateStorage.write` does the whole O(P) work of a snapshot in a
+single pass over the parameters, block by block (so a block of δ is still in cache when it
+is used): it forms δ = θ_t − θ_{t−1} in θ_{t−1}'s dtype (exact: bfloat16/float16 kept in
+float32, which holds them exactly), stores δ (or S δ) in the row, stages θ_t, and returns the
+dot products of the new row with every row, in float64. θ_{t−1} is double-buffered, so a
+rejected update leaves it untouched; :meth:`UpdateStorage.commit` makes the staged θ_t the
+new θ_{t−1}.
+
+:class:`ExactStorage` stores δ itself: each dot product is a sum, in float64, of
+matrix–vector products over blocks of :data:`BLOCK` entries (a single float32 product over
+P = 1e7 entries was off by 2e-3 relative). The sketch mode is
+:class:`spectral_edge.validation.monitor.sketch.SketchStorage`.
+
+>>> w = torch.zeros(3, dtype=torch.float64)
+>>> store = ExactStorage([w], window=2, dtype=torch.float64)
+>>> _ = w.add_(torch.tensor([1.0, 2.0, 2.0]))
+>>> store.write(0).tolist()
+[9.0, 0.0, 0.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+BLOCK = 1 << 18
+"""Entries per block: dot products are summed in float64 over blocks of this many entries,
+and a snapshot's pass over the parameters goes one block at a time."""
+FOREACH_MIN = 4
+"""A block made of at least this many tensor pieces is written with ``torch._foreach_*``."""
+
+
+def widest(dtypes: list[torch.dtype]) -> torch.dtype:
+    """θ_{t−1}'s dtype: float64 if any parameter is float64, else float32 (which holds
+    bfloat16/float16 exactly).
+
+    Args:
+        dtypes: the parameters' dtypes.
+
+    Returns:
+        ``torch.float64`` or ``torch.float32``.
+
+    >>> widest([torch.bfloat16, torch.float32])
+    torch.float32
+    """
+    return torch.float64 if torch.float64 in set(dtypes) else torch.float32
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The part of one parameter that falls in one block: ``flat`` slices the flattened
+    parameter vector, ``local`` the same entries within the block."""
+
+    param: int
+    start: int
+    stop: int
+    flat: slice
+    local: slice
+
+
+def plan_blocks(sizes: list[int], block: int = BLOCK) -> list[tuple[slice, list[Piece]]]:
+    """Cut the flattened parameter vector into blocks of at most ``block`` entries.
+
+    Args:
+        sizes: number of entries of each parameter, in order.
+        block: entries per block (> 0).
+
+    Returns:
+        One ``(slice of the flat vector, pieces)`` per block.
+
+    >>> [(b, [(p.param, p.start, p.stop) for p in ps]) for b, ps in plan_blocks([3, 4], 5)]
+    [(slice(0, 5, None), [(0, 0, 3), (1, 0, 2)]), (slice(5, 7, None), [(1, 2, 4)])]
+    """
+    total = sum(sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(int).tolist()
+    out = []
+    for b0 in range(0, total, block):
+        b1 = min(b0 + block, total)
+        pieces = []
+        for i, size in enumerate(sizes):
+            lo, hi = max(starts[i], b0), min(starts[i] + size, b1)
+            if lo < hi:
+                pieces.append(Piece(i, lo - starts[i], hi - starts[i], slice(lo, hi),
+                                    slice(lo - b0, hi - b0)))
+        out.append((slice(b0, b1), pieces))
+    return out
+
+
+def _flat(p: torch.Tensor) -> torch.Tensor:
+    """A flat view of a parameter's values.
+
+    Returns:
+        A view (a copy if the parameter is not contiguous).
+    """
+    p = p.detach()
+    return p.view(-1) if p.is_contiguous() else p.reshape(-1)
+
+
+class UpdateStorage(ABC):
+    """The contract every storage mode keeps.
+
+    * ``rows``: a ``(W + 2, row_dim)`` tensor; row ``i`` holds one update (δ or S δ).
+    * :meth:`write(slot) <write>`: one pass over the current parameters; row ``slot``
+      becomes the update since θ_{t−1}, θ_t is staged, and the result is the float64 array
+      of ⟨row i, row ``slot``⟩ for every row i (this process's share: the caller sums it
+      over a shard group). θ_{t−1} and the other rows are not touched.
+    * :meth:`commit`: the staged θ_t becomes θ_{t−1} (after an accepted or a zero update).
+    * :meth:`resync`: θ_{t−1} ← the current parameters (construction, a NaN recovered).
+    * :meth:`rebind`: the parameter tensors were replaced or moved (same shapes): rebuild
+      every cached view.
+    * ``theta_prev``, :attr:`memory_bytes`, and :meth:`extra_state` (tensors beyond
+      ``rows`` and ``theta_prev`` that a checkpoint must hold).
+
+    Args:
+        params: the monitored tensors (one device).
+        window: W.
+        dtype: dtype of ``rows``.
+    """
+
+    def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype) -> None:
+        self.slots = window + 2
+        self.dtype = dtype
+        self.param_dtype = widest([p.dtype for p in params])
+        self.device = params[0].device
+        self.sizes = [p.numel() for p in params]
+        self.local = sum(self.sizes)
+        self.plan = plan_blocks(self.sizes, BLOCK)
+        self._prev = torch.zeros(2, self.local, dtype=self.param_dtype, device=self.device)
+        self._cur = 0  # self._prev[self._cur] is θ_{t−1}; the other one is staged θ_t
+        self.rows = torch.zeros(self.slots, self.row_dim(), dtype=dtype, device=self.device)
+        self.rebind(params)
+
+    @abstractmethod
+    def row_dim(self) -> int:
+        """Length of a stored update (P, or the sketch dimension m)."""
+
+    @abstractmethod
+    def write(self, slot: int) -> np.ndarray:
+        """Store the new update in row ``slot``; its dot products with every row."""
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of the rows, both θ buffers and any work arrays."""
+        return (self.rows.numel() * self.rows.element_size()
+                + self._prev.numel() * self._prev.element_size())
+
+    @property
+    def theta_prev(self) -> torch.Tensor:
+        """θ_{t−1}, flattened in the parameters' order."""
+        return self._prev[self._cur]
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """Tensors, beyond ``rows`` and ``theta_prev``, that a checkpoint must hold.
+
+        Returns:
+            ``{key: tensor}`` (empty in exact mode).
+        """
+        return {}
+
+    def rebind(self, params: list[torch.Tensor]) -> None:
+        """Rebuild the cached views of ``params`` (same sizes as at construction)."""
+        self.params = list(params)
+        self._copied = any(not p.is_contiguous() for p in params)  # views go stale: redo
+        self._src = self._sources()
+        self._prev_views = [[[buf[pc.flat] for pc in pieces] for _, pieces in self.plan]
+                            for buf in self._prev]
+
+    def _sources(self) -> list[list[torch.Tensor]]:
+        """Flat views of the parameters' pieces.
+
+        Returns:
+            Per block, one view per piece (fresh copies of any non-contiguous parameter).
+        """
+        flats = [_flat(p) for p in self.params]
+        return [[flats[pc.param][pc.start:pc.stop] for pc in pieces] for _, pieces in self.plan]
+
+    def commit(self) -> None:
+        """θ_{t−1} ← the θ_t staged by the last :meth:`write`."""
+        self._cur = 1 - self._cur
+
+    @torch.no_grad()
+    def resync(self) -> None:
+        """θ_{t−1} ← the current parameters."""
+        if self._copied:
+            self._src = self._sources()
+        for src, prev in zip(self._src, self._prev_views[self._cur], strict=True):
+            torch._foreach_copy_(prev, src)
+
+
+class ExactStorage(UpdateStorage):
+    """Exact mode: row i is the update δ itself (length P, ``dtype`` float32 or float64).
+
+    Memory (W+2)·P numbers plus two copies of θ_{t−1}. A snapshot reads θ_t, θ_{t−1} and
+    the W+2 rows once, and writes δ and θ_t once.
+
+    >>> w = torch.zeros(4)
+    >>> store = ExactStorage([w], window=2, dtype=torch.float32)
+    >>> store.rows.shape, store.memory_bytes
+    (torch.Size([4, 4]), 112)
+    """
+
+    def row_dim(self) -> int:
+        return self.local
+
+    def rebind(self, params: list[torch.Tensor]) -> None:
+        super().rebind(params)
+        self._cols = [self.rows[:, block] for block, _ in self.plan]
+        self._dst = [[[self.rows[s, pc.flat] for pc in pieces] for _, pieces in self.plan]
+                     for s in range(self.slots)]
+        self._new = [[self.rows[s, block] for block, _ in self.plan] for s in range(self.slots)]
+        self._partial = torch.zeros(len(self.plan), self.slots, dtype=self.dtype,
+                                    device=self.device)
+        # δ straight into the row when the row's dtype holds θ − θ_{t−1} as formed
+        self._foreach = self.dtype in (self.param_dtype, torch.float64)
+
+    @property
+    def memory_bytes(self) -> int:
+        return super().memory_bytes + self._partial.numel() * self._partial.element_size()
+
+    @torch.no_grad()
+    def write(self, slot: int) -> np.ndarray:
+        if self._copied:
+            self._src = self._sources()
+        prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
+        dst, new, partial = self._dst[slot], self._new[slot], self._partial
+        for b, src in enumerate(self._src):
+            if len(src) >= FOREACH_MIN and self._foreach:
+                torch._foreach_copy_(dst[b], src)
+                torch._foreach_sub_(dst[b], prev[b])
+                torch._foreach_copy_(staged[b], src)
+            else:
+                for s, p, d, t in zip(src, prev[b], dst[b], staged[b], strict=True):
+                    torch.sub(s, p, out=d)  # formed in θ_{t−1}'s dtype, then stored
+                    t.copy_(s)
+            torch.mv(self._cols[b], new[b], out=partial[b])
+        return partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
+
+
+def new_storage_bytes(local: int, window: int, dtype: torch.dtype,
+                      param_dtype: torch.dtype) -> int:
+    """:attr:`ExactStorage.memory_bytes` before building one (for the memory check).
+
+    Args:
+        local: entries of this process's parameters.
+        window: W.
+        dtype: row dtype.
+        param_dtype: θ_{t−1}'s dtype.
+
+    Returns:
+        Bytes.
+
+    >>> new_storage_bytes(4, 2, torch.float32, torch.float32)
+    112
+    """
+    slots = window + 2
+    return (slots * local * dtype.itemsize + 2 * local * param_dtype.itemsize
+            + math.ceil(local / BLOCK) * slots * dtype.itemsize)
