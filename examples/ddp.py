@@ -9,31 +9,23 @@ spectrum; nothing is communicated for the monitor. The ranks' Grams are compared
 
 from __future__ import annotations
 
-import argparse
-import json
-import tempfile
+import sys
 from pathlib import Path
 
 import torch
-import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
-from spectral_edge.validation.integrations import max_rank_difference, write_outputs
+from spectral_edge.validation.integrations import max_rank_difference
 from spectral_edge.validation.monitor import GramMonitor
 
-COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import gloo_group, parse_args, write_rank0  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--out", default=None, help="rank 0's output directory")
-    args = parser.parse_args(argv)
-
-    dist.init_process_group("gloo")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    try:
+    args = parse_args(__doc__, argv, steps=200, stride=False,
+                      out_help="rank 0's output directory")
+    with gloo_group() as (rank, world):
         torch.manual_seed(0)  # the same initial weights on every rank (DDP also broadcasts)
         net = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Tanh(),
                                   torch.nn.Linear(64, 1)).double()
@@ -54,18 +46,11 @@ def main(argv: list[str] | None = None) -> None:
         gram_diff = max_rank_difference(monitor.grams())  # every window, every rank
         sigma_diff = max_rank_difference(stats.sigma)
         if rank == 0:
-            out = Path(args.out or tempfile.mkdtemp(prefix="ddp-gram-"))
-            write_outputs(monitor, out)
             summary = {"world_size": world, "steps": args.steps, "n_params": monitor.n_params,
                        "sigma": stats.sigma.tolist(), "max_rel_gram_diff_across_ranks": gram_diff,
                        "max_rel_sigma_diff_across_ranks": sigma_diff}
-            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-            print(monitor.history()[COLUMNS].tail(5).to_string(index=False))
-            print(f"max relative Gram difference across {world} ranks: {gram_diff:.3g}")
-            print(f"files in {out}")
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
+            write_rank0(monitor, args.out, "ddp-gram-", summary,
+                        f"max relative Gram difference across {world} ranks: {gram_diff:.3g}")
 
 
 if __name__ == "__main__":

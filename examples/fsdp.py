@@ -12,10 +12,8 @@ summary.json with the history and Grams.
 
 from __future__ import annotations
 
-import argparse
 import copy
-import json
-import tempfile
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +21,11 @@ import torch
 import torch.distributed as dist
 from torch.distributed.fsdp import fully_shard
 
-from spectral_edge.validation.integrations import local_shards, max_rank_difference, write_outputs
+from spectral_edge.validation.integrations import local_shards, max_rank_difference
 from spectral_edge.validation.monitor import GramMonitor
 
-COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import gloo_group, parse_args, write_rank0  # noqa: E402
 
 
 def train_step(model, optimizer, x, y) -> None:
@@ -36,15 +35,9 @@ def train_step(model, optimizer, x, y) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--out", default=None, help="rank 0's output directory")
-    args = parser.parse_args(argv)
-
-    dist.init_process_group("gloo")
-    rank, world = dist.get_rank(), dist.get_world_size()
-    try:
+    args = parse_args(__doc__, argv, steps=100, stride=False,
+                      out_help="rank 0's output directory")
+    with gloo_group() as (rank, world):
         torch.manual_seed(0)
         net = torch.nn.Sequential(torch.nn.Linear(16, 63), torch.nn.Tanh(),  # 63: uneven shards
                                   torch.nn.Linear(63, 1)).double()
@@ -79,20 +72,13 @@ def main(argv: list[str] | None = None) -> None:
         worst = torch.tensor([vs_unsharded], dtype=torch.float64)
         dist.all_reduce(worst, op=dist.ReduceOp.MAX)
         if rank == 0:
-            out = Path(args.out or tempfile.mkdtemp(prefix="fsdp-gram-"))
-            write_outputs(monitor, out)
             summary = {"world_size": world, "steps": args.steps, "n_params": monitor.n_params,
                        "sigma": monitor.stats.sigma.tolist(),
                        "max_rel_gram_diff_vs_unsharded": float(worst),
                        "max_rel_gram_diff_across_ranks": across_ranks}
-            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-            print(monitor.history()[COLUMNS].tail(5).to_string(index=False))
-            print(f"max relative Gram difference, sharded vs unsharded: {float(worst):.3g}; "
-                  f"across {world} ranks: {across_ranks:.3g}")
-            print(f"files in {out}")
-        dist.barrier()  # without it, destroy_process_group can abort the process at exit
-    finally:
-        dist.destroy_process_group()
+            write_rank0(monitor, args.out, "fsdp-gram-", summary,
+                        "max relative Gram difference, sharded vs unsharded: "
+                        f"{float(worst):.3g}; across {world} ranks: {across_ranks:.3g}")
 
 
 if __name__ == "__main__":

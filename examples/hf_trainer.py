@@ -7,13 +7,17 @@ gram_history.csv and gram_grams.npz into --out.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import tempfile
+from pathlib import Path
 
 import torch
 import transformers
 
 from spectral_edge.validation.integrations.hf import HFGramMonitorCallback
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import parse_args  # noqa: E402
 
 
 class Tokens(torch.utils.data.Dataset):
@@ -32,12 +36,7 @@ class Tokens(torch.utils.data.Dataset):
 
 
 def main(argv: list[str] | None = None) -> HFGramMonitorCallback:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=150)
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--stride", type=int, default=1)
-    parser.add_argument("--out", default=None, help="output directory (default: a temporary one)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, steps=150)
 
     torch.manual_seed(0)
     config = transformers.GPT2Config(vocab_size=64, n_positions=32, n_embd=32, n_layer=2,

@@ -6,15 +6,17 @@ CSVLogger) and writes gram_history.csv and gram_grams.npz into --out.
 
 from __future__ import annotations
 
-import argparse
+import sys
 import tempfile
+from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
 
 from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback
 
-COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import parse_args, print_tail  # noqa: E402
 
 
 class Regressor(pl.LightningModule):
@@ -34,12 +36,7 @@ class Regressor(pl.LightningModule):
 
 
 def main(argv: list[str] | None = None) -> LightningGramMonitorCallback:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--stride", type=int, default=1)
-    parser.add_argument("--out", default=None, help="output directory (default: a temporary one)")
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, steps=300)
 
     torch.manual_seed(0)
     x = torch.randn(512, 16)
@@ -52,7 +49,7 @@ def main(argv: list[str] | None = None) -> LightningGramMonitorCallback:
                          enable_progress_bar=False, enable_model_summary=False,
                          enable_checkpointing=False, log_every_n_steps=10)
     trainer.fit(Regressor(), loader)
-    print(callback.monitor.history()[COLUMNS].tail(5).to_string(index=False))
+    print_tail(callback.monitor)
     print(f"history and Grams in {out}")
     return callback
 

@@ -5,21 +5,19 @@ Trains a small MLP on a synthetic regression task on CPU and prints the window s
 
 from __future__ import annotations
 
-import argparse
+import sys
+from pathlib import Path
 
 import torch
 
 from spectral_edge.validation.monitor import GramMonitor
 
-COLUMNS = ["step", "sigma_1", "sigma_2", "sigma_3", "kstar", "R", "g23", "A"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _shared import parse_args, print_tail  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> GramMonitor:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--window", type=int, default=10)
-    parser.add_argument("--stride", type=int, default=1)
-    args = parser.parse_args(argv)
+    args = parse_args(__doc__, argv, steps=300, out_help=None)
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(16, 64), torch.nn.Tanh(), torch.nn.Linear(64, 1))
@@ -32,7 +30,7 @@ def main(argv: list[str] | None = None) -> GramMonitor:
         torch.nn.functional.mse_loss(model(x), y).backward()
         optimizer.step()
         monitor.step()  # after every optimizer.step()
-    print(monitor.history()[COLUMNS].tail(5).to_string(index=False))
+    print_tail(monitor)
     return monitor
 
 

@@ -65,6 +65,9 @@ class ScenarioResult:
 
         >>> run_scenario("viable-gap").frame().columns[:4].tolist()
         ['label', 't', 'kstar', 'g']
+
+        Returns:
+            Columns label, t, kstar, g, A, regime and sigma_1 … sigma_m.
         """
         rows = []
         for tr in self.trajectories:
@@ -85,6 +88,14 @@ def trajectory(system, sol, label: str) -> Trajectory:
     >>> tr = trajectory(s, integrate(s, [1.0], (0, 5), t_eval=[0.0, 5.0]), "x")
     >>> tr.kstar.tolist(), round(float(tr.g[0]), 6)
     ([1, 1], 1.0)
+
+    Args:
+        system: The integrated system (``sigma``, ``lam_dot``, ``eta``).
+        sol: Its solution.
+        label: The trajectory's label.
+
+    Returns:
+        The :class:`Trajectory`.
     """
     sigma = np.asarray(system.sigma(sol.y)).T
     kst, gaps, A = [], [], []
@@ -111,6 +122,18 @@ def ramp(t0: float, t1: float, before, after) -> Callable[[float], np.ndarray]:
 
     >>> ramp(0.0, 10.0, [1.0], [3.0])(5.0).tolist()
     [2.0]
+
+    Args:
+        t0: Where the ramp starts.
+        t1: Where it ends, > t0.
+        before: The value up to ``t0``.
+        after: The value from ``t1`` on (the shape of ``before``).
+
+    Returns:
+        The schedule t ↦ value.
+
+    Raises:
+        InputError: If the shapes differ or t1 <= t0.
     """
     a, b = np.asarray(before, dtype=np.float64), np.asarray(after, dtype=np.float64)
     if a.shape != b.shape or not t1 > t0:
@@ -123,7 +146,20 @@ def ramp(t0: float, t1: float, before, after) -> Callable[[float], np.ndarray]:
 
 
 def _run_signal(system: SignalSystem, t_end: float, label: str, **kw) -> Trajectory:
-    """Start at the stationary state of the full system (R1 + R3) under Γ(0), then run."""
+    """Start at the stationary state of the full system (R1 + R3) under Γ(0), then run.
+
+    Args:
+        system: The signal system.
+        t_end: The end of the run.
+        label: The trajectory's label (and the error messages' prefix).
+        **kw: Further arguments of :func:`integrate`.
+
+    Returns:
+        The run's :class:`Trajectory`.
+
+    Raises:
+        RuntimeError: If the burn-in or the integration fails.
+    """
     frozen = replace(system, Gamma=system.gamma(0.0))
     relax = 20.0 / (2.0 * system.eta * float(np.min(system.h + system.omega)))
     burn = integrate(frozen, system.steady_sigma(0.0) ** 2, (0.0, relax))
@@ -136,95 +172,128 @@ def _run_signal(system: SignalSystem, t_end: float, label: str, **kw) -> Traject
     return trajectory(system, sol, label)
 
 
+def _result(preset: Callable[[], ScenarioResult], trajectories, summary) -> ScenarioResult:
+    """The :class:`ScenarioResult` of ``preset``: its name (``viable_gap`` → ``viable-gap``)
+    and docstring, the trajectories and the summary.
+
+    Args:
+        preset: The preset function.
+        trajectories: Its trajectories.
+        summary: Its key numbers.
+
+    Returns:
+        The :class:`ScenarioResult`.
+    """
+    name = preset.__name__.replace("_", "-")
+    return ScenarioResult(name, preset.__doc__ or "", tuple(trajectories), summary)
+
+
+_STATS: dict[str, Callable[[Trajectory], float | int]] = {
+    "A_max": lambda tr: float(tr.A.max()),
+    "t_A_max": lambda tr: float(tr.t[np.argmax(tr.A)]),
+    "kstar_start": lambda tr: int(tr.kstar[0]),
+    "kstar_end": lambda tr: int(tr.kstar[-1]),
+    "g_min": lambda tr: float(tr.g.min()),
+}
+
+
+def _signal_preset(preset: Callable[[], ScenarioResult], h, Gamma, N, t_end: float,
+                   stats: tuple[str, ...], **kw) -> ScenarioResult:
+    """One R1 + R3 run (η, W, ω = 0.1 of the presets) summarised by the named ``stats``.
+
+    Args:
+        preset: The preset function (its name and docstring label the result).
+        h: The mode curvatures.
+        Gamma: The injection rates or schedule.
+        N: The noise powers.
+        t_end: The end of the run.
+        stats: Names of :data:`_STATS` entries for the summary.
+        **kw: Further arguments of :func:`integrate`.
+
+    Returns:
+        The :class:`ScenarioResult`.
+    """
+    system = SignalSystem(h=np.array(h), Gamma=Gamma, eta=ETA, W=W, omega=0.1, N=N)
+    name = preset.__name__.replace("_", "-")
+    tr = _run_signal(system, t_end, name, **kw)
+    return _result(preset, (tr,), {key: _STATS[key](tr) for key in stats})
+
+
+def _collapse_time(sol) -> float:
+    """When the GapCollapse event first fired, NaN when it did not.
+
+    Args:
+        sol: A solution integrated with a :class:`GapCollapse` event.
+
+    Returns:
+        The first collapse time, or NaN.
+    """
+    hits = sol.events("GapCollapse")
+    return float(hits[0]) if hits.size else float("nan")
+
+
 # --------------------------------------------------------------------------- presets
 
 
 def plateau() -> ScenarioResult:
     """Three modes at their R1 steady state while the top injection drifts up by 30% over
     300 snapshots: the parameters move slowly compared with the relaxation rates η(h+ω), the
-    spectrum follows adiabatically and A stays ≪ 1 (the plateau regime)."""
-    system = SignalSystem(
-        h=np.array([0.1, 0.5, 2.0]),
-        Gamma=ramp(0, 300, [1, 1, 1], [1.3, 1, 1]),
-        eta=ETA,
-        W=W,
-        omega=0.1,
-        N=np.ones(3),
-    )
-    tr = _run_signal(system, 300.0, "plateau")
-    return ScenarioResult(
-        "plateau",
-        plateau.__doc__ or "",
-        (tr,),
-        {
-            "A_max": float(tr.A.max()),
-            "kstar_start": int(tr.kstar[0]),
-            "kstar_end": int(tr.kstar[-1]),
-        },
-    )
+    spectrum follows adiabatically and A stays ≪ 1 (the plateau regime).
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+
+    Raises:
+        RuntimeError: If the burn-in or the integration fails.
+    """
+    return _signal_preset(plateau, [0.1, 0.5, 2.0], ramp(0, 300, [1, 1, 1], [1.3, 1, 1]),
+                          np.ones(3), 300.0, ("A_max", "kstar_start", "kstar_end"))
 
 
 def transition() -> ScenarioResult:
     """The injection into mode 2 rises 6× between snapshots 50 and 150; mode 2 climbs to
     mode 1, repulsion keeps them apart, and the edge moves from k* = 1 to k* = 2 (a new mode
     joins the dominant block). During the reorganisation A ~ 1 (the phase-transition
-    regime); before and after, A ≪ 1."""
-    system = SignalSystem(
-        h=np.array([0.1, 0.3, 2.0]),
-        Gamma=ramp(50, 150, [1, 0.5, 1], [1, 3, 1]),
-        eta=ETA,
-        W=W,
-        omega=0.1,
-        N=np.ones(3),
-    )
-    tr = _run_signal(system, 400.0, "transition")
-    return ScenarioResult(
-        "transition",
-        transition.__doc__ or "",
-        (tr,),
-        {
-            "A_max": float(tr.A.max()),
-            "t_A_max": float(tr.t[np.argmax(tr.A)]),
-            "kstar_start": int(tr.kstar[0]),
-            "kstar_end": int(tr.kstar[-1]),
-        },
-    )
+    regime); before and after, A ≪ 1.
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+
+    Raises:
+        RuntimeError: If the burn-in or the integration fails.
+    """
+    return _signal_preset(transition, [0.1, 0.3, 2.0], ramp(50, 150, [1, 0.5, 1], [1, 3, 1]),
+                          np.ones(3), 400.0, ("A_max", "t_A_max", "kstar_start", "kstar_end"))
 
 
 def forgetting() -> ScenarioResult:
     """The injection into the dominant, fairly stiff mode (h_1 = 1) stops at snapshot 50: it
     decays at rate 2η(h_1+ω) onto the lower levels, the gap at the edge shrinks while the
-    spectrum changes fast, and A ≫ 1 (the forgetting regime)."""
-    system = SignalSystem(
-        h=np.array([1.0, 0.5, 2.0]),
-        Gamma=ramp(50, 51, [2, 0.3, 0.1], [0, 0.3, 0.1]),
-        eta=ETA,
-        W=W,
-        omega=0.1,
-        N=np.full(3, 10.0),
-    )
-    tr = _run_signal(system, 200.0, "forgetting", max_step=0.5)
-    return ScenarioResult(
-        "forgetting",
-        forgetting.__doc__ or "",
-        (tr,),
-        {
-            "A_max": float(tr.A.max()),
-            "t_A_max": float(tr.t[np.argmax(tr.A)]),
-            "g_min": float(tr.g.min()),
-        },
-    )
+    spectrum changes fast, and A ≫ 1 (the forgetting regime).
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+
+    Raises:
+        RuntimeError: If the burn-in or the integration fails.
+    """
+    return _signal_preset(forgetting, [1.0, 0.5, 2.0],
+                          ramp(50, 51, [2, 0.3, 0.1], [0, 0.3, 0.1]), np.full(3, 10.0), 200.0,
+                          ("A_max", "t_A_max", "g_min"), max_step=0.5)
 
 
 def viable_gap() -> ScenarioResult:
     """R4 with c > 0: from a small gap, g rises to the viable equilibrium
-    g* = (c + √(c² + 4η(h̄+ω)β))/(2η(h̄+ω)) ≈ c/(η(h̄+ω)); the repulsion β barely matters."""
+    g* = (c + √(c² + 4η(h̄+ω)β))/(2η(h̄+ω)) ≈ c/(η(h̄+ω)); the repulsion β barely matters.
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+    """
     system = GapSystem(c=0.5, beta=0.05, eta=ETA, hw=1.0, dbar=6.0)
     sol = integrate(system, [0.5], (0.0, 100.0), t_eval=np.linspace(0, 100, 401))
     tr = trajectory(system, sol, "c = 0.5, beta = 0.05")
-    return ScenarioResult(
-        "viable-gap",
-        viable_gap.__doc__ or "",
+    return _result(
+        viable_gap,
         (tr,),
         {
             "g_star_theory": system.equilibrium(),
@@ -237,17 +306,18 @@ def viable_gap() -> ScenarioResult:
 def collapsing_gap() -> ScenarioResult:
     """R4 with c < 0: the gap closes. With repulsion (β > 0) it settles at the small
     equilibrium g* ≈ β/|c| and never reaches 0 (collapse without crossing); with β = 0 the
-    same flow hits g = 0 in finite time (the GapCollapse event fires)."""
+    same flow hits g = 0 in finite time (the GapCollapse event fires).
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+    """
     t = np.linspace(0.0, 100.0, 401)
     held = GapSystem(c=-0.5, beta=0.05, eta=ETA, hw=1.0, dbar=6.0)
     free = GapSystem(c=-0.5, beta=0.0, eta=ETA, hw=1.0, dbar=6.0)
     sol_h = integrate(held, [4.0], (0.0, 100.0), t_eval=t, method="Radau")
-    event = GapCollapse(free, 1e-3)
-    sol_f = integrate(free, [4.0], (0.0, 100.0), t_eval=t, events=[event])
-    collapse = sol_f.events("GapCollapse")
-    return ScenarioResult(
-        "collapsing-gap",
-        collapsing_gap.__doc__ or "",
+    sol_f = integrate(free, [4.0], (0.0, 100.0), t_eval=t, events=[GapCollapse(free, 1e-3)])
+    return _result(
+        collapsing_gap,
         (
             trajectory(held, sol_h, "beta = 0.05 (repulsion)"),
             trajectory(free, sol_f, "beta = 0 (no repulsion)"),
@@ -256,7 +326,7 @@ def collapsing_gap() -> ScenarioResult:
             "g_star_theory": held.equilibrium(),
             "g_end_with_repulsion": float(sol_h.y[0, -1]),
             "beta_over_abs_c": held.beta / abs(held.c),
-            "collapse_time_without_repulsion": float(collapse[0]) if collapse.size else np.nan,
+            "collapse_time_without_repulsion": _collapse_time(sol_f),
         },
     )
 
@@ -266,7 +336,11 @@ def optimizer_kstar() -> ScenarioResult:
     Same injection Γ, two curvature spectra: a diagonal (AdamW-like) preconditioner that
     leaves modes 1–2 both soft gives the steady-state edge at k* = 2; an orthogonalising
     (Muon-like) map that equalises modes 2–4 leaves only mode 1 soft and k* = 1. The two
-    spectra are illustrative choices, not measured from an optimizer."""
+    spectra are illustrative choices, not measured from an optimizer.
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+    """
     gamma = np.array([1.0, 0.8, 0.6, 0.4])
     spectra_h = {
         "AdamW-like h = (0.05, 0.08, 1, 1.2)": np.array([0.05, 0.08, 1.0, 1.2]),
@@ -280,7 +354,7 @@ def optimizer_kstar() -> ScenarioResult:
         tr = trajectory(system, sol, label)
         trs.append(tr)
         summary[f"kstar_end[{label.split()[0]}]"] = int(tr.kstar[-1])
-    return ScenarioResult("optimizer-kstar", optimizer_kstar.__doc__ or "", tuple(trs), summary)
+    return _result(optimizer_kstar, trs, summary)
 
 
 def feedback_bistability() -> ScenarioResult:
@@ -288,7 +362,11 @@ def feedback_bistability() -> ScenarioResult:
     level makes the gap bistable above the threshold ρ_c (which depends on h, ω, Γ only):
     with ρ = 8 > ρ_c ≈ 5.83, a start above the unstable fixed point settles on the open gap,
     a start below it collapses (GapCollapse fires); with ρ = 4 < ρ_c no open gap exists and
-    even a wide start collapses."""
+    even a wide start collapses.
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+    """
     base = dict(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, eta=ETA, W=W)
     strong, weak = FeedbackSystem(rho=8.0, **base), FeedbackSystem(rho=4.0, **base)
     g_unstable, g_stable = strong.fixed_points()
@@ -300,15 +378,12 @@ def feedback_bistability() -> ScenarioResult:
     )
     trs, collapse = [], {}
     for key, system, g0, label in runs:
-        event = GapCollapse(system, 1e-3)
-        sol = integrate(system, [g0], (0.0, 300.0), t_eval=t, events=[event])
-        hits = sol.events("GapCollapse")
-        collapse[f"collapse_time[{key}]"] = float(hits[0]) if hits.size else float("nan")
+        sol = integrate(system, [g0], (0.0, 300.0), t_eval=t, events=[GapCollapse(system, 1e-3)])
+        collapse[f"collapse_time[{key}]"] = _collapse_time(sol)
         trs.append(trajectory(system, sol, label))
-    return ScenarioResult(
-        "feedback-bistability",
-        feedback_bistability.__doc__ or "",
-        tuple(trs),
+    return _result(
+        feedback_bistability,
+        trs,
         {
             "rho_c": strong.threshold(),
             "g_unstable": g_unstable,
@@ -330,19 +405,40 @@ PRESETS: dict[str, Callable[[], ScenarioResult]] = {
 }
 
 
+def _preset(name: str) -> Callable[[], ScenarioResult]:
+    if name not in PRESETS:
+        raise InputError(f"unknown scenario {name!r}; use one of {sorted(PRESETS)}")
+    return PRESETS[name]
+
+
 def describe(name: str) -> str:
     """A preset's documentation on one line.
 
     >>> describe("viable-gap").startswith("R4 with c > 0")
     True
+
+    Args:
+        name: A key of :data:`PRESETS`.
+
+    Returns:
+        The docstring with its white space folded.
+
+    Raises:
+        InputError: If ``name`` is not a preset.
     """
-    if name not in PRESETS:
-        raise InputError(f"unknown scenario {name!r}; use one of {sorted(PRESETS)}")
-    return " ".join((PRESETS[name].__doc__ or "").split())
+    return " ".join((_preset(name).__doc__ or "").split())
 
 
 def run_scenario(name: str) -> ScenarioResult:
-    """Run the preset ``name`` (see :data:`PRESETS`)."""
-    if name not in PRESETS:
-        raise InputError(f"unknown scenario {name!r}; use one of {sorted(PRESETS)}")
-    return PRESETS[name]()
+    """Run the preset ``name`` (see :data:`PRESETS`).
+
+    Args:
+        name: A key of :data:`PRESETS`.
+
+    Returns:
+        The preset's :class:`ScenarioResult`.
+
+    Raises:
+        InputError: If ``name`` is not a preset.
+    """
+    return _preset(name)()

@@ -54,7 +54,19 @@ EPS_FLOAT64 = float(np.finfo(np.float64).eps)  # 2.22e-16
 
 
 def _as_gram(gram: np.ndarray, name: str = "gram") -> np.ndarray:
-    """A float64 Gram matrix, or a stack of them (shape (..., W, W)), checked."""
+    """A float64 Gram matrix, or a stack of them (shape (..., W, W)), checked.
+
+    Args:
+        gram: A W×W Gram matrix or a stack of them, shape (..., W, W).
+        name: The argument's name in error messages.
+
+    Returns:
+        ``gram`` as float64.
+
+    Raises:
+        InputError: If ``gram`` is not square, has W < 2, holds NaN/Inf, is all zeros, is not
+            symmetric or has a negative diagonal entry.
+    """
     g = np.asarray(gram, dtype=np.float64)
     if g.ndim < 2 or g.shape[-1] != g.shape[-2]:
         raise InputError(f"{name} must be a square matrix, got shape {g.shape}")
@@ -83,6 +95,18 @@ def guard_rtol(W: int, eps: float | str | np.dtype | None = None,
     (1e-06, 0.001092, 1e-06)
     >>> round(guard_rtol(50, EPS_FLOAT32), 6)
     0.002441
+
+    Args:
+        W: The window length (a positive integer).
+        eps: Unit round-off: a number, a NumPy float dtype, or ``None`` for an exact Gram.
+        rtol: The floor of the threshold, in [0, 1).
+
+    Returns:
+        The threshold ``max(rtol, √(W·eps))`` (``rtol`` when ``eps`` is ``None``).
+
+    Raises:
+        InputError: If ``W`` is not a positive integer, ``rtol`` is not in [0, 1), or ``eps`` is
+            neither a round-off in [0, 1) nor a float dtype.
     """
     W = _check_positive_int(W, "W")
     if isinstance(rtol, bool) or not (isinstance(rtol, int | float | np.floating)
@@ -106,7 +130,16 @@ def _check_max_rank(max_rank: int | None) -> int | None:
 
 def _guard(lam: np.ndarray, rtol: float, max_rank: int | None = None) -> np.ndarray:
     """Clamp round-off negatives and zero the eigenvalues below the numerical rank (and every
-    one beyond ``max_rank``)."""
+    one beyond ``max_rank``).
+
+    Args:
+        lam: Eigenvalues, descending along the last axis (modified in place).
+        rtol: The σ-relative threshold below which eigenvalues are zeroed.
+        max_rank: Cap on the rank; ``None`` for no cap.
+
+    Returns:
+        ``lam`` with round-off negatives clamped and the eigenvalues below the rank zeroed.
+    """
     lam = np.clip(lam, 0.0, None)
     lam[np.sqrt(lam) < rtol * np.sqrt(lam[..., :1])] = 0.0
     if max_rank is not None:
@@ -157,6 +190,19 @@ def eigenvalues_from_gram(
     [1.0, 0.0]
     >>> eigenvalues_from_gram(np.diag([4.0, 2.0, 1.0]), max_rank=2).tolist()
     [4.0, 2.0, 0.0]
+
+    Args:
+        gram: A W×W Gram matrix or a stack of them, shape (..., W, W).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The guarded eigenvalues, descending, shape (..., W).
+
+    Raises:
+        InputError: If ``gram`` is not a finite, symmetric, non-zero Gram matrix (or stack)
+            with W >= 2, or a guard argument is invalid.
     """
     g = _as_gram(gram)
     rt = guard_rtol(g.shape[-1], eps, rtol)
@@ -176,6 +222,19 @@ def sigma_from_gram(
 
     >>> sigma_from_gram(np.array([[9.0, 0.0], [0.0, 4.0]])).tolist()
     [3.0, 2.0]
+
+    Args:
+        gram: A W×W Gram matrix G = X Xᵀ or a stack of them, shape (..., W, W).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The singular values σ_j = √λ_j, descending, shape (..., W).
+
+    Raises:
+        InputError: If ``gram`` is not a finite, symmetric, non-zero Gram matrix (or stack)
+            with W >= 2, or a guard argument is invalid.
     """
     return np.sqrt(eigenvalues_from_gram(gram, rtol, eps=eps, max_rank=max_rank))
 
@@ -193,6 +252,20 @@ def eigh_gram(
     >>> lam, U = eigh_gram(np.array([[1.0, 0.0], [0.0, 4.0]]))
     >>> lam.tolist(), np.abs(U[:, 0]).tolist()
     ([4.0, 1.0], [0.0, 1.0])
+
+    Args:
+        gram: A W×W Gram matrix or a stack of them, shape (..., W, W).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        ``(lam, U)``: the guarded eigenvalues, descending, and the matching eigenvectors as
+        columns.
+
+    Raises:
+        InputError: If ``gram`` is not a finite, symmetric, non-zero Gram matrix (or stack)
+            with W >= 2, or a guard argument is invalid.
     """
     g = _as_gram(gram)
     rt = guard_rtol(g.shape[-1], eps, rtol)
@@ -215,6 +288,19 @@ def numerical_rank(
     >>> numerical_rank(np.array([1.0, 0.5, 1e-4]), eps="float32"), numerical_rank(
     ...     np.array([1.0, 0.5, 0.1]), max_rank=2)
     (2, 2)
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The numerical rank.
+
+    Raises:
+        InputError: If ``sigma`` is not a finite, non-negative, descending 1-D array of
+            W >= 2 values with σ_1 > 0.
     """
     s = _as_sigma(sigma)
     return _rank(s, guard_rtol(s.size, eps, rtol), _check_max_rank(max_rank))
@@ -236,6 +322,19 @@ def ratio_profile(
 
     >>> ratio_profile(np.array([4.0, 2.0, 0.0])).tolist()
     [2.0, nan]
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The ratios r_j, shape (W−1,), NaN at and beyond the numerical rank.
+
+    Raises:
+        InputError: If ``sigma`` is not a finite, non-negative, descending 1-D array of
+            W >= 2 values with σ_1 > 0.
     """
     s = _as_sigma(sigma)
     return _ratios(s, guard_rtol(s.size, eps, rtol), _check_max_rank(max_rank))
@@ -254,6 +353,17 @@ def noise_level(sigma: np.ndarray, P: int) -> float:
 
     >>> noise_level(np.array([10.0, 5.0, 2.0, 2.0]), P=4)
     1.0
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        P: The parameter count.
+
+    Returns:
+        The noise level ν.
+
+    Raises:
+        InputError: If ``sigma`` is not a finite, non-negative, descending 1-D array of
+            W >= 2 values with σ_1 > 0.
     """
     return _nu(_as_sigma(sigma), _check_positive_int(P, "P"))
 
@@ -267,6 +377,17 @@ def marchenko_pastur_edges(nu: float, P: int, W: int) -> tuple[float, float]:
 
     >>> marchenko_pastur_edges(1.0, 100, 4)
     (8.0, 12.0)
+
+    Args:
+        nu: The noise level per coordinate.
+        P: The parameter count.
+        W: The window length.
+
+    Returns:
+        The lower and upper bulk edges (σ_−, σ_+).
+
+    Raises:
+        InputError: If ``P`` or ``W`` is not a positive integer.
     """
     P, W = _check_positive_int(P, "P"), _check_positive_int(W, "W")
     return float(nu * abs(np.sqrt(P) - np.sqrt(W))), float(nu * (np.sqrt(P) + np.sqrt(W)))
@@ -277,6 +398,18 @@ def bbp_threshold(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
 
     >>> round(bbp_threshold(np.array([10.0, 5.0, 2.0, 2.0]), P=4, form="textbook"), 6)
     2.0
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        P: The parameter count.
+        form: ``"paper"`` or ``"textbook"``.
+
+    Returns:
+        The detection threshold d_crit.
+
+    Raises:
+        InputError: If ``sigma`` is not a finite, non-negative, descending 1-D array of
+            W >= 2 values with σ_1 > 0.
     """
     return _d_crit(_as_sigma(sigma), _check_positive_int(P, "P"), form)
 
@@ -297,6 +430,18 @@ def vacuity_ratio(sigma: np.ndarray, P: int, form: BBPForm = "paper") -> float:
 
     >>> round(vacuity_ratio(np.array([10.0, 5.0, 2.0, 2.0]), P=4, form="textbook"), 6)
     1.0
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        P: The parameter count.
+        form: The d_crit form, ``"paper"`` or ``"textbook"``.
+
+    Returns:
+        σ_W / d_crit, or NaN when d_crit is zero.
+
+    Raises:
+        InputError: If ``sigma`` is not a finite, non-negative, descending 1-D array of
+            W >= 2 values with σ_1 > 0.
     """
     s = _as_sigma(sigma)
     return _vacuity(s, _d_crit(s, _check_positive_int(P, "P"), form))
@@ -328,6 +473,21 @@ def kstar(
     >>> s = np.array([10.0, 9.0, 1.0, 0.9])
     >>> kstar(s, "ratio"), kstar(s, "weighted"), kstar(s, "ratio", P=2)
     (2, 2, 1)
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        method: ``"weighted"``, ``"ratio"`` or ``"signal"``.
+        P: The parameter count (needed by ``"signal"``; also caps the rank).
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The gap position k*, 1-based.
+
+    Raises:
+        InputError: If ``sigma`` is invalid, ``P`` is not a positive integer, ``method`` is
+            unknown, or ``method="signal"`` lacks ``P``.
     """
     if P is not None:
         P = _check_positive_int(P, "P")
@@ -337,7 +497,15 @@ def kstar(
 
 
 def _cap(P: int | None, max_rank: int | None) -> int | None:
-    """The rank cap: min(P, max_rank), either may be unknown."""
+    """The rank cap: min(P, max_rank), either may be unknown.
+
+    Args:
+        P: The parameter count, or ``None``.
+        max_rank: A rank cap, or ``None``.
+
+    Returns:
+        The smaller of the known caps, ``None`` when neither is known.
+    """
     caps = [c for c in (P, max_rank) if c is not None]
     return min(caps) if caps else None
 
@@ -368,6 +536,16 @@ def gap_ratio(sigma: np.ndarray, k: int) -> float:
 
     >>> gap_ratio(np.array([3.0, 1.0]), 1)
     3.0
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        k: The gap position, 1 ≤ k ≤ W−1.
+
+    Returns:
+        σ_k/σ_{k+1}, inf when σ_{k+1} = 0.
+
+    Raises:
+        InputError: If ``sigma`` is invalid or ``k`` is out of range.
     """
     s = _as_sigma(sigma)
     _check_k(s, k)
@@ -384,6 +562,16 @@ def gap(sigma: np.ndarray, k: int) -> float:
 
     >>> gap(np.array([3.0, 1.0]), 1)
     2.0
+
+    Args:
+        sigma: Singular values of one window, descending, shape (W,).
+        k: The gap position, 1 ≤ k ≤ W−1.
+
+    Returns:
+        σ_k − σ_{k+1}.
+
+    Raises:
+        InputError: If ``sigma`` is invalid or ``k`` is out of range.
     """
     s = _as_sigma(sigma)
     _check_k(s, k)
@@ -395,6 +583,12 @@ def eigen_gaps(lam: np.ndarray) -> np.ndarray:
 
     >>> eigen_gaps(np.array([5.0, 3.0, 2.0])).tolist()
     [2.0, 1.0]
+
+    Args:
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of one window's Gram, shape (W,).
+
+    Returns:
+        The W−1 eigen-gaps Λ_j.
     """
     lam = np.asarray(lam, dtype=np.float64)
     return lam[:-1] - lam[1:]
@@ -405,6 +599,12 @@ def g23(lam: np.ndarray) -> float:
 
     >>> g23(np.array([5.0, 3.0, 2.0]))
     1.0
+
+    Args:
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of one window's Gram, shape (W,).
+
+    Returns:
+        λ_2 − λ_3, NaN when W < 3.
     """
     lam = np.asarray(lam, dtype=np.float64)
     return float(lam[1] - lam[2]) if lam.size >= 3 else float("nan")
@@ -434,6 +634,15 @@ def window_change_fro(gram_plus: np.ndarray) -> float:
 
     >>> window_change_fro(np.diag([1.0, 5.0, 2.0]))  # ‖diag(...,+4) - diag(1,...)‖ = √(4+1)
     2.23606797749979
+
+    Args:
+        gram_plus: The (W+1)×(W+1) Gram of the last W+1 updates, oldest first.
+
+    Returns:
+        ‖ΔC_t‖_F.
+
+    Raises:
+        InputError: If ``gram_plus`` is not a finite square matrix of size >= 3.
     """
     K = _as_gram_plus(gram_plus)
     a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
@@ -447,6 +656,15 @@ def window_change_op(gram_plus: np.ndarray) -> float:
 
     >>> window_change_op(np.diag([1.0, 5.0, 2.0]))
     2.0
+
+    Args:
+        gram_plus: The (W+1)×(W+1) Gram of the last W+1 updates, oldest first.
+
+    Returns:
+        ‖ΔC_t‖_op.
+
+    Raises:
+        InputError: If ``gram_plus`` is not a finite square matrix of size >= 3.
     """
     K = _as_gram_plus(gram_plus)
     a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
@@ -459,6 +677,12 @@ def eigen_separation(lam: np.ndarray) -> np.ndarray:
 
     >>> eigen_separation(np.array([5.0, 3.0, 2.0])).tolist()
     [2.0, 1.0, 1.0]
+
+    Args:
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of one window's Gram, shape (W,).
+
+    Returns:
+        The separations δ_j, shape (W,).
     """
     lam = np.asarray(lam, dtype=np.float64)
     gaps = eigen_gaps(lam)
@@ -477,6 +701,17 @@ def davis_kahan_bound(
 
     >>> davis_kahan_bound(np.array([5.0, 3.0, 2.0]), 0.5).tolist()
     [0.25, 0.5, 0.5]
+
+    Args:
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of one window's Gram, shape (W,).
+        delta_c: The window change: ‖ΔC‖_F for ``paper``, ‖ΔC‖_op for ``yws``.
+        form: ``"paper"`` or ``"yws"``.
+
+    Returns:
+        The bounds on sin θ_j, shape (W,), in [0, 1].
+
+    Raises:
+        InputError: If ``form`` is unknown.
     """
     sep = eigen_separation(lam)
     factor = {"paper": 1.0, "yws": 2.0}.get(form)
@@ -492,6 +727,17 @@ def stability_alpha(lam: np.ndarray, delta_c_fro: float, c: float = 1.0) -> np.n
 
     >>> stability_alpha(np.array([5.0, 3.0, 2.0]), 0.5).tolist()
     [0.9375, 0.75, 0.75]
+
+    Args:
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of one window's Gram, shape (W,).
+        delta_c_fro: ‖ΔC‖_F between the two windows.
+        c: The stability constant, >= 0.
+
+    Returns:
+        α_j, shape (W,), in [0, 1].
+
+    Raises:
+        InputError: If ``c`` is negative.
     """
     if c < 0:
         raise InputError(f"the stability constant c must be >= 0, got {c}")
@@ -506,6 +752,17 @@ def adiabatic_parameter(delta_c_fro: float, eta_eff: float, g: float) -> float:
 
     >>> adiabatic_parameter(0.5, 0.1, 1.0)
     5.0
+
+    Args:
+        delta_c_fro: ‖ΔC‖_F between the two windows.
+        eta_eff: The effective learning rate, > 0.
+        g: The gap in singular-value units.
+
+    Returns:
+        A, inf when g = 0.
+
+    Raises:
+        InputError: If ``eta_eff`` is not > 0.
     """
     if not eta_eff > 0:
         raise InputError(f"the effective learning rate must be > 0, got {eta_eff}")
@@ -517,6 +774,17 @@ def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
 
     >>> adiabatic_regime(0.01), adiabatic_regime(1.0), adiabatic_regime(50.0)
     ('plateau', 'transition', 'forgetting')
+
+    Args:
+        A: The adiabatic parameter (NaN gives ``"unknown"``).
+        low: The plateau threshold.
+        high: The forgetting threshold.
+
+    Returns:
+        ``"plateau"``, ``"transition"``, ``"forgetting"`` or ``"unknown"``.
+
+    Raises:
+        InputError: If not 0 < ``low`` < ``high``.
     """
     if not 0 < low < high:
         raise InputError(f"regime thresholds must satisfy 0 < low < high, got {low}, {high}")
@@ -541,6 +809,19 @@ def rotation_angles(
     >>> K = np.diag([1.0, 4.0, 9.0])
     >>> np.round(rotation_angles(K), 6).tolist()  # orthogonal updates: each mode is replaced
     [1.570796, 1.570796]
+
+    Args:
+        gram_plus: The (W+1)×(W+1) Gram of the last W+1 updates, oldest first.
+        k: How many edge directions; ``None`` for the smaller numerical rank.
+        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
+
+    Returns:
+        The k angles in radians.
+
+    Raises:
+        InputError: If ``gram_plus`` is invalid or ``k`` is not in 1..rank.
     """
     K = _as_gram_plus(gram_plus)
     lam_t, U_t = eigh_gram(K[1:, 1:], rtol, eps=eps, max_rank=max_rank)
@@ -569,6 +850,18 @@ def split_update_projections(
     >>> grad, wd = split_update_projections(np.array([[1.0]]), np.array([[2.0]]), 0.1, 1.0)
     >>> grad.tolist(), wd.tolist()
     ([[1.2]], [[-0.2]])
+
+    Args:
+        c_total: Projections ⟨δ_s, v_j⟩ of the updates, shape (steps, k).
+        c_theta_mid: Projections ⟨(θ_{s−1}+θ_s)/2, v_j⟩, the same shape.
+        eta_eff: The effective learning rate, >= 0.
+        omega: The weight decay, >= 0.
+
+    Returns:
+        ``(c_grad, c_wd)``, the gradient and weight-decay parts.
+
+    Raises:
+        InputError: If ``eta_eff`` or ``omega`` is negative or the shapes differ.
     """
     if eta_eff < 0 or omega < 0:
         raise InputError("learning rate and weight decay must be non-negative")
@@ -584,6 +877,13 @@ def gradient_energy_fraction(c_grad: np.ndarray, c_wd: np.ndarray) -> np.ndarray
 
     >>> gradient_energy_fraction(np.array([[3.0], [3.0]]), np.array([[1.0], [1.0]])).tolist()
     [0.9]
+
+    Args:
+        c_grad: The gradient part of the projections, shape (steps, k).
+        c_wd: The weight-decay part, the same shape.
+
+    Returns:
+        The gradient energy fraction per mode, shape (k,), NaN where both energies are zero.
     """
     e_grad = np.mean(np.asarray(c_grad, dtype=np.float64) ** 2, axis=0)
     e_wd = np.mean(np.asarray(c_wd, dtype=np.float64) ** 2, axis=0)
@@ -695,6 +995,25 @@ def window_stats(
     >>> st = window_stats(P=50, gram_plus=K, eta_eff=0.1)
     >>> st.W, st.kstar, st.kstar_method, st.regime in ("plateau", "transition", "forgetting")
     (5, 1, 'weighted', True)
+
+    Args:
+        gram: The W×W Gram of the window (optional when ``gram_plus`` is given).
+        P: The parameter count.
+        gram_plus: The (W+1)×(W+1) Gram of the last W+1 updates, oldest first (optional).
+        eta_eff: The effective learning rate, for A; ``None`` leaves A NaN.
+        method: The k* variant reported as ``kstar``.
+        rtol: The σ-relative floor of the rank guard.
+        alpha_c: The stability constant c of α.
+        regime_thresholds: ``(low, high)`` of :func:`adiabatic_regime`.
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank, or ``None``.
+
+    Returns:
+        The window's :class:`WindowStats`.
+
+    Raises:
+        InputError: If neither Gram is given, the two disagree, either is invalid, or ``P``,
+            ``method`` or a guard argument is invalid.
     """
     if gram is None and gram_plus is None:
         raise InputError("window_stats needs gram or gram_plus")

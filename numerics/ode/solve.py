@@ -41,6 +41,15 @@ class GapCollapse:
     direction: float = -1.0
 
     def __call__(self, t: float, y: np.ndarray) -> float:
+        """The event function, zero when the event fires.
+
+        Args:
+            t: Time in snapshots.
+            y: The state.
+
+        Returns:
+            g − g_min.
+        """
         return self.system.gap(y) - self.g_min
 
 
@@ -63,6 +72,15 @@ class CloseApproach:
     direction: float = -1.0
 
     def __call__(self, t: float, y: np.ndarray) -> float:
+        """The event function, zero when the event fires.
+
+        Args:
+            t: Time in snapshots.
+            y: The state.
+
+        Returns:
+            the relative separation minus ``rel_sep``.
+        """
         return self.system.min_separation(y) - self.rel_sep
 
 
@@ -91,7 +109,17 @@ class OdeSolution:
     event_names: tuple[str, ...]
 
     def events(self, name: str) -> np.ndarray:
-        """Times at which the event named ``name`` fired."""
+        """Times at which the event named ``name`` fired.
+
+        Args:
+            name: The event's class name (``"GapCollapse"``, ``"CloseApproach"``).
+
+        Returns:
+            The times, possibly empty.
+
+        Raises:
+            InputError: If no event of that name was passed to :func:`integrate`.
+        """
         if name not in self.event_names:
             raise InputError(f"no event {name!r}; have {self.event_names}")
         return self.t_events[self.event_names.index(name)]
@@ -126,6 +154,24 @@ def integrate(
     >>> sol = integrate(s, [1.0], (0.0, 10.0), events=[GapCollapse(s, 0.1)])
     >>> sol.status, round(float(sol.events("GapCollapse")[0]), 4)  # g = 11e^{−0.1t} − 10
     (1, 0.8536)
+
+    Args:
+        system: The system (``rhs``, ``gap``, ``name``; ``jac`` optional).
+        y0: The initial state.
+        t_span: ``(t0, t1)`` with t1 > t0.
+        t_eval: Times at which to store the solution; ``None`` for the solver's own steps.
+        method: One of :data:`METHODS`.
+        rtol: Relative tolerance, > 0.
+        atol: Absolute tolerance, > 0.
+        events: Event functions (:class:`GapCollapse`, :class:`CloseApproach`, ...).
+        max_step: The largest step the solver may take.
+
+    Returns:
+        The frozen :class:`OdeSolution`.
+
+    Raises:
+        InputError: If ``method`` is unknown, a tolerance is not > 0, ``y0`` is not finite or
+            ``t_span`` is not increasing.
     """
     _check_solver(method, rtol, atol)
     y0 = np.atleast_1d(np.asarray(y0, dtype=np.float64))

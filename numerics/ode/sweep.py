@@ -8,7 +8,7 @@ diagonal Jacobian).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,52 @@ def _grid(c, beta, hw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return c, beta, hw
 
 
+@dataclass(frozen=True)
+class _Setup:
+    """The checked arguments both sweeps share (everything :class:`GapSweep` records but the
+    solution)."""
+
+    c: np.ndarray
+    beta: np.ndarray
+    hw: np.ndarray
+    eta: float
+    g0: float
+    g_collapse: float
+    method: str
+    rtol: float
+    atol: float
+    t: np.ndarray
+
+    def result(self, g: np.ndarray, success: bool, nfev: int) -> GapSweep:
+        """The :class:`GapSweep` of the solution ``g`` (shape S + (len(t),)).
+
+        Args:
+            g: The trajectories, NaN where a solve failed.
+            success: Whether every solve succeeded.
+            nfev: Right-hand-side evaluations, all solves together.
+
+        Returns:
+            The sweep, with ``g_star`` and ``collapsed`` filled in.
+        """
+        return GapSweep(
+            **{f.name: getattr(self, f.name) for f in fields(self)},
+            g=g,
+            g_star=np.asarray(
+                tx.gap_equilibrium(self.c, self.beta, self.eta, self.hw), dtype=np.float64
+            ),
+            collapsed=g.min(axis=-1) < self.g_collapse,
+            success=bool(success),
+            nfev=int(nfev),
+        )
+
+
+def _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse) -> _Setup:
+    _check_solver(method, rtol, atol)
+    c, beta, hw = _grid(c, beta, hw)
+    eta, g0 = _positive(eta, "eta"), _positive(g0, "g0")
+    return _Setup(c, beta, hw, eta, g0, g_collapse, method, rtol, atol, np.linspace(*t_span, n_t))
+
+
 def sweep_reduced_gap(
     c: np.ndarray | float,
     beta: np.ndarray | float,
@@ -87,14 +133,29 @@ def sweep_reduced_gap(
     >>> sw = sweep_reduced_gap([1.0, -1.0], [0.0, 0.01], 1.0, eta=0.1, g0=1.0, t_span=(0, 100))
     >>> sw.collapsed.tolist(), np.round(sw.g_final, 3).tolist()
     ([False, False], [10.0, 0.01])
+
+    Args:
+        c: The drive c (broadcast with ``beta`` and ``hw``).
+        beta: The repulsion β >= 0.
+        hw: h̄ + ω > 0.
+        eta: The learning rate per snapshot, > 0.
+        g0: The initial gap, > 0 (the same for every parameter set).
+        t_span: ``(t0, t1)``.
+        n_t: Number of stored time points.
+        method: A ``solve_ivp`` method (not ``LSODA``).
+        rtol: Relative tolerance, > 0.
+        atol: Absolute tolerance, > 0.
+        g_collapse: Gap below which a trajectory counts as collapsed.
+
+    Returns:
+        The :class:`GapSweep`.
+
+    Raises:
+        InputError: If a parameter is out of range, the method is unknown or it is ``LSODA``.
     """
-    _check_solver(method, rtol, atol)
-    c, beta, hw = _grid(c, beta, hw)
-    eta = _positive(eta, "eta")
-    g0 = _positive(g0, "g0")
-    shape = c.shape
-    cf, bf, hf = c.ravel(), beta.ravel(), hw.ravel()
-    t_eval = np.linspace(*t_span, n_t)
+    setup = _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse)
+    eta, shape = setup.eta, setup.c.shape
+    cf, bf, hf = setup.c.ravel(), setup.beta.ravel(), setup.hw.ravel()
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         return tx.reduced_gap_rhs(y, cf, bf, eta, hf)
@@ -108,31 +169,15 @@ def sweep_reduced_gap(
     sol = solve_ivp(
         rhs,
         t_span,
-        np.full(cf.size, g0),
+        np.full(cf.size, setup.g0),
         method=method,
-        t_eval=t_eval,
+        t_eval=setup.t,
         rtol=rtol,
         atol=atol,
         **kwargs,
     )
     g = sol.y.reshape(*shape, -1) if sol.success else np.full((*shape, n_t), np.nan)
-    return GapSweep(
-        c=c,
-        beta=beta,
-        hw=hw,
-        eta=eta,
-        g0=g0,
-        g_collapse=g_collapse,
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        t=t_eval,
-        g=g,
-        g_star=np.asarray(tx.gap_equilibrium(c, beta, eta, hw), dtype=np.float64),
-        collapsed=g.min(axis=-1) < g_collapse,
-        success=bool(sol.success),
-        nfev=int(sol.nfev),
-    )
+    return setup.result(g, sol.success, sol.nfev)
 
 
 def loop_reduced_gap(
@@ -155,18 +200,34 @@ def loop_reduced_gap(
     >>> lp = loop_reduced_gap([1.0, -1.0], [0.0, 0.01], 1.0, eta=0.1, g0=1.0, t_span=(0, 100))
     >>> np.round(lp.g_final, 3).tolist()
     [10.0, 0.01]
+
+    Args:
+        c: The drive c (broadcast with ``beta`` and ``hw``).
+        beta: The repulsion β >= 0.
+        hw: h̄ + ω > 0.
+        eta: The learning rate per snapshot, > 0.
+        g0: The initial gap, > 0 (the same for every parameter set).
+        t_span: ``(t0, t1)``.
+        n_t: Number of stored time points.
+        method: A ``solve_ivp`` method (any of :data:`METHODS`).
+        rtol: Relative tolerance, > 0.
+        atol: Absolute tolerance, > 0.
+        g_collapse: Gap below which a trajectory counts as collapsed.
+
+    Returns:
+        The :class:`GapSweep`.
+
+    Raises:
+        InputError: If a parameter is out of range or the method is unknown.
     """
-    _check_solver(method, rtol, atol)
-    c, beta, hw = _grid(c, beta, hw)
-    eta, g0 = _positive(eta, "eta"), _positive(g0, "g0")
-    t_eval = np.linspace(*t_span, n_t)
+    setup = _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse)
     rows, nfev, ok = [], 0, True
-    for ci, bi, hi in zip(c.ravel(), beta.ravel(), hw.ravel(), strict=True):
+    for ci, bi, hi in zip(setup.c.ravel(), setup.beta.ravel(), setup.hw.ravel(), strict=True):
         sol = integrate(
-            GapSystem(ci, bi, eta, hi),
-            [g0],
+            GapSystem(ci, bi, setup.eta, hi),
+            [setup.g0],
             t_span,
-            t_eval=t_eval,
+            t_eval=setup.t,
             method=method,
             rtol=rtol,
             atol=atol,
@@ -174,21 +235,4 @@ def loop_reduced_gap(
         ok &= sol.success
         nfev += sol.nfev
         rows.append(sol.y[0] if sol.success else np.full(n_t, np.nan))
-    g = np.array(rows).reshape(*c.shape, n_t)
-    return GapSweep(
-        c=c,
-        beta=beta,
-        hw=hw,
-        eta=eta,
-        g0=g0,
-        g_collapse=g_collapse,
-        method=method,
-        rtol=rtol,
-        atol=atol,
-        t=t_eval,
-        g=g,
-        g_star=np.asarray(tx.gap_equilibrium(c, beta, eta, hw), dtype=np.float64),
-        collapsed=g.min(axis=-1) < g_collapse,
-        success=bool(ok),
-        nfev=nfev,
-    )
+    return setup.result(np.array(rows).reshape(*setup.c.shape, n_t), ok, nfev)

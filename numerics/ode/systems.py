@@ -39,7 +39,22 @@ def _nonneg(value: float, name: str) -> float:
     return check_finite_number(name, value, minimum=0.0)
 
 
+def _check_fields(system: object, nonneg: tuple[str, ...] = ()) -> None:
+    """Check and normalise a frozen system in place: the ``nonneg`` fields >= 0, then the
+    fields every R1-type system has, η > 0, ω >= 0 and the window W.
 
+    Args:
+        system: The frozen dataclass instance (from its ``__post_init__``).
+        nonneg: Names of further fields that must be finite and >= 0, checked first.
+
+    Raises:
+        InputError: If a field is out of range (raised by the validators).
+    """
+    for name in nonneg:
+        object.__setattr__(system, name, _nonneg(getattr(system, name), name))
+    object.__setattr__(system, "eta", _positive(system.eta, "eta"))
+    object.__setattr__(system, "omega", _nonneg(system.omega, "omega"))
+    object.__setattr__(system, "W", check_window(system.W))
 
 
 @dataclass(frozen=True)
@@ -81,9 +96,7 @@ class SignalSystem:
             raise InputError(f"gap position k must be in 1..{h.size - 1}, got {self.k}")
         object.__setattr__(self, "h", h)
         object.__setattr__(self, "N", N)
-        object.__setattr__(self, "eta", _positive(self.eta, "eta"))
-        object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", check_window(self.W))
+        _check_fields(self)
 
     @property
     def n(self) -> int:
@@ -91,38 +104,89 @@ class SignalSystem:
         return int(self.h.size)
 
     def gamma(self, t: float) -> np.ndarray:
-        """Injection rates at time t."""
+        """Injection rates at time t.
+
+        Args:
+            t: Time in snapshots.
+
+        Returns:
+            Γ(t), shape (n,).
+        """
         if callable(self.Gamma):
             return np.asarray(self.Gamma(t), dtype=np.float64)
         return self.Gamma
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """λ̇ at time t."""
+        """λ̇ at time t.
+
+        Args:
+            t: Time in snapshots.
+            y: The levels λ, shape (n,) (or (n, m) for m states at once).
+
+        Returns:
+            λ̇, the shape of ``y``.
+        """
         return np.asarray(
             tx.dyson_rhs(y, self.h, self.gamma(t), self.N, self.eta, self.omega, self.W),
             dtype=np.float64,
         )
 
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
-        """λ̇ of the levels (the state itself is λ)."""
+        """λ̇ of the levels (the state itself is λ).
+
+        Args:
+            t: Time in snapshots.
+            y: The levels λ.
+
+        Returns:
+            λ̇, as :meth:`rhs`.
+        """
         return self.rhs(t, y)
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
-        """Sorted singular values √λ (descending along axis 0)."""
+        """Sorted singular values √λ (descending along axis 0).
+
+        Args:
+            y: The levels λ, shape (n,) or (n, m).
+
+        Returns:
+            The singular values, sorted descending along axis 0.
+        """
         return np.sqrt(np.clip(-np.sort(-np.asarray(y), axis=0), 0.0, None))
 
     def gap(self, y: np.ndarray) -> float:
-        """g = σ_k − σ_{k+1} of the sorted spectrum."""
+        """g = σ_k − σ_{k+1} of the sorted spectrum.
+
+        Args:
+            y: The levels λ, shape (n,).
+
+        Returns:
+            The gap σ_k − σ_{k+1}.
+        """
         s = self.sigma(y)
         return float(s[self.k - 1] - s[self.k])
 
     def min_separation(self, y: np.ndarray) -> float:
-        """min_j (λ_(j) − λ_(j+1)) / λ_(1) over the sorted spectrum."""
+        """min_j (λ_(j) − λ_(j+1)) / λ_(1) over the sorted spectrum.
+
+        Args:
+            y: The levels λ, shape (n,).
+
+        Returns:
+            The smallest relative separation of neighbouring sorted levels.
+        """
         lam = -np.sort(-np.asarray(y, dtype=np.float64))
         return float(np.min(lam[:-1] - lam[1:]) / max(lam[0], 1e-300))
 
     def steady_sigma(self, t: float = 0.0) -> np.ndarray:
-        """R1 steady state d_j* per mode (``tx.signal_steady_state``), in mode order."""
+        """R1 steady state d_j* per mode (``tx.signal_steady_state``), in mode order.
+
+        Args:
+            t: Time at which Γ is taken (for a schedule).
+
+        Returns:
+            d_j*, shape (n,).
+        """
         return np.asarray(
             tx.signal_steady_state(self.h, self.gamma(t), self.omega, self.W), dtype=np.float64
         )
@@ -159,18 +223,22 @@ class PairSystem:
     N_k1: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("h_k", "h_k1", "Gamma_k", "Gamma_k1", "N_k", "N_k1"):
-            object.__setattr__(self, name, _nonneg(getattr(self, name), name))
-        object.__setattr__(self, "eta", _positive(self.eta, "eta"))
-        object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", check_window(self.W))
+        _check_fields(self, ("h_k", "h_k1", "Gamma_k", "Gamma_k1", "N_k", "N_k1"))
 
     def _args(self) -> tuple[float, ...]:
         return (self.h_k, self.h_k1, self.Gamma_k, self.Gamma_k1, self.N_k, self.N_k1,
                 self.eta, self.omega, self.W)
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """(ġ, d̄') at time t."""
+        """(ġ, d̄') at time t.
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g, d̄).
+
+        Returns:
+            (ġ, d̄').
+        """
         g, dbar = y
         d_k, d_k1 = dbar + g / 2, dbar - g / 2
         g_dot = tx.gap_flow_rhs(d_k, d_k1, *self._args())
@@ -178,23 +246,52 @@ class PairSystem:
         return np.array([g_dot, dbar_dot], dtype=np.float64)
 
     def repulsion(self, y: np.ndarray) -> float:
-        """β of R2 at state y (the coefficient of 1/g in ġ)."""
+        """β of R2 at state y (the coefficient of 1/g in ġ).
+
+        Args:
+            y: The state (g, d̄).
+
+        Returns:
+            β, the coefficient of 1/g.
+        """
         d_k, d_k1 = self.sigma(y)
         return float(tx.gap_repulsion(d_k, d_k1, self.N_k, self.N_k1, self.eta))
 
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
-        """λ̇ = 2dḋ of the two levels (chain rule from the state (g, d̄))."""
+        """λ̇ = 2dḋ of the two levels (chain rule from the state (g, d̄)).
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g, d̄).
+
+        Returns:
+            (λ̇_k, λ̇_{k+1}).
+        """
         g_dot, dbar_dot = self.rhs(t, y)
         d = self.sigma(y)
         return 2.0 * d * np.array([dbar_dot + g_dot / 2, dbar_dot - g_dot / 2])
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
-        """(d_k, d_{k+1}) along axis 0."""
+        """(d_k, d_{k+1}) along axis 0.
+
+        Args:
+            y: The state (g, d̄), shape (2,) or (2, m).
+
+        Returns:
+            (d_k, d_{k+1}) stacked along axis 0.
+        """
         y = np.asarray(y)
         return np.stack([y[1] + y[0] / 2, y[1] - y[0] / 2])
 
     def gap(self, y: np.ndarray) -> float:
-        """g."""
+        """g.
+
+        Args:
+            y: The state (g, d̄).
+
+        Returns:
+            g.
+        """
         return float(y[0])
 
 
@@ -225,31 +322,79 @@ class GapSystem:
             object.__setattr__(self, "dbar", _positive(self.dbar, "dbar"))
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """ġ."""
+        """ġ.
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g,).
+
+        Returns:
+            ġ, shape (1,) (or the shape of ``y``).
+        """
         return np.atleast_1d(
             np.asarray(tx.reduced_gap_rhs(y, self.c, self.beta, self.eta, self.hw), dtype=float)
         )
 
     def jac(self, t: float, y: np.ndarray) -> np.ndarray:
-        """∂ġ/∂g (``tx.reduced_gap_slope``) as a 1×1 matrix."""
+        """∂ġ/∂g (``tx.reduced_gap_slope``) as a 1×1 matrix.
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g,).
+
+        Returns:
+            ∂ġ/∂g, shape (1, 1).
+        """
         slope = tx.reduced_gap_slope(y[0], self.c, self.beta, self.eta, self.hw)
         return np.array([[float(slope)]])
 
     def gap(self, y: np.ndarray) -> float:
-        """g."""
+        """g.
+
+        Args:
+            y: The state (g,).
+
+        Returns:
+            g.
+        """
         return float(y[0])
 
     def equilibrium(self) -> float:
-        """g* (``tx.gap_equilibrium``), the positive root."""
+        """g* (``tx.gap_equilibrium``), the positive root.
+
+        Returns:
+            g*.
+        """
         return float(tx.gap_equilibrium(self.c, self.beta, self.eta, self.hw))
 
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
-        """λ̇ = 2σσ̇ of the two levels d̄ ± g/2 with d̄ frozen (needs ``dbar``)."""
+        """λ̇ = 2σσ̇ of the two levels d̄ ± g/2 with d̄ frozen (needs ``dbar``).
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g,).
+
+        Returns:
+            (λ̇_k, λ̇_{k+1}).
+
+        Raises:
+            InputError: If ``dbar`` is not set.
+        """
         g_dot = self.rhs(t, y)[0]
         return 2.0 * self.sigma(y) * np.array([g_dot / 2, -g_dot / 2])
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
-        """(d̄ + g/2, d̄ − g/2) along axis 0 (needs ``dbar``)."""
+        """(d̄ + g/2, d̄ − g/2) along axis 0 (needs ``dbar``).
+
+        Args:
+            y: The state (g,), shape (1,) or (1, m).
+
+        Returns:
+            The two levels stacked along axis 0.
+
+        Raises:
+            InputError: If ``dbar`` is not set.
+        """
         if self.dbar is None:
             raise InputError("GapSystem.sigma needs the pair mean level dbar")
         g = np.asarray(y)[0]
@@ -279,11 +424,7 @@ class FeedbackSystem:
     name: str = "feedback"
 
     def __post_init__(self) -> None:
-        for name in ("rho", "h", "Gamma0", "h_b", "Gamma_b"):
-            object.__setattr__(self, name, _nonneg(getattr(self, name), name))
-        object.__setattr__(self, "eta", _positive(self.eta, "eta"))
-        object.__setattr__(self, "omega", _nonneg(self.omega, "omega"))
-        object.__setattr__(self, "W", check_window(self.W))
+        _check_fields(self, ("rho", "h", "Gamma0", "h_b", "Gamma_b"))
         if not self.Gamma_b > 0 or not self.h_b + self.omega > 0:
             raise InputError("the partner mode needs Gamma_b > 0 and h_b + omega > 0")
 
@@ -293,28 +434,66 @@ class FeedbackSystem:
         return float(tx.signal_steady_state(self.h_b, self.Gamma_b, self.omega, self.W))
 
     def rhs(self, t: float, y: np.ndarray) -> np.ndarray:
-        """ġ."""
+        """ġ.
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g,).
+
+        Returns:
+            ġ, shape (1,) (or the shape of ``y``).
+        """
         args = (self.d_b, self.rho, self.h, self.Gamma0, self.eta, self.omega, self.W)
         return np.atleast_1d(np.asarray(tx.feedback_rhs(y, *args), dtype=np.float64))
 
     def gap(self, y: np.ndarray) -> float:
-        """g."""
+        """g.
+
+        Args:
+            y: The state (g,).
+
+        Returns:
+            g.
+        """
         return float(y[0])
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
-        """(d_b + g, d_b) along axis 0."""
+        """(d_b + g, d_b) along axis 0.
+
+        Args:
+            y: The state (g,), shape (1,) or (1, m).
+
+        Returns:
+            (d_b + g, d_b) stacked along axis 0.
+        """
         g = np.asarray(y)[0]
         return np.stack([self.d_b + g, np.full_like(g, self.d_b)])
 
     def lam_dot(self, t: float, y: np.ndarray) -> np.ndarray:
-        """λ̇ = (2 d_k* ġ, 0): the partner is held fixed."""
+        """λ̇ = (2 d_k* ġ, 0): the partner is held fixed.
+
+        Args:
+            t: Time in snapshots.
+            y: The state (g,).
+
+        Returns:
+            (λ̇_k*, 0).
+        """
         return np.array([2.0 * (self.d_b + y[0]) * self.rhs(t, y)[0], 0.0])
 
     def fixed_points(self) -> tuple[float, float]:
-        """(unstable, stable) fixed gaps; NaN where the root does not exist."""
+        """(unstable, stable) fixed gaps; NaN where the root does not exist.
+
+        Returns:
+            ``(g_unstable, g_stable)``.
+        """
         fp = tx.feedback_fixed_points(self.d_b, self.rho, self.h, self.Gamma0, self.omega, self.W)
         return float(fp.g_unstable), float(fp.g_stable)
 
     def threshold(self) -> float:
-        """ρ_c above which the open-gap fixed point exists and is stable."""
+        """ρ_c above which the open-gap fixed point exists and is stable.
+
+        Returns:
+            ρ_c.
+        """
         return float(tx.feedback_threshold(self.h, self.Gamma0, self.h_b, self.Gamma_b, self.omega))

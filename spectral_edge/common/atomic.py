@@ -30,6 +30,13 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a uniquely named temporary file beside ``path``; on success it replaces ``path``.
 
     On an exception the temporary file is removed and ``path`` is left untouched.
+
+    Args:
+        path: The file to write.
+        mode: A write mode, ``"w"`` (UTF-8 text) or ``"wb"``.
+
+    Yields:
+        The open temporary file.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,14 +54,24 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Atomically write ``text`` (UTF-8) to ``path``."""
+    """Atomically write ``text`` (UTF-8) to ``path``.
+
+    Args:
+        path: The file to write.
+        text: Its new content.
+    """
     with atomic_open(path) as handle:
         handle.write(text)
 
 
 def write_bytes_with(path: str | os.PathLike, writer: Callable[[IO[bytes]], None]) -> None:
     """Atomically write ``path`` with ``writer(binary_handle)`` (``torch.save``, ``np.savez``,
-    ``figure.savefig``)."""
+    ``figure.savefig``).
+
+    Args:
+        path: The file to write.
+        writer: Called once with the open binary handle.
+    """
     with atomic_open(path, "wb") as handle:
         writer(handle)
 
@@ -68,6 +85,12 @@ def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
     >>> _ = (d / ".x.csv.abc.tmp").write_text("half")
     >>> [p.name for p in remove_stale_temporaries(d)]
     ['.x.csv.abc.tmp']
+
+    Args:
+        directory: The folder searched (recursively).
+
+    Returns:
+        The paths removed.
     """
     removed = []
     for tmp in Path(directory).rglob(f".*{TEMP_SUFFIX}"):

@@ -25,7 +25,20 @@ def check_output_file(path: str | os.PathLike, name: str = "output",
                       make_parents: bool = False) -> Path:
     """``path`` when a file can be written there: not a directory, its parent an existing
     writable directory (with ``make_parents``: its nearest existing ancestor, since the atomic
-    writer creates the missing ones). Nothing is created here."""
+    writer creates the missing ones). Nothing is created here.
+
+    Args:
+        path: The output file.
+        name: The option's name in error messages (``--out``).
+        make_parents: Whether missing parent directories will be created by the writer.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: If ``path`` is a directory, or its (nearest existing) parent does not exist,
+            is not a directory or is not writable.
+    """
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{name}: {path} is a directory, not a file")

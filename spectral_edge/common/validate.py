@@ -26,7 +26,20 @@ from spectral_edge.common.errors import InputError
 def check_int(name: str, value: Any, minimum: int | None = None,
               maximum: int | None = None) -> int:
     """``value`` as an ``int`` within ``[minimum, maximum]`` (bools and non-integral floats
-    are refused)."""
+    are refused).
+
+    Args:
+        name: The argument's name in the error message.
+        value: The value to check.
+        minimum: Inclusive lower bound, or ``None``.
+        maximum: Inclusive upper bound, or ``None``.
+
+    Returns:
+        ``value`` as an ``int``.
+
+    Raises:
+        InputError: If ``value`` is not an integer or lies outside the bounds.
+    """
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
@@ -41,7 +54,18 @@ def check_int(name: str, value: Any, minimum: int | None = None,
 
 
 def check_window(W: Any, name: str = "window W") -> int:
-    """The window length: an integer ≥ 2."""
+    """The window length: an integer ≥ 2.
+
+    Args:
+        W: The value to check.
+        name: The argument's name in the error message.
+
+    Returns:
+        ``W`` as an ``int``.
+
+    Raises:
+        InputError: If ``W`` is not an integer >= 2.
+    """
     if isinstance(W, bool) or not isinstance(W, numbers.Real) or W != W or int(W) != W or W < 2:
         raise InputError(f"{name} must be an integer >= 2, got {W!r}")
     return int(W)
@@ -50,7 +74,21 @@ def check_window(W: Any, name: str = "window W") -> int:
 def check_finite_number(name: str, value: Any, minimum: float | None = None,
                         strict: bool = False, maximum: float | None = None) -> float:
     """``value`` as a finite ``float``; ``minimum`` is a lower bound (exclusive when
-    ``strict``), ``maximum`` an inclusive upper bound."""
+    ``strict``), ``maximum`` an inclusive upper bound.
+
+    Args:
+        name: The argument's name in the error message.
+        value: The value to check.
+        minimum: Lower bound, or ``None``.
+        strict: Whether ``minimum`` itself is refused.
+        maximum: Inclusive upper bound, or ``None``.
+
+    Returns:
+        ``value`` as a ``float``.
+
+    Raises:
+        InputError: If ``value`` is not a finite real number or lies outside the bounds.
+    """
     bound = "" if minimum is None else f" {'>' if strict else '>='} {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise InputError(f"{name} must be a finite number{bound}, got {value!r}")
@@ -65,7 +103,19 @@ def check_finite_number(name: str, value: Any, minimum: float | None = None,
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...] | list[str]) -> str:
-    """``value`` when it is one of ``choices``."""
+    """``value`` when it is one of ``choices``.
+
+    Args:
+        name: The argument's name in the error message.
+        value: The value to check.
+        choices: The allowed values.
+
+    Returns:
+        ``value``.
+
+    Raises:
+        InputError: If ``value`` is not one of ``choices``.
+    """
     if value not in choices:
         raise InputError(f"{name} must be one of {', '.join(map(str, choices))}; got {value!r}")
     return value
