@@ -542,3 +542,96 @@ def test_skipped_updates_are_counted_by_kind_in_history_and_state() -> None:
     resumed.load_state_dict(state)
     assert resumed.skipped == 3 and resumed.skipped_by_kind == mon.skipped_by_kind
     assert resumed.history().equals(hist)
+
+
+# ------------------------------------------------------------------ storage classes, state
+
+
+def _naive_rows(params: list[torch.Tensor], updates: np.ndarray):
+    """Apply each row of ``updates`` to ``params``; yield after each one."""
+    sizes = [p.numel() for p in params]
+    for row in updates:
+        with torch.no_grad():
+            for p, chunk in zip(params, np.split(row, np.cumsum(sizes)[:-1]), strict=True):
+                p.add_(torch.from_numpy(chunk).view_as(p).to(p.dtype))
+        yield
+
+
+@pytest.mark.parametrize("shapes", [[7], [3, 5, 2], [40, 1]])
+def test_exact_storage_dots_equal_a_naive_recomputation(shapes, monkeypatch) -> None:
+    from spectral_edge.validation.monitor import storage
+
+    monkeypatch.setattr(storage, "BLOCK", 4)  # several blocks, pieces across tensors
+    rng = np.random.default_rng(0)
+    params = [torch.zeros(s, dtype=torch.float64) for s in shapes]
+    W = 3
+    store = storage.ExactStorage(params, window=W, dtype=torch.float64)
+    store.resync()
+    updates = rng.normal(size=(9, sum(shapes)))
+    for t, _ in enumerate(_naive_rows(params, updates)):
+        slot = t % store.slots
+        dots = store.write(slot)
+        store.commit()
+        X = store.rows.numpy()  # naive: stack the rows, X @ X.T
+        np.testing.assert_allclose(X[slot], updates[t], rtol=1e-12)
+        np.testing.assert_allclose(dots, (X @ X.T)[slot], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(store.theta_prev.numpy(), updates[: t + 1].sum(0),
+                                   rtol=1e-10, atol=1e-12)
+
+
+def test_exact_storage_leaves_theta_prev_until_commit() -> None:
+    from spectral_edge.validation.monitor.storage import ExactStorage
+
+    w = torch.zeros(5)
+    store = ExactStorage([w], window=2, dtype=torch.float32)
+    w.add_(1.0)
+    store.write(0)  # not committed: θ_{t−1} is still zero
+    assert store.theta_prev.abs().sum() == 0
+    w.add_(1.0)
+    assert store.write(1)[1] == pytest.approx(5 * 4.0)  # δ = 2 from the uncommitted θ
+    store.commit()
+    np.testing.assert_array_equal(store.theta_prev.numpy(), np.full(5, 2.0))
+
+
+def test_sketch_storage_dots_equal_a_naive_recomputation(monkeypatch) -> None:
+    from spectral_edge.validation.monitor import storage
+    from spectral_edge.validation.monitor.sketch import SketchStorage
+
+    monkeypatch.setattr(storage, "BLOCK", 4)
+    rng = np.random.default_rng(1)
+    params = [torch.zeros(6, dtype=torch.float64), torch.zeros(5, dtype=torch.float64)]
+    m, P = 8, 11
+    store = SketchStorage(params, window=2, sketch_dim=m, seed=3)
+    h = store.hash.numpy().astype(np.int64)
+    S = np.zeros((m, P))
+    S[h % m, np.arange(P)] = np.where(h >= m, -1.0, 1.0)
+    updates = rng.normal(size=(6, P))
+    for t, _ in enumerate(_naive_rows(params, updates)):
+        slot = t % store.slots
+        dots = store.write(slot)
+        store.commit()
+        np.testing.assert_allclose(store.rows[slot].numpy(), S @ updates[t], rtol=1e-12,
+                                   atol=1e-12)
+        X = store.rows.numpy()
+        np.testing.assert_allclose(dots, (X @ X.T)[slot], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sketch_dim", [None, 6])
+def test_state_round_trips_through_weights_only_torch_load(tmp_path, sketch_dim) -> None:
+    rng = np.random.default_rng(2)
+    p = torch.zeros(9, requires_grad=True)
+    mon = GramMonitor([p], window=3, sketch_dim=sketch_dim, lr=0.1)
+    updates = rng.normal(size=(8, 9))
+    feed(mon, [p], updates[:5])
+    torch.save(mon.state_dict(), tmp_path / "state.pt")
+    state = torch.load(tmp_path / "state.pt", weights_only=True)
+    q = torch.zeros(9, requires_grad=True)
+    with torch.no_grad():
+        q.copy_(p)
+    resumed = GramMonitor([q], window=3, sketch_dim=sketch_dim, lr=0.1)
+    resumed.load_state_dict(state)
+    feed(mon, [p], updates[5:])
+    feed(resumed, [q], updates[5:])
+    np.testing.assert_array_equal(resumed.gram_plus(), mon.gram_plus())
+    np.testing.assert_array_equal(resumed.grams(), mon.grams())
+    assert resumed.history().equals(mon.history())

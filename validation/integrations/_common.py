@@ -22,11 +22,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.monitor import GramMonitor
+from spectral_edge.validation.monitor.state import portable
 from spectral_edge.validation.runs import rundir
 
 HISTORY_NAME = "gram_history.csv"
@@ -58,23 +58,10 @@ def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gra
     return out
 
 
-def portable(value: Any) -> Any:
-    """``value`` with numpy arrays as tensors and numpy scalars as Python numbers, so that
-    ``torch.load(..., weights_only=True)`` reads it back (the monitor's ``load_state_dict``
-    accepts tensors where its ``state_dict`` gave arrays)."""
-    if isinstance(value, np.ndarray):
-        return torch.from_numpy(np.ascontiguousarray(value))
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, dict):
-        return {k: portable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return type(value)(portable(v) for v in value)
-    return value
-
-
 def monitor_state(monitor: GramMonitor) -> dict[str, Any]:
-    """:meth:`GramMonitor.state_dict`, loadable with ``weights_only=True``."""
+    """:meth:`GramMonitor.state_dict`, loadable with ``weights_only=True`` (converted by
+    :func:`spectral_edge.validation.monitor.state.portable`, a no-op on the monitor's own
+    state, kept for states extended by callers)."""
     return portable(monitor.state_dict())
 
 
