@@ -62,6 +62,7 @@ def snapshot_lr(optimizer: Any, lr: float | None, step: int,
     Raises:
         InputError: a bad optimizer value with ``on_error="raise"``.
 
+    >>> import torch
     >>> opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.5)
     >>> snapshot_lr(opt, None, 1, "raise")
     (0.5, 0)
