@@ -77,17 +77,11 @@ def bootstrap_ci(
         return Estimate(value, float("nan"), float("nan"), int(x.size), level)
     if np.all(x == x[0]):
         return Estimate(value, value, value, int(x.size), level)
-    res = stats.bootstrap(
-        (x,),
-        lambda s, axis=-1: np.apply_along_axis(statistic, axis, s),
-        n_resamples=n_boot,
-        confidence_level=level,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-        vectorized=True,
-    )
-    ci = res.confidence_interval
-    return Estimate(value, float(ci.low), float(ci.high), int(x.size), level)
+    def stat(s: np.ndarray, axis: int = -1) -> np.ndarray:
+        return np.apply_along_axis(statistic, axis, s)
+
+    low, high = _percentile_interval((x,), stat, False, n_boot, level, seed)
+    return Estimate(value, low, high, int(x.size), level)
 
 
 def ratio_ci(
@@ -144,15 +138,22 @@ def ratio_ci(
         return a.mean(axis=axis) / np.maximum(b.mean(axis=axis), 1e-300)
 
     with np.errstate(over="ignore", invalid="ignore"):  # SciPy's spread of 1/tiny ratios
-        res = stats.bootstrap(
-            (num, den),
-            ratio,
-            paired=paired,
-            n_resamples=n_boot,
-            confidence_level=level,
-            method="percentile",
-            rng=np.random.default_rng(seed),
-            vectorized=True,
-        )
+        low, high = _percentile_interval((num, den), ratio, paired, n_boot, level, seed)
+    return Estimate(value, low, high, n, level)
+
+
+def _percentile_interval(samples: tuple[np.ndarray, ...], statistic: Callable, paired: bool,
+                         n_boot: int, level: float, seed: int) -> tuple[float, float]:
+    """``scipy.stats.bootstrap``'s percentile interval with a fixed-seed generator."""
+    res = stats.bootstrap(
+        samples,
+        statistic,
+        paired=paired,
+        n_resamples=n_boot,
+        confidence_level=level,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+        vectorized=True,
+    )
     ci = res.confidence_interval
-    return Estimate(value, float(ci.low), float(ci.high), n, level)
+    return float(ci.low), float(ci.high)

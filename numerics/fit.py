@@ -88,6 +88,26 @@ def r_squared(data: np.ndarray, model: np.ndarray) -> float:
     return 1.0 - float(np.sum((data - model) ** 2)) / ss_tot
 
 
+def _result(model: str, names: list[str], sol, t: np.ndarray, data: np.ndarray,
+            prediction: np.ndarray, fit_mask: np.ndarray, t_split: float) -> FitResult:
+    """The :class:`FitResult` of a ``least_squares`` solution ``sol``."""
+    se = _stderr(sol.jac, sol.fun, sol.x.size)
+    return FitResult(
+        model=model,
+        params=dict(zip(names, map(float, sol.x), strict=True)),
+        stderr=dict(zip(names, map(float, se), strict=True)),
+        r2_fit=r_squared(data[fit_mask], prediction[fit_mask]),
+        r2_heldout=r_squared(data[~fit_mask], prediction[~fit_mask]),
+        t_split=t_split,
+        success=bool(sol.success),
+        message=str(sol.message),
+        nfev=int(sol.nfev),
+        t=t,
+        data=data,
+        prediction=prediction,
+    )
+
+
 def _stderr(jac: np.ndarray, residual: np.ndarray, n_params: int) -> np.ndarray:
     dof = max(residual.size - n_params, 1)
     s2 = float(residual @ residual) / dof
@@ -193,22 +213,7 @@ def fit_signal(
     sol = least_squares(resid, p0, bounds=(0.0, np.inf), x_scale="jac")
     names = [f"h_{j + 1}" for j in range(n)] + [f"Gamma_{j + 1}" for j in range(n)]
     names += ["N"] if fit_noise else []
-    prediction = model(sol.x, t)
-    se = _stderr(sol.jac, sol.fun, sol.x.size)
-    return FitResult(
-        model="signal",
-        params=dict(zip(names, map(float, sol.x), strict=True)),
-        stderr=dict(zip(names, map(float, se), strict=True)),
-        r2_fit=r_squared(sigma[fit_mask], prediction[fit_mask]),
-        r2_heldout=r_squared(sigma[~fit_mask], prediction[~fit_mask]),
-        t_split=t_split,
-        success=bool(sol.success),
-        message=str(sol.message),
-        nfev=int(sol.nfev),
-        t=t,
-        data=sigma,
-        prediction=prediction,
-    )
+    return _result("signal", names, sol, t, sigma, model(sol.x, t), fit_mask, t_split)
 
 
 # --------------------------------------------------------------------------- R4
@@ -267,19 +272,4 @@ def fit_gap(
         resid, p0, bounds=([-np.inf, 0.0, 1e-12], [np.inf, np.inf, np.inf]), x_scale="jac"
     )
     names = ["c", "beta", "hw"]
-    prediction = model(sol.x, t)
-    se = _stderr(sol.jac, sol.fun, 3)
-    return FitResult(
-        model="gap",
-        params=dict(zip(names, map(float, sol.x), strict=True)),
-        stderr=dict(zip(names, map(float, se), strict=True)),
-        r2_fit=r_squared(g[fit_mask], prediction[fit_mask]),
-        r2_heldout=r_squared(g[~fit_mask], prediction[~fit_mask]),
-        t_split=t_split,
-        success=bool(sol.success),
-        message=str(sol.message),
-        nfev=int(sol.nfev),
-        t=t,
-        data=g,
-        prediction=prediction,
-    )
+    return _result("gap", names, sol, t, g, model(sol.x, t), fit_mask, t_split)

@@ -76,7 +76,17 @@ def _versions() -> dict[str, str]:
 
 
 def gap_series(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
-    """t (snapshots) and g = σ_k − σ_{k+1} at k = the run's modal k*, windows with g > 0."""
+    """t (snapshots) and g = σ_k − σ_{k+1} at k = the run's modal k*, windows with g > 0.
+
+    Args:
+        run: a run or spectra file.
+
+    Returns:
+        (t, g, k).
+
+    Raises:
+        InputError: when the modal k* has no σ_(k*+1) column.
+    """
     sp = run.spectra
     k = int(np.bincount(sp[KSTAR].to_numpy(np.int64)).argmax())
     if f"sigma_{k + 1}" not in sp:
@@ -89,7 +99,18 @@ def gap_series(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
 
 
 def gap_forecast(run: RunData, frac: float = 0.7) -> tuple[Forecast, int]:
-    """The 70/30 gap-ODE forecast of ``run`` (with its k*); InputError when unusable."""
+    """The 70/30 gap-ODE forecast of ``run`` (with its k*).
+
+    Args:
+        run: a run with a known learning rate.
+        frac: the fraction of the windows fitted.
+
+    Returns:
+        (forecast, k*).
+
+    Raises:
+        InputError: when the run is unusable (no learning rate, too few windows).
+    """
     t, g, k = gap_series(run)
     eta = run.eta_eff
     if not math.isfinite(eta) or eta <= 0:
@@ -123,7 +144,11 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
            runs: list[RunData], figures: dict[str, str], *, title: str,
            commands: list[str], notes: list[str], seconds: float | None,
            shown: list[RunData], fig_dir: str = "scorecard_figures") -> str:
-    """The scorecard as Markdown; ``shown``: the runs of the per-run figure panels."""
+    """The scorecard as Markdown; ``shown``: the runs of the per-run figure panels.
+
+    Returns:
+        The Markdown page.
+    """
     counts = {v: sum(r.verdict == v for r in results) for v in ("pass", "fail",
                                                                  "not measurable")}
     lines = [f"# {title}", ""]
@@ -199,7 +224,14 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
                     notes: list[str] | None = None) -> Scorecard:
     """Score every run under ``root``; write ``out`` (default ``root/scorecard.md``), and
     beside it ``<stem>.json`` and the figures in ``<stem>_figures/`` (``scorecard.json``,
-    ``scorecard_figures/``)."""
+    ``scorecard_figures/``).
+
+    Returns:
+        The :class:`Scorecard` written.
+
+    Raises:
+        InputError: when ``root`` holds no run or an output path is unusable.
+    """
     t0 = time.perf_counter()
     root = Path(root)
     runs = find_runs(root)
@@ -246,7 +278,14 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
 
 
 def summarize(run: RunData) -> dict[str, Any]:
-    """Window statistics of one run or spectra file (counts, k* modes, ranges)."""
+    """Window statistics of one run or spectra file (counts, k* modes, ranges).
+
+    Args:
+        run: a run or spectra file.
+
+    Returns:
+        A JSON-ready dict (``g_sigma``, ``g23_lambda`` ... ranges under their column names).
+    """
     sp = run.spectra
 
     def rng(col: str) -> dict[str, float] | None:
@@ -274,6 +313,13 @@ def summarize(run: RunData) -> dict[str, Any]:
 
 def analyze(run: RunData) -> tuple[dict[str, Any], list[PredictionResult]]:
     """Window statistics and the predictions measurable from ``run`` (σ-only ones for an
-    external spectra file)."""
+    external spectra file).
+
+    Args:
+        run: a run or spectra file.
+
+    Returns:
+        (:func:`summarize` of the run, the prediction results).
+    """
     ids = SIGMA_ONLY if run.external else None
     return summarize(run), evaluate([run], ids)
