@@ -26,13 +26,13 @@ from spectral_edge.validation.runs.optimizers import CombinedOptimizer, Float32M
 
 
 def _runs() -> dict[str, object]:
-    from spectral_edge.validation.runs.training import _Run
+    from spectral_edge.validation.runs.session import RunSession
 
     runs = {}
     for label, optimizer in (("adamw", "adamw"), ("muon (float32 NS)", "muon"),
                              ("muon (torch, bfloat16 NS)", "muon")):
         cfg = RunConfig.protocol("modadd", optimizer=optimizer, probe_every=None)
-        state = _Run(cfg, Path(tempfile.mkdtemp()))
+        state = RunSession(cfg, Path(tempfile.mkdtemp()))
         if label.startswith("muon (torch"):
             assert isinstance(state.optimizer, CombinedOptimizer)
             for part in state.optimizer.optimizers:

@@ -41,11 +41,11 @@ DEFAULT = RunConfig()
 
 def micro(repeats: int, batch: int, hess_k: int) -> dict[str, float]:
     """Median times (s) of a training step, an HVP, a probe without and the eigsh alone."""
-    from spectral_edge.validation.runs.training import _Run
+    from spectral_edge.validation.runs.session import RunSession
 
     torch.set_num_threads(1)
     cfg = RunConfig.protocol("modadd", probe_every=None)
-    state = _Run(cfg, Path(tempfile.mkdtemp()))
+    state = RunSession(cfg, Path(tempfile.mkdtemp()))
     while state.monitor.stats is None:
         state.train_step()
     task, named = state.task, list(state.monitor.names_params)
@@ -71,7 +71,7 @@ def micro(repeats: int, batch: int, hess_k: int) -> dict[str, float]:
         tick = time.perf_counter()
         probe_window(state.model, state.optimizer, state.monitor,
                      probe_data(state.model, task, cfg.eval_batch), step=state.step,
-                     seed=cfg.seed, batch_size=cfg.batch_size, omega=cfg.wd, settings=settings)
+                     seed=cfg.seed, batch_size=cfg.batch_size, wd=cfg.wd, settings=settings)
         times["probe"].append(time.perf_counter() - tick)
     out = {k: statistics.median(v) for k, v in times.items()}
     out["eigsh_hvps"] = top.n_hvp

@@ -182,7 +182,7 @@ def test_probe_window_rows_and_no_side_effects(setup) -> None:
     for p in model.parameters():
         p.grad = None
     result = probe_window(
-        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, omega=0.5,
+        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, wd=0.5,
         settings=ProbeSettings(modes=3, batch=32, hess_k=4, draws=3, noise_batches=3),
     )
     assert not model.training  # mode restored
@@ -194,7 +194,7 @@ def test_probe_window_rows_and_no_side_effects(setup) -> None:
     assert set(WINDOW_COLUMNS) - {"hess_k"} <= set(result.window)
     assert [r["mode"] for r in result.rows] == [1, 2, 3]
     assert result.rows[-1]["mix_pair"] == "" and math.isnan(result.rows[-1]["mix_dloss"])
-    kstar = result.window["kstar"]
+    kstar = result.window["kstar_weighted"]
     assert result.rows[kstar - 1]["mix_pair"] == "across"
     assert {f"hess_top_{i}" for i in range(1, 5)} <= set(result.window)
     # the window's σ and the row's agree with the monitor
@@ -202,7 +202,7 @@ def test_probe_window_rows_and_no_side_effects(setup) -> None:
     # G_train on the fixed probe batch equals a direct projection
     V = mon.directions(3)
     again = probe_window(
-        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, omega=0.5,
+        model, opt, mon, probe_data(model, task, 64), step=8, seed=0, batch_size=16, wd=0.5,
         settings=ProbeSettings(modes=3, batch=32, hess_k=4, draws=3, noise_batches=3),
     )
     assert again.rows == result.rows and again.window == result.window  # reproducible

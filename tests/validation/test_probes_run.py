@@ -58,7 +58,7 @@ def test_run_writes_every_probe_column(finished: Path) -> None:
     spectra = pd.read_csv(finished / "spectra.csv").set_index("step")
     for _, r in rows.iterrows():  # σ_j and k* are the monitor's
         assert r["sigma"] == pytest.approx(spectra.loc[r["step"], f"sigma_{r['mode']}"])
-        assert r["kstar"] == spectra.loc[r["step"], "kstar_weighted"]
+        assert r["kstar_weighted"] == spectra.loc[r["step"], "kstar_weighted"]
     hess = windows.set_index("step")["hess_top_1"]
     assert np.isfinite(hess.loc[[8, 16, 24]]).all() and hess.loc[[12, 20]].isna().all()
     assert np.isfinite(rows[["h", "h_fd", "G_train", "G_val", "Gamma", "N"]].to_numpy()).all()

@@ -18,7 +18,8 @@ import torch
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics import spectra
 from spectral_edge.validation.runs.config import RunConfig
-from spectral_edge.validation.runs.training import batch_indices, run
+from spectral_edge.validation.runs.determinism import batch_indices
+from spectral_edge.validation.runs.training import run
 
 TINY = {"d_model": 16, "n_heads": 2, "d_ff": 16, "n_layers": 1, "n_dec_layers": 1}
 
@@ -222,9 +223,9 @@ def test_run_directory_guards(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", ["dyck", "scan"])
 def test_trimming_padding_changes_nothing(name: str) -> None:
+    from spectral_edge.validation.runs.evaluation import evaluate, trim_padding
     from spectral_edge.validation.runs.models import ModelSizes, build_model
     from spectral_edge.validation.runs.tasks import make_task
-    from spectral_edge.validation.runs.training import evaluate, trim_padding
 
     task = make_task(name, seed=0, n_train=40, n_test=40)
     torch.manual_seed(0)

@@ -40,7 +40,7 @@ def execute(args: argparse.Namespace) -> int:
         check_int("--hess-k", args.hess_k, 0)
     for w in reprobe(args.run_dir, at=args.at, hess_k=args.hess_k):
         print(
-            f"step {w['step']}: k*={w['kstar']}, K_eta={w['K_eta']}, "
+            f"step {w['step']}: k*={w['kstar_weighted']}, K_eta={w['K_eta']}, "
             f"edge ablation dloss={w['abl_edge_dloss']:.4g} "
             f"(random {w['abl_rand_dloss_mean']:.3g} ± {w['abl_rand_dloss_std']:.2g})"
         )

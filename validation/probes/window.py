@@ -146,6 +146,190 @@ def _grad(loss: curvature.FlatLoss) -> torch.Tensor:
     return g
 
 
+@dataclass
+class _Window:
+    """The window being probed: its spectrum, edge directions and the model's parameters."""
+
+    step: int
+    seed: int
+    sigma: np.ndarray
+    U: np.ndarray
+    rank: int
+    kstar: int
+    m: int
+    n_dir: int
+    named: list[tuple[str, torch.Tensor]]
+    V_all: torch.Tensor
+    V: torch.Tensor
+    eta_eff: float
+    W: int
+
+
+def _open_window(monitor: Any, optimizer: torch.optim.Optimizer, step: int, seed: int,
+                 modes: int) -> _Window:
+    stats = monitor.stats
+    if stats is None:
+        raise InputError("monitor: no full window to probe yet")
+    W = monitor.window
+    lam, U = spectra.eigh_gram(
+        monitor.gram(), eps=float(torch.finfo(monitor.dtype).eps), max_rank=monitor.n_params
+    )
+    rank = int(np.count_nonzero(lam))
+    kstar = int(stats.kstar_weighted)
+    m = min(W, rank, modes)
+    n_dir = min(rank, max(m, 2 * kstar))
+    named = list(monitor.names_params)
+    V_all = monitor.directions(n_dir).to(named[0][1].dtype)
+    lr = float(optimizer.param_groups[0]["lr"])
+    return _Window(step, seed, np.sqrt(lam), U, rank, kstar, m, n_dir, named, V_all,
+                   V_all[:m], lr * monitor.stride, W)
+
+
+def _curvature_part(win: _Window, data: ProbeData, tr: torch.Tensor, precond: Any,
+                    fd_rel: float) -> tuple[curvature.FlatLoss, curvature.Curvature, dict]:
+    """h_j, h_j^precond and the finite-difference h_j on the train probe batch."""
+    train_loss = curvature.FlatLoss(win.named, data.loss_of(data.x_train[tr], data.y_train[tr]))
+    curv = curvature.Curvature(train_loss)
+    h, h_pre = curvature.mode_curvatures(curv, win.V, precond)
+    eps = curvature.fd_epsilon(train_loss.theta0, fd_rel)
+    h_fd = curvature.finite_difference_curvature(train_loss, win.V, eps, float(curv.loss))
+    return train_loss, curv, {"h": h, "h_precond": h_pre, "h_fd": h_fd, "fd_eps": eps}
+
+
+def _projection_part(win: _Window, data: ProbeData, te: torch.Tensor, precond: Any,
+                     curv: curvature.Curvature, theta: torch.Tensor, wd: float) -> dict:
+    """G_j (train, val, effective), the weight-decay part and the energy split."""
+    g_train = curv.grad
+    g_val = _grad(curvature.FlatLoss(win.named, data.loss_of(data.x_test[te], data.y_test[te])))
+    G_eff = projections.project(win.V, precond(g_train))
+    wd_part = wd * projections.project(win.V, theta)
+    frac = projections.energy_split(
+        projections.window_update_projections(win.sigma, win.U, win.m),
+        projections.project(win.V, theta), win.eta_eff, wd,
+    )
+    return {"G_train": projections.project(win.V_all, g_train),
+            "G_val": projections.project(win.V_all, g_val),
+            "G_eff": G_eff, "wd_part": wd_part, "grad_energy_frac": frac}
+
+
+def _noise_part(win: _Window, data: ProbeData, precond: Any, batch_size: int,
+                noise_batches: int, G_eff: np.ndarray, wd_part: np.ndarray) -> dict:
+    """N_j from independent minibatches of the run's batch size (private generator), Γ_j."""
+    rng = np.random.default_rng([win.seed, win.step, NOISE_TAG])
+    dev = data.x_train.device
+    samples = []
+    for _ in range(noise_batches):
+        idx = torch.as_tensor(
+            rng.choice(data.n_train, size=min(batch_size, data.n_train), replace=False),
+            device=dev,
+        )
+        gb = _grad(curvature.FlatLoss(
+            win.named, data.loss_of(data.x_train[idx], data.y_train[idx])
+        ))
+        samples.append(projections.project(win.V, precond(gb)))
+    return {"N": injection.noise_power(np.array(samples)),
+            "Gamma": injection.injection(G_eff, wd_part)}
+
+
+def _hessian_top(win: _Window, curv: curvature.Curvature, k: int, tol: float) -> dict:
+    """The top-``k`` Hessian eigenvalues, their largest residual and K_η (k = 0: none)."""
+    if k <= 0:
+        return {"hess": np.zeros(0), "hess_resid_max": math.nan, "K_eta": math.nan}
+    top = curvature.hessian_top(
+        curv, k=k, tol=tol,
+        seed=int(np.random.default_rng([win.seed, win.step, HESS_TAG]).integers(2**31)),
+    )
+    finite = top.residuals[np.isfinite(top.residuals)]
+    return {
+        "hess": top.eigenvalues,
+        "hess_resid_max": float(finite.max()) if finite.size else math.nan,
+        "K_eta": (curvature.count_stiff(top.eigenvalues, win.eta_eff, win.W)
+                  if win.eta_eff > 0 else math.nan),
+    }
+
+
+def _ablations(win: _Window, data: ProbeData, te: torch.Tensor, P: int, draws: int) -> dict:
+    """Loss/accuracy changes on the fixed test probe batch when the parameters lose their
+    component along each mode, the edge, the next k* modes and random k*-planes (paired:
+    the same examples before and after, so the differences carry no sampling noise)."""
+    params = [p for _, p in win.named]
+    x_abl, y_abl = data.x_test[te], data.y_test[te]
+
+    def measure() -> tuple[float, float]:
+        out = data.evaluate(x_abl, y_abl)
+        return out["loss"], out["acc"]
+
+    base_loss, base_acc = measure()
+
+    def delta(directions: torch.Tensor) -> tuple[float, float]:
+        loss, acc = ablation.with_ablated(params, directions, measure)
+        return loss - base_loss, acc - base_acc
+
+    k, V_all = win.kstar, win.V_all
+    rand_rng = np.random.default_rng([win.seed, win.step, RANDOM_TAG])
+    return {
+        "modes": [delta(win.V[j : j + 1]) for j in range(win.m)],
+        "edge": delta(V_all[:k]),
+        "next": delta(V_all[k : 2 * k]) if win.n_dir >= 2 * k else (math.nan, math.nan),
+        "rand": np.array([delta(ablation.random_directions(P, k, rand_rng))
+                          for _ in range(draws)]),
+        "base": (base_loss, base_acc),
+    }
+
+
+def _mode_rows(win: _Window, wd: float, phi: float, part: dict, abl: dict,
+               a: np.ndarray) -> list[dict[str, Any]]:
+    """The ``probes.csv`` rows, one per mode."""
+    rows = []
+    for j in range(win.m):
+        last = j == win.m - 1
+        rows.append({
+            "step": win.step, "mode": j + 1, "kstar_weighted": win.kstar,
+            "sigma": float(win.sigma[j]), "eta_eff": win.eta_eff, "wd": wd,
+            **{key: part[key][j] for key in ("h", "h_precond", "h_fd", "G_train", "G_val",
+                                             "G_eff", "wd_part", "grad_energy_frac", "Gamma",
+                                             "N")},
+            "abl_dloss": abl["modes"][j][0],
+            "abl_dacc": abl["modes"][j][1],
+            "mix_pair": "" if last else mixing.pair_kind(j + 1, win.kstar),
+            "mix_dloss": math.nan if last else mixing.rotation_change(a, part["G_val"], j, phi),
+            "mix_phi": math.nan if last else phi,
+            "a_sum": a[j],
+            "fd_eps": part["fd_eps"],
+        })
+    return rows
+
+
+def _window_row(win: _Window, hess: dict, abl: dict, probe_train_loss: float,
+                n_hvp: int) -> dict[str, Any]:
+    """The ``probe_windows.csv`` row."""
+    rand = abl["rand"]
+    return {
+        "step": win.step,
+        "kstar_weighted": win.kstar,
+        "rank": win.rank,
+        "modes": win.m,
+        "K_eta": hess["K_eta"],
+        "eta_eff": win.eta_eff,
+        **{f"hess_top_{i + 1}": float(v) for i, v in enumerate(hess["hess"])},
+        "hess_k": len(hess["hess"]),
+        "hess_resid_max": hess["hess_resid_max"],
+        "abl_edge_dloss": abl["edge"][0],
+        "abl_edge_dacc": abl["edge"][1],
+        "abl_next_dloss": abl["next"][0],
+        "abl_next_dacc": abl["next"][1],
+        "abl_rand_dloss_mean": float(rand[:, 0].mean()),
+        "abl_rand_dloss_std": float(rand[:, 0].std(ddof=1)) if len(rand) > 1 else math.nan,
+        "abl_rand_dacc_mean": float(rand[:, 1].mean()),
+        "abl_rand_dacc_std": float(rand[:, 1].std(ddof=1)) if len(rand) > 1 else math.nan,
+        "abl_rand_draws": len(rand),
+        "base_test_loss": abl["base"][0],
+        "base_test_acc": abl["base"][1],
+        "probe_train_loss": probe_train_loss,
+        "n_hvp": n_hvp,
+    }
+
+
 def probe_window(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -155,188 +339,65 @@ def probe_window(
     step: int,
     seed: int,
     batch_size: int,
-    omega: float,
+    wd: float,
     settings: ProbeSettings | None = None,
 ) -> WindowProbe:
     """Probe the monitor's current window (see the module docstring and docs/probes.md).
 
-    ``step``: the optimizer step at which the window ends (the ``spectra.csv`` step);
-    ``seed``: the run's seed; ``batch_size``: the training minibatch size (for N_j);
-    ``omega``: the decoupled weight decay ω.
+    Args:
+        model: the monitored model (its train/eval mode is restored).
+        optimizer: its optimizer (the learning rate and the preconditioner M).
+        monitor: a ``GramMonitor`` in exact mode with a full window.
+        data: the task's probe data.
+        step: the optimizer step at which the window ends (the ``spectra.csv`` step).
+        seed: the run's seed.
+        batch_size: the training minibatch size (for N_j).
+        wd: the decoupled weight decay ω.
+        settings: how to probe (default :class:`ProbeSettings`).
+
+    Returns:
+        The rows, the window row, the Hessian-vector product count and the timings.
+
+    Raises:
+        InputError: when the monitor has no full window yet.
     """
     settings = settings or ProbeSettings()
     tick = time.perf_counter()
     was_training = model.training
-    stats = monitor.stats
-    if stats is None:
-        raise InputError("monitor: no full window to probe yet")
-    W = monitor.window
-    lam, U = spectra.eigh_gram(
-        monitor.gram(), eps=float(torch.finfo(monitor.dtype).eps), max_rank=monitor.n_params
-    )
-    sigma = np.sqrt(lam)
-    rank = int(np.count_nonzero(lam))
-    kstar = int(stats.kstar_weighted)
-    m = min(W, rank, settings.modes)
-    n_dir = min(rank, max(m, 2 * kstar))
-    named = list(monitor.names_params)
-    params = [p for _, p in named]
-    dtype = params[0].dtype
-    V_all = monitor.directions(n_dir).to(dtype)
-    V = V_all[:m]
-    lr = float(optimizer.param_groups[0]["lr"])
-    eta_eff = lr * monitor.stride
-    precond, _ = curvature.preconditioner(optimizer, named)
-
+    win = _open_window(monitor, optimizer, step, seed, settings.modes)
+    precond, _ = curvature.preconditioner(optimizer, win.named)
     dev = data.x_train.device
     tr = torch.as_tensor(probe_indices(data.n_train, settings.batch, seed, 0), device=dev)
     te = torch.as_tensor(probe_indices(data.n_test, settings.batch, seed, 1), device=dev)
     try:
         model.train()
-        train_loss = curvature.FlatLoss(
-            named, data.loss_of(data.x_train[tr], data.y_train[tr])
-        )
-        curv = curvature.Curvature(train_loss)
-        h, h_pre = curvature.mode_curvatures(curv, V, precond)
-        eps = curvature.fd_epsilon(train_loss.theta0, settings.fd_rel)
-        h_fd = curvature.finite_difference_curvature(train_loss, V, eps, float(curv.loss))
-        g_train = curv.grad
-        g_val = _grad(
-            curvature.FlatLoss(named, data.loss_of(data.x_test[te], data.y_test[te]))
-        )
-        G_train = projections.project(V_all, g_train)
-        G_val = projections.project(V_all, g_val)
-        G_eff = projections.project(V, precond(g_train))
-        theta = train_loss.theta0
-        wd_part = omega * projections.project(V, theta)
-        frac = projections.energy_split(
-            projections.window_update_projections(sigma, U, m),
-            projections.project(V, theta), eta_eff, omega,
-        )
-        # noise: independent minibatches of the run's batch size, private generator
-        rng = np.random.default_rng([seed, step, NOISE_TAG])
-        samples = []
-        for _ in range(settings.noise_batches):
-            idx = torch.as_tensor(
-                rng.choice(data.n_train, size=min(batch_size, data.n_train), replace=False),
-                device=dev,
-            )
-            gb = _grad(curvature.FlatLoss(
-                named, data.loss_of(data.x_train[idx], data.y_train[idx])
-            ))
-            samples.append(projections.project(V, precond(gb)))
-        N = injection.noise_power(np.array(samples))
-        Gamma = injection.injection(G_eff, wd_part)
-        # top of the Hessian spectrum
-        K = settings.hess_k
+        train_loss, curv, part = _curvature_part(win, data, tr, precond, settings.fd_rel)
+        part |= _projection_part(win, data, te, precond, curv, train_loss.theta0, wd)
+        part |= _noise_part(win, data, precond, batch_size, settings.noise_batches,
+                            part["G_eff"], part["wd_part"])
         hess_tick = time.perf_counter()
-        if K > 0:
-            top = curvature.hessian_top(
-                curv, k=K, tol=settings.hess_tol,
-                seed=int(np.random.default_rng([seed, step, HESS_TAG]).integers(2**31)),
-            )
-            hess = top.eigenvalues
-            finite = top.residuals[np.isfinite(top.residuals)]
-            resid = float(finite.max()) if finite.size else math.nan
-            K_eta = curvature.count_stiff(hess, eta_eff, W) if eta_eff > 0 else math.nan
-        else:
-            hess, resid, K_eta = np.zeros(0), math.nan, math.nan
+        hess = _hessian_top(win, curv, settings.hess_k, settings.hess_tol)
         hess_wall_s = time.perf_counter() - hess_tick
         n_hvp, probe_train_loss = curv.n_hvp, float(curv.loss)
         del curv
-
-        # ablations on the fixed test probe batch (paired: the same examples before and
-        # after, so the differences carry no sampling noise between the two evaluations)
-        x_abl, y_abl = data.x_test[te], data.y_test[te]
-
-        def measure() -> tuple[float, float]:
-            out = data.evaluate(x_abl, y_abl)
-            return out["loss"], out["acc"]
-
-        base_loss, base_acc = measure()
-
-        def delta(directions: torch.Tensor) -> tuple[float, float]:
-            loss, acc = ablation.with_ablated(params, directions, measure)
-            return loss - base_loss, acc - base_acc
-
-        abl = [delta(V[j : j + 1]) for j in range(m)]
-        edge = delta(V_all[:kstar])
-        nxt = delta(V_all[kstar : 2 * kstar]) if n_dir >= 2 * kstar else (math.nan, math.nan)
-        rand_rng = np.random.default_rng([seed, step, RANDOM_TAG])
-        rand = np.array([
-            delta(ablation.random_directions(train_loss.P, kstar, rand_rng))
-            for _ in range(settings.draws)
-        ])
-        # mixing
-        a = mixing.summed_update_projections(sigma, U, m)
+        abl = _ablations(win, data, te, train_loss.P, settings.draws)
+        a = mixing.summed_update_projections(win.sigma, win.U, win.m)
     finally:
         model.train(was_training)
-
-    rows = []
-    for j in range(m):
-        last = j == m - 1
-        rows.append({
-            "step": step,
-            "mode": j + 1,
-            "kstar": kstar,
-            "sigma": float(sigma[j]),
-            "eta_eff": eta_eff,
-            "omega": omega,
-            "h": h[j],
-            "h_precond": h_pre[j],
-            "h_fd": h_fd[j],
-            "G_train": G_train[j],
-            "G_val": G_val[j],
-            "G_eff": G_eff[j],
-            "wd_part": wd_part[j],
-            "grad_energy_frac": frac[j],
-            "Gamma": Gamma[j],
-            "N": N[j],
-            "abl_dloss": abl[j][0],
-            "abl_dacc": abl[j][1],
-            "mix_pair": "" if last else mixing.pair_kind(j + 1, kstar),
-            "mix_dloss": math.nan if last else mixing.rotation_change(
-                a, G_val, j, settings.phi),
-            "mix_phi": math.nan if last else settings.phi,
-            "a_sum": a[j],
-            "fd_eps": eps,
-        })
-    window = {
-        "step": step,
-        "kstar": kstar,
-        "rank": rank,
-        "modes": m,
-        "K_eta": K_eta,
-        "eta_eff": eta_eff,
-        **{f"hess_top_{i + 1}": float(v) for i, v in enumerate(hess)},
-        "hess_k": len(hess),
-        "hess_resid_max": resid,
-        "abl_edge_dloss": edge[0],
-        "abl_edge_dacc": edge[1],
-        "abl_next_dloss": nxt[0],
-        "abl_next_dacc": nxt[1],
-        "abl_rand_dloss_mean": float(rand[:, 0].mean()),
-        "abl_rand_dloss_std": float(rand[:, 0].std(ddof=1)) if len(rand) > 1 else math.nan,
-        "abl_rand_dacc_mean": float(rand[:, 1].mean()),
-        "abl_rand_dacc_std": float(rand[:, 1].std(ddof=1)) if len(rand) > 1 else math.nan,
-        "abl_rand_draws": len(rand),
-        "base_test_loss": base_loss,
-        "base_test_acc": base_acc,
-        "probe_train_loss": probe_train_loss,
-        "n_hvp": n_hvp,
-    }
+    rows = _mode_rows(win, wd, settings.phi, part, abl, a)
+    window = _window_row(win, hess, abl, probe_train_loss, n_hvp)
     return WindowProbe(tuple(rows), window, n_hvp, time.perf_counter() - tick, hess_wall_s)
 
 
 ROW_COLUMNS = (
-    "step", "mode", "kstar", "sigma", "eta_eff", "omega", "h", "h_precond", "h_fd",
+    "step", "mode", "kstar_weighted", "sigma", "eta_eff", "wd", "h", "h_precond", "h_fd",
     "G_train", "G_val", "G_eff", "wd_part", "grad_energy_frac", "Gamma", "N", "abl_dloss",
     "abl_dacc", "mix_pair", "mix_dloss", "mix_phi", "a_sum", "fd_eps",
 )
 """Columns of ``probes.csv`` (docs/run-directory.md)."""
 
 WINDOW_COLUMNS = (
-    "step", "kstar", "rank", "modes", "K_eta", "eta_eff", "hess_k", "hess_resid_max",
+    "step", "kstar_weighted", "rank", "modes", "K_eta", "eta_eff", "hess_k", "hess_resid_max",
     "abl_edge_dloss", "abl_edge_dacc", "abl_next_dloss", "abl_next_dacc",
     "abl_rand_dloss_mean", "abl_rand_dloss_std", "abl_rand_dacc_mean", "abl_rand_dacc_std",
     "abl_rand_draws", "base_test_loss", "base_test_acc", "probe_train_loss", "n_hvp",
@@ -349,7 +410,7 @@ def frame(rows: list[dict[str, Any]], kind: str) -> pd.DataFrame:
     a DataFrame with the documented column order (header only when there are none).
 
     >>> list(frame([], "rows").columns)[:3]
-    ['step', 'mode', 'kstar']
+    ['step', 'mode', 'kstar_weighted']
     """
     base = ROW_COLUMNS if kind == "rows" else WINDOW_COLUMNS
     extra = sorted({k for r in rows for k in r} - set(base),

@@ -10,11 +10,12 @@ import numpy as np
 import torch
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.validation.probes.window import ProbeSettings, frame, probe_window
+from spectral_edge.validation.probes.window import frame
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import check_device
-from spectral_edge.validation.runs.probing import probe_data
-from spectral_edge.validation.runs.training import _Run, _torch_settings, load_config
+from spectral_edge.validation.runs.determinism import torch_settings
+from spectral_edge.validation.runs.session import RunSession
+from spectral_edge.validation.runs.training import load_checkpoint, load_config
 
 
 def _merge(old: list[dict], new: list[dict], steps: set[int]) -> list[dict[str, Any]]:
@@ -65,11 +66,11 @@ def reprobe(run_dir: Any, at: list[int] | None = None, hess_k: int | None = None
     check_device(config.device)
     paths = [checkpoint_for(run_dir, s) for s in (at or [None])]
     done: list[dict] = []
-    with rundir.exclusive(run_dir), _torch_settings(config.threads, config.device):
+    with rundir.exclusive(run_dir), torch_settings(config.threads, config.device):
         rows: list[dict] = []
         for path in paths:
-            state = _Run(config, run_dir)
-            state.load(path)
+            state = RunSession(config, run_dir)
+            load_checkpoint(state, path)
             hist = state.monitor.history()
             if state.monitor.sketch_dim is not None:
                 raise InputError("run_dir: the run's monitor is in sketch mode; probes need "
@@ -79,15 +80,7 @@ def reprobe(run_dir: Any, at: list[int] | None = None, hess_k: int | None = None
                     f"{path.name}: no window ends at its step {state.step} (checkpoint steps "
                     "must be multiples of the stride, after the first window)"
                 )
-            settings = ProbeSettings.from_config(config)
-            if hess_k is not None:
-                settings = ProbeSettings(**{**settings.__dict__, "hess_k": hess_k})
-            result = probe_window(
-                state.model, state.optimizer, state.monitor,
-                probe_data(state.model, state.task, config.eval_batch),
-                step=state.step, seed=config.seed, batch_size=config.batch_size,
-                omega=config.wd, settings=settings,
-            )
+            result = state.probe_now(config.probe_hess_k if hess_k is None else hess_k)
             rows.extend(result.rows)
             done.append(result.window)
         steps = {int(w["step"]) for w in done}

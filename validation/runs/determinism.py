@@ -1,0 +1,71 @@
+"""What makes a run reproducible: minibatches as a pure function of (seed, step)
+(:func:`batch_indices`) and fixed torch settings for the run's duration
+(:func:`torch_settings`)."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+
+
+def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+    """Training example indices for optimizer step ``step`` (0-based): a pure function.
+
+    Epoch ``e`` is a permutation drawn from ``(seed, e)``; steps walk through it in order,
+    so resuming at any step reproduces the same minibatches.
+
+    Args:
+        n: number of training examples.
+        batch_size: minibatch size.
+        seed: the run's seed.
+        step: the optimizer step.
+
+    Returns:
+        The indices of the step's minibatch.
+
+    >>> batch_indices(5, 2, seed=0, step=0).tolist() == batch_indices(5, 2, 0, 0).tolist()
+    True
+    >>> sorted(np.concatenate([batch_indices(5, 2, 0, s) for s in range(3)]).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    per_epoch = math.ceil(n / batch_size)
+    epoch, k = divmod(step, per_epoch)
+    perm = np.random.default_rng([seed, epoch, 0x5EED]).permutation(n)
+    return perm[k * batch_size : (k + 1) * batch_size]
+
+
+@contextmanager
+def torch_settings(threads: int, device: str) -> Iterator[None]:
+    """Fixed thread count (CPU kernels are deterministic at a fixed thread count) and, on
+    CUDA, deterministic algorithms, for the duration of a run; restored afterwards.
+
+    Args:
+        threads: torch's intra-op thread count.
+        device: the run's device (``cuda*`` turns on deterministic algorithms).
+
+    Yields:
+        Nothing; the settings hold inside the ``with`` block.
+
+    >>> with torch_settings(1, "cpu"):
+    ...     torch.get_num_threads()
+    1
+    """
+    old_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    cuda = device.startswith("cuda")
+    if cuda:
+        old_det = torch.are_deterministic_algorithms_enabled()
+        old_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_threads)
+        if cuda:
+            torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
