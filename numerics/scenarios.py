@@ -17,6 +17,7 @@ the modes do not rotate (axiom A3), so ‖ΔC‖_F over one snapshot is the eige
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -185,7 +186,21 @@ def _result(preset: Callable[[], ScenarioResult], trajectories, summary) -> Scen
         The :class:`ScenarioResult`.
     """
     name = preset.__name__.replace("_", "-")
-    return ScenarioResult(name, preset.__doc__ or "", tuple(trajectories), summary)
+    return ScenarioResult(name, _description(preset), tuple(trajectories), summary)
+
+
+def _description(preset: Callable[[], ScenarioResult]) -> str:
+    """The preset's docstring without its ``Returns:``/``Raises:`` sections.
+
+    Args:
+        preset: The preset function.
+
+    Returns:
+        The prose of its docstring.
+    """
+    doc = preset.__doc__ or ""
+    sections = re.search(r"\n\n\s*(?:Args|Returns|Raises):", doc)
+    return doc[: sections.start()] if sections else doc
 
 
 _STATS: dict[str, Callable[[Trajectory], float | int]] = {
@@ -426,7 +441,7 @@ def describe(name: str) -> str:
     Raises:
         InputError: If ``name`` is not a preset.
     """
-    return " ".join((_preset(name).__doc__ or "").split())
+    return " ".join(_description(_preset(name)).split())
 
 
 def run_scenario(name: str) -> ScenarioResult:

@@ -25,8 +25,24 @@ METHODS: tuple[str, ...] = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
 """The ``solve_ivp`` methods :func:`integrate` accepts."""
 
 
+class _Event:
+    """SciPy's event protocol (``terminal``, ``direction``, a call) over ``distance(y)``."""
+
+    def __call__(self, t: float, y: np.ndarray) -> float:
+        """The event function, zero when the event fires.
+
+        Args:
+            t: Time in snapshots.
+            y: The state.
+
+        Returns:
+            ``self.distance(y)``.
+        """
+        return self.distance(y)
+
+
 @dataclass(frozen=True)
-class GapCollapse:
+class GapCollapse(_Event):
     """Event: the system's gap falls to ``g_min`` (terminal by default), SciPy-style.
 
     >>> from spectral_edge.numerics.ode import GapSystem
@@ -40,11 +56,10 @@ class GapCollapse:
     terminal: bool = True
     direction: float = -1.0
 
-    def __call__(self, t: float, y: np.ndarray) -> float:
-        """The event function, zero when the event fires.
+    def distance(self, y: np.ndarray) -> float:
+        """How far the state is from the event (zero when it fires).
 
         Args:
-            t: Time in snapshots.
             y: The state.
 
         Returns:
@@ -54,7 +69,7 @@ class GapCollapse:
 
 
 @dataclass(frozen=True)
-class CloseApproach:
+class CloseApproach(_Event):
     """Event: two levels of a :class:`SignalSystem` come within ``rel_sep``·λ_1 (not
     terminal by default). The sorted separation touches zero and rises again when levels
     cross (no repulsion), so pass ``max_step`` small enough not to step over a crossing.
@@ -71,15 +86,14 @@ class CloseApproach:
     terminal: bool = False
     direction: float = -1.0
 
-    def __call__(self, t: float, y: np.ndarray) -> float:
-        """The event function, zero when the event fires.
+    def distance(self, y: np.ndarray) -> float:
+        """How far the state is from the event (zero when it fires).
 
         Args:
-            t: Time in snapshots.
             y: The state.
 
         Returns:
-            the relative separation minus ``rel_sep``.
+            The relative separation minus ``rel_sep``.
         """
         return self.system.min_separation(y) - self.rel_sep
 

@@ -39,6 +39,21 @@ def _nonneg(value: float, name: str) -> float:
     return check_finite_number(name, value, minimum=0.0)
 
 
+class _GapFirst:
+    """Mixin of the systems whose state starts with the gap g: (g,) or (g, d̄)."""
+
+    def gap(self, y: np.ndarray) -> float:
+        """g.
+
+        Args:
+            y: The state, g first.
+
+        Returns:
+            g.
+        """
+        return float(y[0])
+
+
 def _check_fields(system: object, nonneg: tuple[str, ...] = ()) -> None:
     """Check and normalise a frozen system in place: the ``nonneg`` fields >= 0, then the
     fields every R1-type system has, η > 0, ω >= 0 and the window W.
@@ -193,7 +208,7 @@ class SignalSystem:
 
 
 @dataclass(frozen=True)
-class PairSystem:
+class PairSystem(_GapFirst):
     """R2 for the pair around the gap, state (g, d̄), d_k = d̄ + g/2, d_{k+1} = d̄ − g/2:
     ġ = ``tx.gap_flow_rhs`` — the complete equation, with the Dyson term D derived in R2
     (repulsion β/g plus the Itô correction, from the noise powers ``N_k``, ``N_k1``; both 0
@@ -283,20 +298,10 @@ class PairSystem:
         y = np.asarray(y)
         return np.stack([y[1] + y[0] / 2, y[1] - y[0] / 2])
 
-    def gap(self, y: np.ndarray) -> float:
-        """g.
-
-        Args:
-            y: The state (g, d̄).
-
-        Returns:
-            g.
-        """
-        return float(y[0])
 
 
 @dataclass(frozen=True)
-class GapSystem:
+class GapSystem(_GapFirst):
     """R4, ġ = c − η·hw·g + β/g (``tx.reduced_gap_rhs``), hw = h̄ + ω.
 
     ``dbar`` (optional) is the pair's mean level, frozen as R4 assumes; it is only used to
@@ -348,16 +353,6 @@ class GapSystem:
         slope = tx.reduced_gap_slope(y[0], self.c, self.beta, self.eta, self.hw)
         return np.array([[float(slope)]])
 
-    def gap(self, y: np.ndarray) -> float:
-        """g.
-
-        Args:
-            y: The state (g,).
-
-        Returns:
-            g.
-        """
-        return float(y[0])
 
     def equilibrium(self) -> float:
         """g* (``tx.gap_equilibrium``), the positive root.
@@ -402,7 +397,7 @@ class GapSystem:
 
 
 @dataclass(frozen=True)
-class FeedbackSystem:
+class FeedbackSystem(_GapFirst):
     """R8, the α-feedback loop: mode k* follows R1 with Γ = Γ₀(1 + ρα(g)), its partner k*+1
     is held at its R1 steady state d_b (from ``h_b``, ``Gamma_b``); state g = d_k* − d_b,
     ġ = ``tx.feedback_rhs``. Fixed points: ``tx.feedback_fixed_points``; the open gap exists
@@ -446,16 +441,6 @@ class FeedbackSystem:
         args = (self.d_b, self.rho, self.h, self.Gamma0, self.eta, self.omega, self.W)
         return np.atleast_1d(np.asarray(tx.feedback_rhs(y, *args), dtype=np.float64))
 
-    def gap(self, y: np.ndarray) -> float:
-        """g.
-
-        Args:
-            y: The state (g,).
-
-        Returns:
-            g.
-        """
-        return float(y[0])
 
     def sigma(self, y: np.ndarray) -> np.ndarray:
         """(d_b + g, d_b) along axis 0.
