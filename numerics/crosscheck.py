@@ -38,7 +38,13 @@ import numpy as np
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics import spectra
 from spectral_edge.numerics.bbp import BBPResult, bbp_experiment
-from spectral_edge.numerics.dyson import MeanPathComparison, compare_mean_path, simulate_dyson
+from spectral_edge.numerics.dyson import (
+    DriftRow,
+    MeanPathComparison,
+    compare_mean_path,
+    drift_test,
+    simulate_dyson,
+)
 from spectral_edge.numerics.fit import FitResult, fit_signal, r_squared
 from spectral_edge.numerics.krylov import KrylovResult, krylov_experiment
 from spectral_edge.numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
@@ -343,12 +349,14 @@ R2_QUICK: dict[str, Any] = {"replicas": 128}
 
 @dataclass(frozen=True)
 class R3Check:
-    """No crossing in the Dyson SDE. For each fixed step dt: the number of paths (of
-    ``paths``) on which two labelled levels crossed, with repulsion and without it (the
-    control). Then the gap-adaptive scheme (``safety``), whose crossings are the SDE's own,
-    and its mean path against the ODE.
+    """No crossing in the Dyson SDE at the derived rate κ_jj = 4η²N_jλ_j. For each fixed
+    step dt: the number of paths (of ``paths``) on which two labelled levels of the
+    level-space Euler scheme crossed, with repulsion and without it (the control). Then the
+    matrix scheme (the ``*_adaptive`` fields; ``safety`` is unused and kept for the record),
+    which integrates the window matrix and whose levels are ordered by construction, and
+    its mean path against the ODE.
 
-    Pass rules: ``order_preserved`` — no crossing with the adaptive scheme while the control
+    Pass rules: ``order_preserved`` — no crossing with the matrix scheme while the control
     crosses; ``mean_close`` — the mean path within ``mean_tol`` (relative) of the ODE.
     """
 
@@ -369,7 +377,7 @@ class R3Check:
         nothing), and the mean path against the ODE."""
         return (
             CheckResult("R3 ordering", "paths on which two levels crossed, with repulsion "
-                        "(gap-adaptive steps)", self.crossings_adaptive, "<=", 0),
+                        "(matrix scheme)", self.crossings_adaptive, "<=", 0),
             CheckResult("R3 control crosses", "paths on which two levels crossed without "
                         "repulsion (fewest over the step sizes)", min(self.crossings_control),
                         ">=", 1),
@@ -411,9 +419,9 @@ def r3_no_crossing(
     kw = dict(R3_PARAMS, lam0=R3_LAM0, t_end=t_end, paths=paths, seed=seed)
     cross, control = [], []
     for dt in dts:
-        cross.append(simulate_dyson(**kw, dt=dt).crossings)
-        control.append(simulate_dyson(**kw, dt=dt, repulsion=False).crossings)
-    adaptive = simulate_dyson(**kw, dt=max(dts), safety=safety)
+        cross.append(simulate_dyson(**kw, dt=dt, scheme="levels").crossings)
+        control.append(simulate_dyson(**kw, dt=dt, scheme="levels", repulsion=False).crossings)
+    adaptive = simulate_dyson(**kw, dt=min(dts))  # the matrix scheme (ordered levels)
     return R3Check(
         dts=tuple(dts),
         paths=paths,
@@ -430,6 +438,77 @@ def r3_no_crossing(
 
 R3_QUICK: dict[str, Any] = {"dts": (0.1, 0.03), "paths": 100, "t_end": 40.0}
 """Test sizes of :func:`r3_no_crossing` (``--quick``)."""
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """R2's ġ through its drift: E[Δg | state]/τ of the matrix process from fixed states
+    (:func:`spectral_edge.numerics.dyson.drift_test`) against ġ with the derived D and with
+    D = 0; and a convergence check in dt (mean gap at ``t_end`` for dt and dt/4).
+
+    Pass rules: every |z| (derived D) ≤ ``z_max``; some |z| (D = 0) ≥ ``z_max``; the two step
+    sizes' mean gaps differ by at most ``z_max`` combined standard errors; 0 crossings."""
+
+    rows: tuple[DriftRow, ...]
+    paths: int
+    tau: float
+    steps: int
+    z_max: float
+    dts: tuple[float, float]
+    mean_gaps: tuple[float, float]
+    mean_gap_se: tuple[float, float]
+    crossings: tuple[int, int]
+
+    @property
+    def judged(self) -> tuple[CheckResult, ...]:
+        """Derived D consistent, D = 0 rejected, converged in dt, ordered."""
+        diff = abs(self.mean_gaps[0] - self.mean_gaps[1])
+        se = float(np.hypot(*self.mean_gap_se))
+        return (
+            CheckResult("R2 drift, derived D", "max |z| of E[Δg]/τ against ġ with the derived "
+                        "D", max(abs(r.z_derived) for r in self.rows), "<=", self.z_max),
+            CheckResult("R2 drift, D = 0", "max |z| of E[Δg]/τ against ġ with D = 0",
+                        max(abs(r.z_no_d) for r in self.rows), ">=", self.z_max),
+            CheckResult("R3 matrix scheme converged in dt", "|mean gap(dt) − mean gap(dt/4)| "
+                        "in combined standard errors", diff / se, "<=", self.z_max),
+            CheckResult("R3 matrix scheme ordered", "paths with crossed levels (both dt)",
+                        sum(self.crossings), "<=", 0),
+        )
+
+
+DRIFT_PARAMS = {
+    "h": np.array([1.0, 1.1]),
+    "Gamma": np.array([1.0, 0.9]),
+    "N": np.array([20.0, 20.0]),
+    "eta": 0.1,
+    "W": 10,
+}
+DRIFT_STATES: tuple[tuple[float, float], ...] = ((12.0, 6.0), (12.0, 9.0), (16.0, 8.0),
+                                                 (30.0, 5.0))
+
+
+def r2_drift(*, paths: int = 8000, tau: float = 0.05, steps: int = 20, z_max: float = 4.0,
+             dt: float = 0.1, t_end: float = 20.0, conv_paths: int = 2000,
+             seed: int = 11) -> DriftCheck:
+    """The drift test of R2's ġ and the dt-convergence of the matrix scheme."""
+    rows = drift_test(list(DRIFT_STATES), **DRIFT_PARAMS, tau=tau, steps=steps, paths=paths,
+                      seed=seed)
+    gaps, ses, crossings = [], [], []
+    for step in (dt, dt / 4):
+        out = simulate_dyson(**DRIFT_PARAMS, lam0=np.array([12.0, 8.0]), t_end=t_end,
+                             dt=step, paths=conv_paths, seed=seed, record_every=t_end)
+        d = np.sqrt(np.clip(out.lam[:, -1], 0.0, None))
+        g = d[:, 0] - d[:, 1]
+        gaps.append(float(g.mean()))
+        ses.append(float(g.std(ddof=1) / np.sqrt(g.size)))
+        crossings.append(out.crossings)
+    return DriftCheck(rows=tuple(rows), paths=paths, tau=tau, steps=steps, z_max=z_max,
+                      dts=(dt, dt / 4), mean_gaps=(gaps[0], gaps[1]),
+                      mean_gap_se=(ses[0], ses[1]), crossings=(crossings[0], crossings[1]))
+
+
+DRIFT_QUICK: dict[str, Any] = {"paths": 4000, "conv_paths": 400, "t_end": 5.0}
+"""Test sizes of :func:`r2_drift` (``--quick``; still >= 4,000 paths per state)."""
 
 
 # --------------------------------------------------------------------------- R10, R11
@@ -586,6 +665,7 @@ EXPERIMENTS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
     "r1": (r1_steady_state, R1_QUICK),
     "r2": (r2_gap_trajectory, R2_QUICK),
     "r3": (r3_no_crossing, R3_QUICK),
+    "drift": (r2_drift, DRIFT_QUICK),
     "r10": (r10_bbp, R10_QUICK),
     "r11": (r11_krylov, R11_QUICK),
     "fit": (fit_recovery, FIT_QUICK),

@@ -37,6 +37,7 @@ class CrossChecks:
     r1: cc.R1Check | None = None
     r2: cc.R2Check | None = None
     r3: cc.R3Check | None = None
+    drift: cc.DriftCheck | None = None
     r10: tuple[BBPResult, ...] | None = None
     r11: KrylovResult | None = None
     fit: cc.FitRecovery | None = None
@@ -61,7 +62,7 @@ class CrossChecks:
         """Every judged check of the sections that ran, in report order."""
         return tuple(
             check
-            for result in (self.r1, self.r2, self.r3)
+            for result in (self.r1, self.r2, self.r3, self.drift)
             if result is not None
             for check in result.judged
         )
@@ -203,8 +204,10 @@ def _r3(r: cc.R3Check) -> list[str]:
         "## R3 — no level crossing in the Dyson SDE",
         "",
         f"Levels λ0 = {cc.R3_LAM0.tolist()} (modes 1–2 nearly degenerate), N = 20, "
-        f"{r.paths} paths, Euler–Maruyama with drift + repulsion from `theory.lambdified` and "
-        "diagonal noise rate κ_jj. Paths on which two labelled levels crossed:",
+        f"{r.paths} paths, at the derived diagonal rate κ_jj = 4η²N_jλ_j. Level-space "
+        "Euler–Maruyama (drift + noise mean + repulsion from `theory.lambdified`) with fixed "
+        "steps, and the matrix scheme (the window X integrated, levels = eig(XᵀX)). Paths on "
+        "which two labelled levels crossed:",
         "",
         "| step dt | with repulsion | without repulsion (control) |",
         "|---|---|---|",
@@ -212,7 +215,7 @@ def _r3(r: cc.R3Check) -> list[str]:
     for dt, a, b in zip(r.dts, r.crossings, r.crossings_control, strict=True):
         lines.append(f"| {dt} (fixed) | {a} | {b} |")
     lines += [
-        f"| gap-adaptive (safety {r.safety}, {r.steps_adaptive} iterations) | "
+        f"| matrix scheme (dt {min(r.dts)}, {r.steps_adaptive} iterations) | "
         f"{r.crossings_adaptive} | — |",
         "",
     ]
@@ -225,17 +228,17 @@ def _r3(r: cc.R3Check) -> list[str]:
     if r.order_preserved and any(r.crossings) and falling:
         text += (
             " With fixed steps the crossings are jumps of the discretisation: their count "
-            "falls as dt decreases, and the gap-adaptive scheme has none."
+            "falls as dt decreases, and the matrix scheme has none."
         )
     elif r.order_preserved and any(r.crossings):
         text += (
             " Fixed steps cross on some paths, and their count does not fall steadily with dt "
             f"({', '.join(map(str, by_dt))} for dt = "
-            f"{', '.join(map(str, sorted(r.dts, reverse=True)))}); the gap-adaptive scheme "
+            f"{', '.join(map(str, sorted(r.dts, reverse=True)))}); the matrix scheme "
             "has none."
         )
     elif not r.order_preserved and r.crossings_adaptive:
-        text += f" The gap-adaptive scheme crossed on {r.crossings_adaptive} paths."
+        text += f" The matrix scheme crossed on {r.crossings_adaptive} paths."
     elif not r.order_preserved:
         text += " The control did not cross, so this run does not test the ordering."
     lines += [text, ""]
@@ -269,6 +272,38 @@ def _r3(r: cc.R3Check) -> list[str]:
     else:
         text += " Every deviation is within three standard errors (consistent with noise)."
     return lines + [text, ""]
+
+
+def _drift(r: cc.DriftCheck) -> list[str]:
+    """The drift table: computed numbers, the pass rule and the computed verdicts only."""
+    p = cc.DRIFT_PARAMS
+    lines = [
+        "## R2 through its drift — E[Δg | state]/τ of the matrix process",
+        "",
+        f"h = {p['h'].tolist()}, Γ = {p['Gamma'].tolist()}, N = {p['N'].tolist()}, "
+        f"η = {p['eta']}, W = {p['W']}; from each fixed state, {r.paths} paths of the matrix "
+        f"scheme over a burst τ = {r.tau} ({r.steps} steps). Measured E[Δg]/τ ± standard "
+        "error, against R2's ġ with the derived D and with D = 0 (N = 0); z = (measured − "
+        "predicted)/SE.",
+        "",
+        "| λ_1 | λ_2 | g | measured E[Δg]/τ | SE | ġ, derived D | z | ġ, D = 0 | z |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for row in r.rows:
+        lines.append(
+            f"| {row.lam[0]:g} | {row.lam[1]:g} | {row.gap:.4f} | {row.measured:+.4f} | "
+            f"{row.stderr:.4f} | {row.predicted_derived:+.4f} | {row.z_derived:+.2f} | "
+            f"{row.predicted_no_d:+.4f} | {row.z_no_d:+.2f} |")
+    lines += [
+        "",
+        f"Convergence in dt (λ0 = [12, 8], mean gap at the end): dt = {r.dts[0]:g}: "
+        f"{r.mean_gaps[0]:.4f} ± {r.mean_gap_se[0]:.4f}; dt = {r.dts[1]:g}: "
+        f"{r.mean_gaps[1]:.4f} ± {r.mean_gap_se[1]:.4f}; crossed paths: "
+        f"{r.crossings[0]}, {r.crossings[1]}.",
+        "",
+    ]
+    lines += _judged_lines(r.judged)
+    return lines + [""]
 
 
 def _r10(results: tuple[BBPResult, ...]) -> list[str]:
@@ -443,6 +478,7 @@ def render(checks: CrossChecks) -> str:
         (checks.r1, _r1),
         (checks.r2, _r2),
         (checks.r3, _r3),
+        (checks.drift, _drift),
         (checks.r10, _r10),
         (checks.r11, _r11),
         (checks.fit, _fit),

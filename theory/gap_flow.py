@@ -8,7 +8,8 @@ the pair identity ``h_k d_k − h_{k+1} d_{k+1} = (h_k − h_{k+1}) d̄ + h̄ g`
 derived ``D = β/g + (W−1)η²(N_k/d_k − N_{k+1}/d_{k+1})/2``: R3's noise mean ``Wη²N_j`` of
 λ̇_j, carried to d = √λ, and the Itô correction ``−η²N_j/(2d_j)`` of the square root.
 
-**R4.** With the drive, the asymmetry and the noise part lumped into ``c`` (held fixed, adiabatically) and
+**R4.** With the drive, the asymmetry and the noise part lumped into ``c`` (held
+fixed, adiabatically) and
 ``D = β/g`` (R3), ``ġ = c − η(h̄+ω)g + β/g``. Its equilibria solve a quadratic; Vieta's
 product ``−β/(η(h̄+ω)) ≤ 0`` leaves exactly one positive root
 ``g* = (c + √(c² + 4η(h̄+ω)β)) / (2η(h̄+ω))``, stable because ``∂ġ/∂g = −η(h̄+ω) − β/g² < 0``.

@@ -28,6 +28,14 @@ def test_r3_repulsion_preserves_order_and_control_crosses() -> None:
     assert r3.mean.max_rel_error.max() < 0.1
 
 
+def test_r2_drift_check_judges_from_numbers() -> None:
+    r = cc.r2_drift(**cc.DRIFT_QUICK)
+    assert r.paths >= 4000 and len(r.rows) == len(cc.DRIFT_STATES)
+    assert all(check.passed for check in r.judged), [c.describe() for c in r.judged]
+    text = "\n".join(__import__("spectral_edge.numerics.report", fromlist=["_drift"])._drift(r))
+    assert "| λ_1 | λ_2 |" in text and f"{r.rows[0].stderr:.4f}" in text
+
+
 def test_fast_wishart_sampler_matches_direct_sampling() -> None:
     rng = np.random.default_rng(0)
     fast = spiked_grams(3.0, P=40, W=4, trials=4000, rng=rng)

@@ -15,13 +15,43 @@ CLOSE = dict(
 )
 
 
-def test_adaptive_sde_keeps_the_order_and_the_control_crosses() -> None:
+def test_matrix_scheme_keeps_the_order_and_the_level_controls_cross() -> None:
     kw = dict(CLOSE, lam0=np.array([22.0, 20.0]), t_end=20.0, paths=60, seed=1)
-    with_rep = simulate_dyson(**kw, dt=0.1, safety=0.01)
-    control = simulate_dyson(**kw, dt=0.1, repulsion=False)
+    with_rep = simulate_dyson(**kw, dt=0.1)  # matrix scheme, the derived rate
+    control = simulate_dyson(**kw, dt=0.1, scheme="levels", repulsion=False)
+    levels = simulate_dyson(**kw, dt=0.1, scheme="levels")  # derived rate: Euler crosses
     assert with_rep.crossings == 0
     assert with_rep.min_rel_sep > 0
     assert control.crossings > 10  # same noise without repulsion: levels do cross
+    assert levels.crossings > 0
+
+
+def test_matrix_scheme_converges_in_dt() -> None:
+    """Mean gap at t = 5 for dt and dt/4 agree within four combined standard errors, and a
+    deliberately coarse step (dt = 2.5) is detected as different (the test can fail)."""
+    kw = dict(h=np.array([1.0, 1.1]), Gamma=np.array([1.0, 0.9]), N=np.array([20.0, 20.0]),
+              eta=0.1, W=10, lam0=np.array([12.0, 8.0]), t_end=5.0, record_every=5.0,
+              paths=1500, seed=3)
+    stats = []
+    for dt in (0.1, 0.025, 2.5):
+        d = np.sqrt(simulate_dyson(**kw, dt=dt).lam[:, -1])
+        g = d[:, 0] - d[:, 1]
+        stats.append((g.mean(), g.std(ddof=1) / np.sqrt(g.size)))
+    (m1, s1), (m2, s2), (m3, s3) = stats
+    assert abs(m1 - m2) <= 4 * np.hypot(s1, s2)
+    assert abs(m3 - m2) > 4 * np.hypot(s3, s2)
+
+
+def test_drift_test_prefers_the_derived_dyson_term() -> None:
+    from spectral_edge.numerics.dyson import drift_test
+
+    kw = dict(h=np.array([1.0, 1.1]), Gamma=np.array([1.0, 0.9]), N=np.array([20.0, 20.0]),
+              eta=0.1, W=10)
+    rows = drift_test([(12.0, 9.0), (30.0, 5.0)], **kw, paths=4000, tau=0.05, steps=10)
+    assert all(abs(r.z_derived) <= 4 for r in rows)
+    assert max(abs(r.z_no_d) for r in rows) > 4
+    with pytest.raises(InputError):
+        drift_test([(1.0, 2.0)], **kw)
 
 
 def test_sde_is_reproducible_and_deterministic_without_noise() -> None:
@@ -104,7 +134,7 @@ def test_r_squared_and_bad_fit_input() -> None:
 
 
 def test_mean_gap_path_is_predicted_better_with_the_derived_dyson_term() -> None:
-    """R2's gap ODE with the derived D (repulsion + Itô) follows the mean SDE gap closer
+    """R2's gap ODE with the derived D (repulsion + noise part) follows the mean SDE gap closer
     than the same ODE with D = 0."""
     import numpy as np
 
@@ -112,8 +142,8 @@ def test_mean_gap_path_is_predicted_better_with_the_derived_dyson_term() -> None
 
     kw = dict(h=np.array([1.0, 1.1]), Gamma=np.array([1.0, 0.9]), N=np.array([20.0, 20.0]),
               eta=0.1, W=10)
-    paths = simulate_dyson(**kw, lam0=np.array([12.0, 6.0]), t_end=20.0, dt=0.02, paths=150,
-                           seed=1, safety=0.05)
+    paths = simulate_dyson(**kw, lam0=np.array([12.0, 6.0]), t_end=20.0, dt=0.05, paths=150,
+                           seed=1)
     cmp = gap_mean_path(paths, **kw)
     assert cmp.error_derived < 0.5 * cmp.error_no_d
     assert cmp.error_no_d > 5 * cmp.stderr

@@ -186,7 +186,7 @@ def test_r3_noise_mean_and_ito_route() -> None:
 def test_sliding_window_variant_divides_kappa_by_w() -> None:
     from spectral_edge.theory.audit import compare_variant
     from spectral_edge.theory.axioms import variant
-    from spectral_edge.theory.symbols import N_j, N_k, d_k, eta
+    from spectral_edge.theory.symbols import N_j, d_k, eta
 
     sliding = variant("a3-sliding")
     r3s, r3d = derivation("R3", sliding), derivation("R3")
