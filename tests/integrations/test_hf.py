@@ -116,7 +116,9 @@ def check_statistics_reach_the_logs_and_files(full_run) -> None:
         row = history[history["step"] == entry["step"]].iloc[0]
         assert entry["gram/sigma_1"] == row["sigma_1"]
         assert entry["gram/kstar"] == row["kstar"] and entry["gram/R"] == row["R"]
-        assert {"gram/sigma_2", "gram/sigma_3", "gram/g23"} <= set(entry)
+        assert {"gram/sigma_2", "gram/sigma_3"} <= set(entry)
+        assert entry["gram/g_sigma"] == row["g_sigma"]
+        assert entry["gram/g23_lambda"] == row["g23_lambda"]
         if entry["step"] > W:
             assert entry["gram/A"] == row["A"]
     in_state = [e for e in t.state.log_history if "gram/sigma_1" in e and "loss" in e]

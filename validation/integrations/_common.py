@@ -25,6 +25,7 @@ from typing import Any
 import torch
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA
 from spectral_edge.validation.monitor import GramMonitor
 from spectral_edge.validation.monitor.state import portable
 from spectral_edge.validation.runs import rundir
@@ -41,9 +42,10 @@ MONITOR_DEFAULTS = {"window": 10, "stride": 1, "select": "all", "sketch_dim": No
 
 
 def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gram/") -> dict:
-    """The latest window's σ_1..σ_top, k*, R, g₂₃ and A as ``{prefix + name: number}``;
-    non-finite values (A of the first window, g₂₃ of a rank-2 window) are left out, and
-    the dict is empty before the first full window."""
+    """The latest window's σ_1..σ_top, k*, g, R, g₂₃ and A as ``{prefix + name: number}``,
+    named as the columns of ``spectra.csv`` (``g_sigma``, ``g23_lambda``: the unit in the
+    name); non-finite values (A of the first window, g₂₃ of a rank-2 window) are left out,
+    and the dict is empty before the first full window."""
     stats = None if monitor is None else monitor.stats
     if stats is None:
         return {}
@@ -51,10 +53,10 @@ def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gra
     for j, s in enumerate(stats.sigma[:top]):
         out[f"{prefix}sigma_{j + 1}"] = float(s)
     out[f"{prefix}kstar"] = int(stats.kstar)
-    for name in ("R", "g23", "A"):
-        value = float(getattr(stats, name))
+    for column, value in ((G_SIGMA, stats.g), ("R", stats.R), (G23_LAMBDA, stats.g23),
+                          ("A", stats.A)):
         if math.isfinite(value):
-            out[f"{prefix}{name}"] = value
+            out[f"{prefix}{column}"] = float(value)
     return out
 
 

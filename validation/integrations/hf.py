@@ -5,7 +5,8 @@
     from spectral_edge.validation.integrations.hf import HFGramMonitorCallback
     trainer = Trainer(model, args, train_dataset=data,
                       callbacks=[HFGramMonitorCallback(window=10, stride=1)])
-    trainer.train()   # logs gram/sigma_1.., gram/kstar, gram/R, gram/g23, gram/A
+    trainer.train()   # logs gram/sigma_1.., gram/kstar, gram/g_sigma, gram/R,
+                      # gram/g23_lambda, gram/A
 
 What it does, event by event (transformers ≥ 4.46; checked on 5.24):
 

@@ -1,7 +1,7 @@
 """The ``checkpoint.pt`` schema: its keys and their types (:data:`CHECKPOINT_TYPES`), reading
 one safely (:func:`read_checkpoint`), checking it fits a model (:func:`check_checkpoint`)
 before any of it is used, and a run session's state out (:func:`session_state`) and back in
-(:func:`restore_session`).
+(:func:`restore_session`, :func:`load_checkpoint`).
 
 >>> CHECKPOINT_VERSION, sorted(CHECKPOINT_TYPES)[:3]
 (2, ['config', 'fit_step', 'grok_step'])
@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.validation.monitor.state import portable, to_numpy
 from spectral_edge.validation.runs.config import RunConfig
 
 CHECKPOINT_VERSION = 2  # 2: monitor state with storage dtype, skip counters, gram steps
@@ -102,8 +103,9 @@ def check_checkpoint(state: Any, path: Path, model: torch.nn.Module) -> None:
 
 
 def session_state(session: Any) -> dict[str, Any]:
-    """The checkpoint's contents of a run session (as held in memory; NumPy values not yet
-    converted for ``torch.save``).
+    """The checkpoint's contents of a run session, in checkpoint form (NumPy arrays as
+    tensors, NumPy scalars as numbers: :func:`~spectral_edge.validation.monitor.state.portable`),
+    ready for ``torch.save``.
 
     Args:
         session: a :class:`~spectral_edge.validation.runs.session.RunSession`.
@@ -111,7 +113,7 @@ def session_state(session: Any) -> dict[str, Any]:
     Returns:
         A dict with the keys of ``CHECKPOINT_TYPES`` and ``probes``.
     """
-    return {
+    return portable({
         "version": CHECKPOINT_VERSION,
         "config": session.config.to_dict(),
         "step": session.step,
@@ -131,7 +133,28 @@ def session_state(session: Any) -> dict[str, Any]:
             "wall_s": session.probe_wall_s,
             "timing": session.probe_timing,
         },
-    }
+    })
+
+
+def load_checkpoint(session: Any, path: Path) -> None:
+    """Restore the checkpoint at ``path`` into ``session``; its contents are checked
+    (:func:`check_checkpoint`) before any of it is used.
+
+    Args:
+        session: a fresh :class:`~spectral_edge.validation.runs.session.RunSession` of the
+            run's config.
+        path: the checkpoint file.
+
+    Raises:
+        InputError: for an unreadable file, a missing key, a wrong type, a tensor of the wrong
+            shape or a checkpoint of another config.
+    """
+    state = read_checkpoint(path, session.config.device)
+    check_checkpoint(state, path, session.model)
+    monitor_state = dict(state["monitor"])
+    if isinstance(monitor_state.get("grams"), list):
+        monitor_state["grams"] = [to_numpy(g) for g in monitor_state["grams"]]
+    restore_session(session, state | {"monitor": monitor_state}, path)
 
 def restore_session(session: Any, state: dict[str, Any], path: Path) -> None:
     """Give a run session a checked checkpoint's contents (:func:`check_checkpoint`).

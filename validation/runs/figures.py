@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from spectral_edge.numerics.columns import G23_LAMBDA
 from spectral_edge.numerics.figures import RunTrace, figure_runs, save_figure
 from spectral_edge.validation.runs import rundir
 
@@ -47,7 +48,7 @@ def plot_run(run_dir: str | os.PathLike) -> list[Path]:
     try:
         spectra = pd.read_csv(d / "spectra.csv")
     except pd.errors.EmptyDataError:  # no full window yet
-        spectra = pd.DataFrame({"step": [], "g23": []})
+        spectra = pd.DataFrame({"step": [], G23_LAMBDA: []})
     run_fig = figure_runs([RunTrace(title, spectra, metrics, grok)])
     return [
         save_figure(run_fig, d / "plots" / "run.png"),

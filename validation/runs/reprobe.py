@@ -12,10 +12,11 @@ import torch
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.probes.window import frame
 from spectral_edge.validation.runs import rundir
+from spectral_edge.validation.runs.checkpoint import load_checkpoint
 from spectral_edge.validation.runs.config import check_device
 from spectral_edge.validation.runs.determinism import torch_settings
 from spectral_edge.validation.runs.session import RunSession
-from spectral_edge.validation.runs.training import load_checkpoint, load_config
+from spectral_edge.validation.runs.training import load_config
 
 
 def _merge(old: list[dict], new: list[dict], steps: set[int]) -> list[dict[str, Any]]:

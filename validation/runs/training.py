@@ -32,7 +32,6 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,12 +40,7 @@ import torch
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.probes.window import frame
 from spectral_edge.validation.runs import rundir
-from spectral_edge.validation.runs.checkpoint import (
-    check_checkpoint,
-    read_checkpoint,
-    restore_session,
-    session_state,
-)
+from spectral_edge.validation.runs.checkpoint import load_checkpoint, session_state
 from spectral_edge.validation.runs.config import RunConfig, check_device
 from spectral_edge.validation.runs.determinism import torch_settings
 from spectral_edge.validation.runs.session import RunSession
@@ -67,48 +61,6 @@ class RunResult:
     spectra: pd.DataFrame
 
 
-def _plain(obj: Any) -> Any:
-    """Checkpoint-safe copy: numpy arrays -> tensors, numpy scalars -> Python numbers, so
-    ``torch.load(weights_only=True)`` can read it back.
-
-    Returns:
-        The copy.
-    """
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(obj.copy())
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return type(obj)(_plain(v) for v in obj)
-    return obj
-
-
-def _numpy(value: Any) -> Any:
-    return value.numpy() if isinstance(value, torch.Tensor) else value
-
-
-def load_checkpoint(session: RunSession, path: Path) -> None:
-    """Restore the checkpoint at ``path`` into ``session``; its contents are checked before
-    any of it is used.
-
-    Args:
-        session: a fresh session of the run's config.
-        path: the checkpoint file.
-
-    Raises:
-        InputError: for an unreadable file, a missing key, a wrong type, a tensor of the wrong
-            shape or a checkpoint of another config.
-    """
-    state = read_checkpoint(path, session.config.device)
-    check_checkpoint(state, path, session.model)
-    monitor_state = dict(state["monitor"])
-    if isinstance(monitor_state.get("grams"), list):
-        monitor_state["grams"] = [_numpy(g) for g in monitor_state["grams"]]
-    restore_session(session, state | {"monitor": monitor_state}, path)
-
-
 def write_run(session: RunSession, status: str, plots: bool = False) -> None:
     """Write the run directory: data files first, the checkpoint last (it is what a resume
     trusts); with ``keep_checkpoints_every`` also a copy ``checkpoints/step_N.pt``.
@@ -125,7 +77,7 @@ def write_run(session: RunSession, status: str, plots: bool = False) -> None:
     rundir.write_npz(d / "grams.npz", steps=steps, grams=mon.grams())
     _write_probes(session)
     rundir.write_json(d / "summary.json", session.summary(status))
-    state = _plain(session_state(session))
+    state = session_state(session)
     rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(state, h))
     keep = session.config.keep_checkpoints_every
     if keep is not None and session.step % keep == 0:
