@@ -16,6 +16,8 @@ so two writers never share one and :func:`remove_stale_temporaries` can find lef
 from __future__ import annotations
 
 import os
+import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,13 +25,25 @@ from pathlib import Path
 from typing import IO, Any
 
 TEMP_SUFFIX = ".tmp"
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{8}\.tmp$")
+"""What ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")`` creates: ``.NAME.<8 chars>.tmp``."""
+
+
+def _umask() -> int:
+    """The process umask (read without changing it for longer than one call)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
 def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a uniquely named temporary file beside ``path``; on success it replaces ``path``.
 
-    On an exception the temporary file is removed and ``path`` is left untouched.
+    On an exception the temporary file is removed and ``path`` is left untouched. The new
+    file gets the permissions a plain ``open(path, "w")`` would give it (0666 less the
+    umask), not the owner-only 0600 of a temporary file. A symbolic link at ``path`` is
+    replaced by the file, never followed.
 
     Args:
         path: The file to write.
@@ -42,6 +56,8 @@ def atomic_open(path: str | os.PathLike, mode: str = "w") -> Iterator[IO[Any]]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
     try:
+        # mkstemp creates 0600; a result gets the permissions ``open()`` would give it
+        os.fchmod(fd, 0o666 & ~_umask())
         encoding = None if "b" in mode else "utf-8"
         with os.fdopen(fd, mode, encoding=encoding) as handle:
             yield handle
@@ -76,25 +92,61 @@ def write_bytes_with(path: str | os.PathLike, writer: Callable[[IO[bytes]], None
         writer(handle)
 
 
-def remove_stale_temporaries(directory: str | os.PathLike) -> list[Path]:
-    """Delete the ``.*.tmp`` files an interrupted writer left in ``directory`` (recursively);
-    returns what was removed.
+def is_temporary_of(name: str, targets: Callable[[str], bool] | None = None) -> bool:
+    """Whether ``name`` is one of our temporary names, ``.TARGET.<8 chars>.tmp`` (and, given
+    ``targets``, whether ``targets(TARGET)`` accepts the file it was written for).
+
+    >>> is_temporary_of(".spectra.csv.a1b2c3d4.tmp"), is_temporary_of(".thesis.tmp")
+    (True, False)
+    >>> is_temporary_of(".notes.txt.a1b2c3d4.tmp", lambda t: t.endswith(".csv"))
+    False
+
+    Args:
+        name: A file name (no directory).
+        targets: A predicate on the target's name, or ``None`` for any target.
+
+    Returns:
+        True when the name has the atomic writer's form (and its target is accepted).
+    """
+    match = _TEMP_NAME.match(name)
+    return match is not None and (targets is None or targets(match.group("target")))
+
+
+def remove_stale_temporaries(directory: str | os.PathLike,
+                             targets: Callable[[str], bool] | None = None) -> list[Path]:
+    """Delete the temporary files an interrupted writer left in ``directory`` itself (not
+    below it): regular files named ``.TARGET.<8 chars>.tmp`` whose ``TARGET`` is accepted by
+    ``targets``. Nothing else is touched: a user's ``.notes.tmp``, a link, a folder, or a
+    file in a sub-folder stays.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / ".x.csv.abc.tmp").write_text("half")
+    >>> _ = (d / ".x.csv.abcd1234.tmp").write_text("half")
+    >>> _ = (d / ".thesis.tmp").write_text("mine")
     >>> [p.name for p in remove_stale_temporaries(d)]
-    ['.x.csv.abc.tmp']
+    ['.x.csv.abcd1234.tmp']
+    >>> sorted(p.name for p in d.iterdir())
+    ['.thesis.tmp']
 
     Args:
-        directory: The folder searched (recursively).
+        directory: The folder searched (one level).
+        targets: A predicate on the target file's name, or ``None`` for any target.
 
     Returns:
         The paths removed.
     """
     removed = []
-    for tmp in Path(directory).rglob(f".*{TEMP_SUFFIX}"):
-        if tmp.is_file():
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
+    directory = Path(directory)
+    if not directory.is_dir() or directory.is_symlink():
+        return removed
+    for tmp in sorted(directory.iterdir()):
+        if not is_temporary_of(tmp.name, targets):
+            continue
+        try:
+            if not stat.S_ISREG(os.lstat(tmp).st_mode):
+                continue
+        except FileNotFoundError:
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
     return removed

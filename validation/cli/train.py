@@ -17,6 +17,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, get_type_hints
 
+from spectral_edge.common.errors import InputError
 from spectral_edge.validation.runs.config import (
     SECTIONS,
     RunConfig,
@@ -122,7 +123,12 @@ def execute(args: argparse.Namespace) -> int:
             given["probe_every"] = None
         elif given.get("probe_every") is None:
             given["probe_every"] = RunConfig.probe_every
+    if not args.out.strip():
+        raise InputError("--out: an empty path; name the run directory")
     stored = Path(args.out) / "config.json"
+    if args.resume and Path(args.out).is_dir() and not stored.exists():
+        raise InputError(f"--resume: {args.out} holds no run (no config.json); "
+                         "drop --resume to start one there")
     if args.resume and stored.exists() and not given and args.config is None:
         config = load_config(stored)
     else:

@@ -14,6 +14,7 @@ import ctypes.util
 import itertools
 import multiprocessing
 import os
+import re
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -54,6 +55,48 @@ def _fmt(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.+=-]+")
+
+
+def safe_name(text: str, limit: int = 120) -> str:
+    """``text`` as one safe file-name component: every run of characters outside
+    ``A-Za-z0-9_.+=-`` becomes ``-``, leading dots are dropped, at most ``limit`` characters.
+
+    >>> safe_name("attention,weight|/../../../escaped")
+    'attention-weight-..-..-..-escaped'
+
+    Args:
+        text: Free text (a config value).
+        limit: The longest name returned.
+
+    Returns:
+        A name with no separator, never ``.``/``..``, never empty.
+    """
+    name = _UNSAFE.sub("-", text).lstrip(".")[:limit]
+    return name or "-"
+
+
+def inside(root: Path, name: str) -> Path:
+    """``root / name`` after checking that it resolves to a direct child of ``root``.
+
+    Args:
+        root: The output root.
+        name: A run name.
+
+    Returns:
+        ``root / name``.
+
+    Raises:
+        InputError: If the path would leave ``root``.
+    """
+    from spectral_edge.common.errors import InputError
+
+    path = root / name
+    if path.resolve().parent != root.resolve():
+        raise InputError(f"run name {name!r} would write outside {root}")
+    return path
+
+
 def grid(base: dict[str, Any], given: dict[str, list[Any]]) -> list[SweepItem]:
     """Every combination of the given values (fields in ``RunConfig`` order).
 
@@ -73,7 +116,7 @@ def grid(base: dict[str, Any], given: dict[str, list[Any]]) -> list[SweepItem]:
             f"s{config.seed}",
             *(f"{k}{_fmt(getattr(config, k))}" for k in varied),
         ]
-        items.append(SweepItem("_".join(parts), config))
+        items.append(SweepItem("_".join(safe_name(p) for p in parts), config))
     names = [i.name for i in items]
     if len(set(names)) != len(names):
         raise ValueError("the grid repeats a run (a value listed twice?)")
@@ -129,6 +172,8 @@ def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
     ``"name: error"`` lines (one failed run does not stop the others)."""
     from tqdm.auto import tqdm
 
+    for item in items:
+        inside(root, item.name)
     todo = [i for i in items if not is_finished(root / i.name, i.config)]
     print(f"{label}: {len(items)} runs, {len(items) - len(todo)} already finished", flush=True)
     if not todo:  # no empty progress bar, no worker pool

@@ -17,6 +17,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,6 +63,66 @@ def write_npz(path: str | os.PathLike, **arrays: np.ndarray) -> None:
 
 
 LOCK_NAME = ".lock"
+RUN_FILES = frozenset({
+    "config.json", "metrics.csv", "spectra.csv", "grams.npz", "summary.json", "probes.csv",
+    "probe_windows.csv", "checkpoint.pt", "analysis.json", "fit.json",
+})
+"""The files a run directory holds at its top (docs/run-directory.md), with ``analyze`` and
+``fit``'s default outputs."""
+SUBDIRS = {"plots": re.compile(r"^[a-z_]+\.(png|pdf|svg)$"),
+           "checkpoints": re.compile(r"^step_\d+\.pt$")}
+"""The folders a run writes into, and the names it writes there."""
+
+
+def is_run_file(path: str | os.PathLike, run_dir: str | os.PathLike) -> bool:
+    """Whether ``path`` names one of the files a run writes in ``run_dir`` (its data,
+    checkpoints, plots, or the lock): files no other command may write over.
+
+    >>> is_run_file("r/config.json", "r"), is_run_file("r/scorecard.md", "r")
+    (True, False)
+
+    Args:
+        path: A file path.
+        run_dir: A run directory.
+
+    Returns:
+        True when ``path`` (resolved) is one of ``run_dir``'s own files.
+    """
+    p, d = Path(path).resolve(), Path(run_dir).resolve()
+    if p.parent == d:
+        return p.name in RUN_FILES or p.name == LOCK_NAME
+    if p.parent.parent == d and p.parent.name in SUBDIRS:
+        return SUBDIRS[p.parent.name].match(p.name) is not None
+    return False
+
+
+def _ours(target: str) -> bool:
+    return target in RUN_FILES
+
+
+def _check_run_layout(out: Path) -> None:
+    """Refuse a run directory whose sub-folders are links or files (a writer would follow
+    them out of the directory)."""
+    for name in SUBDIRS:
+        sub = out / name
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            raise InputError(f"{sub} is not a plain directory (a link or a file): refusing "
+                             "to write through it")
+
+
+def _open_lock(lock_path: Path) -> int:
+    """Open (or create) the lock file without following a link, without truncating it and
+    without blocking on a FIFO; anything but a regular file is refused."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(lock_path, flags, 0o644)
+    except OSError as err:
+        raise InputError(f"cannot open the lock file {lock_path}: refusing a link or special "
+                         f"file ({err.strerror})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise InputError(f"the lock file {lock_path} is not a regular file: refusing it")
+    return fd
 
 
 @contextmanager
@@ -70,8 +132,10 @@ def exclusive(out_dir: str | os.PathLike) -> Iterator[Path]:
     A second process that tries to open the same directory gets ``InputError`` naming the
     holder's pid. The lock is an ``flock`` on ``out_dir/.lock``, so the kernel releases it
     when the holder dies: the lock of a killed run never blocks its resume. The lock file is
-    removed on release. On entry, the ``.*.tmp`` files an interrupted writer left behind are
-    deleted (:func:`spectral_edge.common.atomic.remove_stale_temporaries`).
+    opened without following links and must be a regular file; it is removed on release.
+    On entry, the temporaries an interrupted run writer left behind (``.NAME.<8>.tmp`` for
+    the run's own files, in the directory and its ``plots/`` and ``checkpoints/``) are
+    deleted; no other file is touched.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp()) / "run"
@@ -84,12 +148,25 @@ def exclusive(out_dir: str | os.PathLike) -> Iterator[Path]:
     another process is writing to this run directory
     >>> sorted(p.name for p in d.iterdir())
     []
+
+    Args:
+        out_dir: The run directory (created with its parents when missing).
+
+    Yields:
+        ``out_dir`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: If another process holds the lock, or ``.lock`` or a sub-folder the run
+            writes into is a link or not a regular file/directory.
     """
     out = Path(out_dir)
+    if out.is_symlink() and not out.is_dir():
+        raise InputError(f"run directory {out} is a dangling link")
     out.mkdir(parents=True, exist_ok=True)
+    _check_run_layout(out)
     lock_path = out / LOCK_NAME
     while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock(lock_path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -99,16 +176,18 @@ def exclusive(out_dir: str | os.PathLike) -> Iterator[Path]:
                 f"another process is writing to this run directory (pid {holder}): {out}"
             ) from None
         try:  # the holder before us may have removed the file after we opened it
-            same = os.fstat(fd).st_ino == os.stat(lock_path).st_ino
+            same = os.fstat(fd).st_ino == os.lstat(lock_path).st_ino
         except FileNotFoundError:
             same = False
         if same:
             break
         os.close(fd)
     try:
-        os.ftruncate(fd, 0)
+        os.ftruncate(fd, 0)  # our own regular lock file, held: now it may be rewritten
         os.write(fd, str(os.getpid()).encode())
-        remove_stale_temporaries(out)
+        remove_stale_temporaries(out, _ours)
+        for name, pattern in SUBDIRS.items():
+            remove_stale_temporaries(out / name, lambda t, p=pattern: p.match(t) is not None)
         yield out
     finally:
         lock_path.unlink(missing_ok=True)
