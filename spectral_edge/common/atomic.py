@@ -30,8 +30,20 @@ _TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{8}\.tmp$")
 
 
 def _umask() -> int:
-    """The process umask (read without changing it for longer than one call)."""
-    mask = os.umask(0)
+    """The process umask: from ``/proc/self/status`` where it is there (no change to the
+    process state), else set and restored at once.
+
+    Returns:
+        The umask bits.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
