@@ -72,24 +72,6 @@ def spiked_grams(
     return a[:, :, None] * a[:, None, :] + nu**2 * wishart_identity(int(P) - 1, W, trials, rng)
 
 
-def direct_grams(
-    d: float, *, P: int, W: int, nu: float = 1.0, trials: int, rng: np.random.Generator
-) -> np.ndarray:
-    """The same distribution as :func:`spiked_grams`, by forming X explicitly (O(WP) per
-    trial; used to validate the fast sampler on small P).
-
-    >>> direct_grams(1.0, P=30, W=3, trials=2, rng=np.random.default_rng(0)).shape
-    (2, 3, 3)
-    """
-    _check(P, W, nu, trials)
-    u = rng.normal(size=(trials, W))
-    u /= np.linalg.norm(u, axis=1, keepdims=True)
-    v = rng.normal(size=(trials, P))
-    v /= np.linalg.norm(v, axis=1, keepdims=True)
-    X = d * u[:, :, None] * v[:, None, :] + nu * rng.normal(size=(trials, W, P))
-    return X @ np.transpose(X, (0, 2, 1))
-
-
 @dataclass(frozen=True)
 class BBPResult:
     """Detection curve and thresholds of one (P, W) setting.

@@ -56,22 +56,6 @@ class FitResult:
     data: np.ndarray = field(repr=False)
     prediction: np.ndarray = field(repr=False)
 
-    def relative_errors(self, truth: dict[str, float]) -> dict[str, float]:
-        """|fitted − true| / |true| for every name in ``truth`` (absolute error when the
-        true value is 0).
-
-        >>> FitResult("gap", {"c": 1.1}, {}, 1, 1, 0, True, "", 0, np.zeros(1), np.zeros(1),
-        ...           np.zeros(1)).relative_errors({"c": 1.0})
-        {'c': 0.10000000000000009}
-        """
-        out = {}
-        for name, value in truth.items():
-            if name not in self.params:
-                raise InputError(f"no fitted parameter {name!r}; have {sorted(self.params)}")
-            err = abs(self.params[name] - value)
-            out[name] = err / abs(value) if value != 0 else err
-        return out
-
 
 def r_squared(data: np.ndarray, model: np.ndarray) -> float:
     """1 − SS_res/SS_tot over all entries (NaN for an empty or constant data set).

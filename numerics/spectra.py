@@ -793,48 +793,6 @@ def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
     return "plateau" if A < low else ("forgetting" if A > high else "transition")
 
 
-def rotation_angles(
-    gram_plus: np.ndarray,
-    k: int | None = None,
-    rtol: float = DEFAULT_RTOL,
-    *,
-    eps: float | str | np.dtype | None = None,
-    max_rank: int | None = None,
-):
-    """Angles arccos|⟨v_j(t), v_j(t−1)⟩| (radians) between the edge directions of consecutive
-    windows, j = 1 … k (default: up to the smaller numerical rank, guarded by ``rtol``,
-    ``eps`` and ``max_rank``), from W×W quantities only:
-    v_j(t)ᵀ v_i(t−1) = u_j(t)ᵀ (X_t X_{t−1}ᵀ) u_i(t−1) / (σ_j σ_i).
-
-    >>> K = np.diag([1.0, 4.0, 9.0])
-    >>> np.round(rotation_angles(K), 6).tolist()  # orthogonal updates: each mode is replaced
-    [1.570796, 1.570796]
-
-    Args:
-        gram_plus: The (W+1)×(W+1) Gram of the last W+1 updates, oldest first.
-        k: How many edge directions; ``None`` for the smaller numerical rank.
-        rtol: The σ-relative floor of the rank guard (see :func:`guard_rtol`).
-        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
-        max_rank: Cap on the numerical rank (pass P when W > P); ``None`` for no cap.
-
-    Returns:
-        The k angles in radians.
-
-    Raises:
-        InputError: If ``gram_plus`` is invalid or ``k`` is not in 1..rank.
-    """
-    K = _as_gram_plus(gram_plus)
-    lam_t, U_t = eigh_gram(K[1:, 1:], rtol, eps=eps, max_rank=max_rank)
-    lam_p, U_p = eigh_gram(K[:-1, :-1], rtol, eps=eps, max_rank=max_rank)
-    rank = min(int(np.count_nonzero(lam_t)), int(np.count_nonzero(lam_p)))
-    k = rank if k is None else k
-    if not 1 <= k <= rank:
-        raise InputError(f"k must be in 1..{rank} (the numerical rank), got {k}")
-    cross = K[1:, :-1]
-    overlap = (U_t[:, :k].T @ cross @ U_p[:, :k]) / np.sqrt(np.outer(lam_t[:k], lam_p[:k]))
-    return np.arccos(np.clip(np.abs(np.diag(overlap)), 0.0, 1.0))
-
-
 # --------------------------------------------------------------------------- grad / wd split
 
 

@@ -152,19 +152,6 @@ def test_rank_guard_scales_with_the_storage_precision() -> None:
         spectra.sigma_from_gram(np.eye(2), max_rank=0)
 
 
-def test_rotation_angles_match_parameter_space_directions() -> None:
-    rng = np.random.default_rng(3)
-    W, P = 5, 40
-    D = rng.normal(size=(W + 1, P)) * (0.6 ** np.arange(W + 1))[::-1, None]
-    angles = spectra.rotation_angles(D @ D.T, k=3)
-
-    def dirs(X: np.ndarray) -> np.ndarray:
-        return np.linalg.svd(X, full_matrices=False)[2][:3]
-
-    direct = np.arccos(np.clip(np.abs(np.sum(dirs(D[1:]) * dirs(D[:-1]), axis=1)), 0, 1))
-    np.testing.assert_allclose(angles, direct, atol=1e-7)
-
-
 def test_window_stats_fields_agree_with_the_single_functions() -> None:
     rng = np.random.default_rng(7)
     D = rng.normal(size=(11, 200)) * np.linspace(5, 1, 11)[:, None]

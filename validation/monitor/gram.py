@@ -227,7 +227,8 @@ class GramMonitor(MonitorReadout):
         self._calls = calls
         order = self._order
         spare = order[-1]
-        dots = all_reduce_sum(self._storage.write(spare), self.shard_group, self._device)
+        dots = all_reduce_sum(self._storage.write(spare, order[0]), self.shard_group,
+                              self._device)
         if not math.isfinite(float(dots.sum())):
             return self._skip("nonfinite", "a NaN/Inf update", calls)
         if dots[spare] == 0.0:

@@ -53,7 +53,7 @@ class MonitorReadout:
         (3, 3)
         """
         live = self._order[:-1]
-        return self._gram_slots[np.ix_(live, live)]
+        return self._gram_slots.take(live, axis=0).take(live, axis=1)
 
     def gram(self) -> np.ndarray:
         """The current W×W window Gram G = X Xᵀ.

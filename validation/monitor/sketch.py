@@ -83,7 +83,7 @@ class SketchStorage(UpdateStorage):
         return {"hash": self.hash}
 
     @torch.no_grad()
-    def write(self, slot: int) -> np.ndarray:
+    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
         if self._copied:
             self._src = self._sources()
         prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
@@ -96,7 +96,10 @@ class SketchStorage(UpdateStorage):
                 acc.index_add_(0, code, delta)
                 t.copy_(s)
         torch.sub(acc[:m], acc[m:], out=self.rows[slot])
-        return (self.rows @ self.rows[slot]).cpu().numpy()
+        dots = (self.rows @ self.rows[slot]).cpu().numpy()
+        if drop is not None:
+            dots[drop] = 0.0
+        return dots
 
 
 def sketch_storage_bytes(local: int, window: int, sketch_dim: int,

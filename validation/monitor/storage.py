@@ -107,10 +107,12 @@ class UpdateStorage(ABC):
     """The contract every storage mode keeps.
 
     * ``rows``: a ``(W + 2, row_dim)`` tensor; row ``i`` holds one update (δ or S δ).
-    * :meth:`write(slot) <write>`: one pass over the current parameters; row ``slot``
-      becomes the update since θ_{t−1}, θ_t is staged, and the result is the float64 array
-      of ⟨row i, row ``slot``⟩ for every row i (this process's share: the caller sums it
-      over a shard group). θ_{t−1} and the other rows are not touched.
+    * :meth:`write(slot, drop) <write>`: one pass over the current parameters; row
+      ``slot`` becomes the update since θ_{t−1}, θ_t is staged, and the result is the
+      float64 array of ⟨row i, row ``slot``⟩ for every row i (this process's share: the
+      caller sums it over a shard group), with 0 at row ``drop`` (the update leaving the
+      window, whose product nobody reads: exact mode does not read that row at all).
+      θ_{t−1} and the other rows are not touched.
     * :meth:`commit`: the staged θ_t becomes θ_{t−1} (after an accepted or a zero update).
     * :meth:`resync`: θ_{t−1} ← the current parameters (construction, a NaN recovered).
     * :meth:`rebind`: the parameter tensors were replaced or moved (same shapes): rebuild
@@ -142,8 +144,9 @@ class UpdateStorage(ABC):
         """Length of a stored update (P, or the sketch dimension m)."""
 
     @abstractmethod
-    def write(self, slot: int) -> np.ndarray:
-        """Store the new update in row ``slot``; its dot products with every row."""
+    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
+        """Store the new update in row ``slot``; its dot products with every row but
+        ``drop`` (0 there)."""
 
     @property
     def memory_bytes(self) -> int:
@@ -198,7 +201,8 @@ class ExactStorage(UpdateStorage):
     """Exact mode: row i is the update δ itself (length P, ``dtype`` float32 or float64).
 
     Memory (W+2)·P numbers plus two copies of θ_{t−1}. A snapshot reads θ_t, θ_{t−1} and
-    the W+2 rows once, and writes δ and θ_t once.
+    the W live rows once, and writes δ and θ_t once: W+4 streams of P numbers, against the
+    W+1 of one matrix–vector product over the (W+1)-row buffer (the benchmark's floor).
 
     >>> w = torch.zeros(4)
     >>> store = ExactStorage([w], window=2, dtype=torch.float32)
@@ -225,11 +229,13 @@ class ExactStorage(UpdateStorage):
         return super().memory_bytes + self._partial.numel() * self._partial.element_size()
 
     @torch.no_grad()
-    def write(self, slot: int) -> np.ndarray:
+    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
         if self._copied:
             self._src = self._sources()
         prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
         dst, new, partial = self._dst[slot], self._new[slot], self._partial
+        if drop is not None:
+            partial[:, drop] = 0.0
         for b, src in enumerate(self._src):
             if len(src) >= FOREACH_MIN and self._foreach:
                 torch._foreach_copy_(dst[b], src)
@@ -239,7 +245,15 @@ class ExactStorage(UpdateStorage):
                 for s, p, d, t in zip(src, prev[b], dst[b], staged[b], strict=True):
                     torch.sub(s, p, out=d)  # formed in θ_{t−1}'s dtype, then stored
                     t.copy_(s)
-            torch.mv(self._cols[b], new[b], out=partial[b])
+            if drop is None:
+                torch.mv(self._cols[b], new[b], out=partial[b])
+                continue
+            # the rows before and after the leaving one: W+1 rows read instead of W+2
+            cols, out = self._cols[b], partial[b]
+            if drop > 0:
+                torch.mv(cols[:drop], new[b], out=out[:drop])
+            if drop + 1 < self.slots:
+                torch.mv(cols[drop + 1:], new[b], out=out[drop + 1:])
         return partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
 
 
