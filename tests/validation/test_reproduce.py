@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from spectral_edge.common.errors import InputError
 from spectral_edge.validation.cli import main
 from spectral_edge.validation.experiments import reproduce as rp
 from spectral_edge.validation.runs.config import RunConfig
@@ -18,7 +19,7 @@ TINY = dict(p=7, d_model=8, n_heads=2, d_ff=8, n_layers=1, batch_size=16, steps=
             probe_every=None)
 
 
-def tiny_plan(quick: bool = False) -> list[SweepItem]:
+def tiny_plan(quick: bool = False, **_: object) -> list[SweepItem]:
     return [SweepItem(f"modadd_adamw_wd{wd:g}_s1", RunConfig.protocol("modadd", seed=1, wd=wd,
                                                                       **TINY))
             for wd in (1.0, 0.0)]
@@ -26,29 +27,48 @@ def tiny_plan(quick: bool = False) -> list[SweepItem]:
 
 def test_plan_covers_every_group() -> None:
     quick, full = rp.plan(quick=True), rp.plan(quick=False)
-    for items, every in ((quick, 2), (full, 1)):
+    for items in (quick, full):
         names = [i.name for i in items]
         assert len(set(names)) == len(names)
         cfgs = [i.config for i in items]
         assert {c.wd for c in cfgs} == {0.0, 1.0}
         assert {c.optimizer for c in cfgs} == {"adamw", "muon"}
+        assert {c.variant for c in cfgs} == {"paper"}
         assert any(c.sketch_dim == 10 * c.window for c in cfgs)
-        assert {c.task for c in cfgs} >= {"modadd", "dyck"}
         assert all(c.probe_every is None for c in cfgs if c.sketch_dim is not None)
-        assert all(c.probe_every == every for c in cfgs
-                   if c.sketch_dim is None and c.forget_step is None)
         assert any(c.forget_step is not None for c in cfgs)
+        controls = [c for c in cfgs if c.wd == 0 and c.task != "scan"]
+        assert all(c.steps >= 10_000 or items is quick for c in controls)
+        assert all(c.stride == 500 for c in controls)
     assert len(quick) < len(full)
     assert {c.config.seed for c in full} == set(rp.SEEDS)
-    dyck = next(i.config for i in full if i.config.task == "dyck")
-    assert dyck.window == 3 and dyck.batch_size == 50  # the Dyck protocol (spec.md §7)
-    assert dyck.stride == rp.DYCK_STRIDE  # departure: our Dyck runs grok at step ~100
+    tasks = {i.config.task for i in full}
+    assert tasks >= {"modadd", "modsub", "modmul", "modsq", "modadd+modmul",
+                     "modadd+modmul+modsq", "dyck", "scan"}
+    for task in tasks - {"modadd"}:  # 3 seeds x 2 weight decays
+        assert sum(i.config.task == task for i in full) == 6
+    dyck = next(i.config for i in full if i.config.task == "dyck" and i.config.wd == 1)
+    assert (dyck.window, dyck.stride, dyck.batch_size, dyck.data_seed) == (3, 200, 50, 0)
+    long = rp.plan(long_controls=True)
+    assert {c.config.steps for c in long if c.config.wd == 0
+            and c.config.task.startswith("mod")} == {rp.LONG_CONTROL_STEPS}
+
+
+def test_budget_estimates() -> None:
+    """The estimated makespans stay inside the budgets (2.5 h full, 10 min quick)."""
+    assert rp.total_hours(rp.plan(), workers=2) <= 2.5
+    assert rp.total_hours(rp.plan(quick=True), workers=2) * 60 <= 10
+    with pytest.raises(InputError, match="unknown plan"):
+        rp.plan(name="nope")
 
 
 def test_reproduce_list_and_bad_workers(capsys: pytest.CaptureFixture[str],
                                         tmp_path: Path) -> None:
-    assert main(["reproduce", "--out", str(tmp_path / "o"), "--quick", "--list"]) == 0
-    assert capsys.readouterr().out.split() == [i.name for i in rp.plan(True)]
+    assert main(["reproduce", "--quick", "--list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    names = [i.name for i in rp.plan(True)]
+    assert [line.split()[0] for line in lines[1:1 + len(names)]] == names
+    assert "estimated" in lines[-1]
     assert main(["reproduce", "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

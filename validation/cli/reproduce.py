@@ -17,12 +17,18 @@ import sys
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """The ``reproduce`` subcommand's arguments."""
-    parser.add_argument("--out", required=True, help="directory of the runs and the scorecard")
+    parser.add_argument("--out", help="directory of the runs and the scorecard (not needed "
+                        "with --list)")
     parser.add_argument("--quick", action="store_true",
                         help="the quick grid: one seed, short caps (about 10 minutes)")
     parser.add_argument("--workers", type=int, default=1, help="parallel runs (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
-    parser.add_argument("--list", action="store_true", help="print the plan and exit")
+    parser.add_argument("--list", action="store_true",
+                        help="print every run with its steps and estimated time, and exit")
+    parser.add_argument("--long-controls", action="store_true",
+                        help="modular no-decay controls run the paper's 50,000 steps "
+                        "(default 10,000)")
+    parser.add_argument("--plan", default="scorecard", help="the plan to run (default scorecard)")
     parser.set_defaults(func=execute)
 
 
@@ -33,12 +39,35 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
+    items = plan(args.quick, long_controls=args.long_controls, name=args.plan)
     if args.list:
-        for item in plan(args.quick):
-            print(item.name)
+        print_plan(items, args.workers)
         return 0
-    path, failed, seconds = reproduce(args.out, args.quick, args.workers, not args.quiet)
+    if args.out is None:
+        raise InputError("reproduce needs --out DIR (or --list)")
+    path, failed, seconds = reproduce(args.out, args.quick, args.workers, not args.quiet,
+                                      long_controls=args.long_controls, name=args.plan)
     for line in failed:
         print(f"reproduce: run failed: {line}", file=sys.stderr)
     print(f"wrote {path}; reproduce took {seconds:.0f} s")
     return 1 if failed else 0
+
+
+def print_plan(items: list, workers: int) -> None:
+    """One line per run (name, step cap, expected steps, estimated minutes), then the total.
+
+    Args:
+        items: the plan's runs.
+        workers: the parallel processes the total assumes.
+    """
+    from spectral_edge.validation.experiments.reproduce import estimate, total_hours
+
+    print(f"{'run':48s} {'cap':>7s} {'expected':>8s} {'min':>6s}")
+    total = 0.0
+    for item in items:
+        e = estimate(item)
+        total += e.seconds
+        print(f"{item.name:48s} {e.cap:7d} {e.steps:8d} {e.seconds / 60:6.1f}")
+    print(f"{len(items)} runs, {total / 3600:.2f} h of training; estimated "
+          f"{total_hours(items, workers):.2f} h at --workers {workers} (per-step costs "
+          "measured on the 2-core development machine, docs/runs.md)")

@@ -1,32 +1,31 @@
-"""The run plan of the scorecard and the runner that trains it.
+"""The run plans of the scorecard and the runner that trains them.
 
-:func:`plan` lists every run the scorecard needs, as
-:class:`spectral_edge.validation.cli.sweep.SweepItem`
+:data:`PLANS` maps a plan name to a function ``(quick, long_controls) -> [SweepItem]``
 (name + :class:`spectral_edge.validation.runs.config.RunConfig`, built by the sweep's
-:func:`grid` from
-:meth:`RunConfig.protocol` settings). Each group exists for a prediction:
+:func:`grid` from :meth:`RunConfig.protocol`, i.e. the ``paper`` protocol of
+docs/protocols.md); other plans register themselves there. The ``scorecard`` plan has the
+paper's grokking set, each with weight decay 1.0 and 0.0:
 
-* ``modular`` — modular tasks with weight decay 1.0 and 0.0 (P1, P2, P5, P6, P8, P9, P12 and,
-  with probes, P4, P7, P10, P11, P13, P15, P16);
-* ``muon`` — the same task with Muon (P3, against the AdamW runs);
-* ``sketch`` — an AdamW run repeated with a sketch of dimension 10W (P14; the sketch has its
-  own random generator, so training is identical and only the monitor differs);
-* ``forget`` — an AdamW run whose training labels switch to (y+1) mod p after it has
-  grokked (``forget_step``; P12's forgetting regime);
-* ``dyck`` — the Dyck protocol, weight decay on and off (P8, P9 at W = 3), with snapshots
-  every :data:`DYCK_STRIDE` = 20 steps instead of 200: on our CPU runs Dyck groks at step
-  ~100, before the first window of 200-step snapshots would exist.
+* ``modular`` — add, sub, mul, a²+b² (P1, P2, P5, P6, P8, P9, P12 and, with probes, P4, P7,
+  P10, P11, P13, P15, P16), and the dual- (add+mul) and tri-task (add+mul+a²+b²) mixtures;
+* ``dyck`` and ``scan`` — the Dyck and SCAN protocols (P8, P9 at W = 3 and 5); SCAN with
+  the CPU-scaled model (:data:`SCAN_CPU`; the published size is out of reach on 2 cores);
+* ``muon`` — modular addition with Muon (P3, against the AdamW runs);
+* ``sketch`` — an AdamW run repeated with a sketch of dimension 10W (P14);
+* ``forget`` — an AdamW run whose training labels switch to (y+1) mod p (P12's forgetting).
 
-``quick`` keeps one seed and one modular task with shorter caps and probes every 2nd window
-(Hessian top on every 4th): every prediction gets a value in under 10 minutes on two cores
-with two workers. The full plan has three seeds and three modular tasks and probes every
-window, the Hessian top on every 5th (``probe_every`` = 1, ``probe_hess_every`` = 5; exact
-mode only, so never on the sketched run).
+Grokking runs stop by the paper's rule (docs/protocols.md) or at a CPU cap
+(:data:`CAPS`); the no-decay controls run :data:`CONTROL_STEPS` steps with snapshots every
+500 (the paper's 50,000 for modular tasks with ``long_controls``; the CPU-scaled SCAN
+control stops at the SCAN cap). Probes (exact monitor
+only) run on every 2nd window of the weight-decay runs, the Hessian top on every 10th
+(quick: every 4th / 8th); the controls run without probes.
 
-:func:`reproduce` trains what is not finished (resuming interrupted runs exactly, through
-:func:`spectral_edge.validation.runs.training.run`), then writes the scorecard; killed at any
-moment and run again,
-it ends with the same scorecard.
+:func:`estimate` gives each run's expected steps and seconds from per-step costs measured
+on the 2-core development machine (:data:`STEP_S`, :data:`EVAL_S`, :data:`PROBE_S`), and
+``spectral-edge reproduce --list`` prints them. :func:`reproduce` trains what is not
+finished (resuming interrupted runs exactly), then writes the scorecard; killed at any
+moment and run again, it ends with the same scorecard.
 
 >>> names = [i.name for i in plan(quick=True)]
 >>> "modadd_adamw_wd1_s42" in names and "modadd_muon_wd1_s42" in names
@@ -36,67 +35,185 @@ True
 from __future__ import annotations
 
 import time
-from dataclasses import fields
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.runs import rundir
-from spectral_edge.validation.runs.config import RunConfig
+from spectral_edge.validation.runs.config import task_family
 from spectral_edge.validation.runs.grid import SweepItem, collect, grid, is_finished, train_items
-
-#: snapshot stride of the Dyck runs (the protocol's 200 leaves no window before grokking)
-DYCK_STRIDE = 20
 
 #: seeds of the full plan (the quick plan uses the first)
 SEEDS = (42, 137, 2024)
 
+#: the CPU-scaled SCAN model and data (the published d = 256, 3+3 layers is ~25x slower)
+SCAN_CPU: dict[str, Any] = {"d_model": 64, "d_ff": 128, "n_layers": 2, "n_dec_layers": 2,
+                            "eval_batch": 512}
 
-def _config_fields() -> set[str]:
-    return {f.name for f in fields(RunConfig)}
+#: step caps of the weight-decay runs (the paper: 200k, 300k multi-task, 20k Dyck, 30k SCAN;
+#: its runs end earlier by the stop rule), full plan / quick plan
+CAPS = {"modular": (6000, 3000), "multi": (10000, 3000), "dyck": (4000, 2000),
+        "scan": (3000, 1500)}
+
+#: steps of the no-decay controls (full / quick); ``long_controls``: the paper's 50k (modular)
+CONTROL_STEPS = (10_000, 2000)
+LONG_CONTROL_STEPS = 50_000
+
+#: measured seconds per training step (one torch thread; docs/runs.md), by model
+STEP_S = {"modular": 0.045, "muon": 0.06, "dyck": 0.03, "scan": 0.08}
+#: measured seconds per evaluation (train + test split), by family
+EVAL_S = {"modular": 0.5, "dyck": 0.6, "scan": 1.5}
+#: measured seconds per probed window (with the Hessian top: ``PROBE_HESS_S``)
+PROBE_S, PROBE_HESS_S = 4.4, 12.0
+
+#: expected steps of a grokking run (published grok steps plus the stop rule's latency)
+EXPECTED_STEPS = {"modular": 3600, "multi": 6000, "dyck": 1800, "scan": 3000}
 
 
-def _probe_fields(on: bool, quick: bool = False) -> dict[str, list[Any]]:
-    """Probe every window and take the Hessian top on every 5th (P4) — in the quick plan
-    every 2nd window and every 4th; off for a sketched run (probes need the exact
-    monitor). P7's ġ needs no consecutive probed windows: the next window's σ is in
-    ``spectra.csv``."""
-    if "probe_every" not in _config_fields():
-        return {}
-    every, hess = (2, 4) if quick else (1, 5)
+def _probes(on: bool, quick: bool) -> dict[str, list[Any]]:
+    every, hess = (4, 8) if quick else (2, 10)
     return {"probe_every": [every if on else None], "probe_hess_every": [hess if on else None]}
 
 
-def plan(quick: bool = False) -> list[SweepItem]:
-    """Every run of the scorecard (names unique; see the module docstring)."""
+def _pair(task: str, seeds: list[int], quick: bool, long_controls: bool,
+          cap: str, extra: dict[str, list[Any]] | None = None) -> list[SweepItem]:
+    """``task`` with weight decay 1.0 (capped, probed) and 0.0 (the control)."""
+    extra = extra or {}
+    control = LONG_CONTROL_STEPS if long_controls and cap == "modular" else (
+        CONTROL_STEPS[1] if quick else CONTROL_STEPS[0])
+    if cap == "scan":  # CPU-scaled SCAN: the control stops at the same cap
+        control = CAPS[cap][1 if quick else 0]
+    on = grid({}, {"task": [task], "wd": [1.0], "seed": seeds,
+                   "steps": [CAPS[cap][1 if quick else 0]]} | extra | _probes(True, quick))
+    off = grid({}, {"task": [task], "wd": [0.0], "seed": seeds, "steps": [control]}
+               | extra | _probes(False, quick))
+    return on + off
+
+
+def scorecard_plan(quick: bool = False, long_controls: bool = False) -> list[SweepItem]:
+    """Every run of the scorecard (names unique; see the module docstring).
+
+    Args:
+        quick: one seed, modular addition and Dyck, short caps (under 10 minutes at 2
+            workers).
+        long_controls: the modular no-decay controls run the paper's 50,000 steps.
+
+    Returns:
+        The runs.
+
+    Raises:
+        InputError: when two runs share a name.
+    """
     seeds = list(SEEDS[:1] if quick else SEEDS)
-    mod_tasks = ["modadd"] if quick else ["modadd", "modsub", "modmul"]
-    cap = {"steps": [2000 if quick else 4000], "stop_after_grok": [200 if quick else 500]}
-    probes = _probe_fields(True, quick)
     items: list[SweepItem] = []
-    for task in mod_tasks:
-        items += grid({}, {"task": [task], "wd": [1.0, 0.0], "seed": seeds} | cap | probes)
+    for task in ["modadd"] if quick else ["modadd", "modsub", "modmul", "modsq"]:
+        items += _pair(task, seeds, quick, long_controls, "modular")
+    if not quick:
+        for task in ("modadd+modmul", "modadd+modmul+modsq"):
+            items += _pair(task, seeds, quick, long_controls, "multi")
+    items += _pair("dyck", seeds, quick, long_controls, "dyck")
+    if not quick:
+        items += _pair("scan", seeds, quick, long_controls, "scan",
+                       {k: [v] for k, v in SCAN_CPU.items()})
+    cap = {"steps": [CAPS["modular"][1 if quick else 0]]}
     items += grid({}, {"task": ["modadd"], "optimizer": ["muon"], "wd": [1.0],
-                       "seed": seeds} | cap | probes)
+                       "seed": seeds} | cap | _probes(True, quick))
     sketch = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
-                       "sketch_dim": [100]} | cap | _probe_fields(False))
+                       "sketch_dim": [100]} | cap | _probes(False, quick))
     items += [SweepItem(i.name + "_sketch100", i.config) for i in sketch]
-    forget = 1800 if quick else 3000
+    forget = 2500 if quick else 3500
     forgetting = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
-                           "steps": [forget + 600], "stop_after_grok": [None],
-                           "forget_step": [forget]} | _probe_fields(False))
+                           "steps": [forget + 600], "stop_acc": [None],
+                           "forget_step": [forget]} | _probes(False, quick))
     items += [SweepItem(f"{i.name}_forget{forget}", i.config) for i in forgetting]
-    # snapshots every 20 steps, not 200: our Dyck runs grok at step ~100, before the first
-    # W = 3 window of 200-step snapshots would exist (step 600)
-    dyck = {"task": ["dyck"], "wd": [1.0, 0.0], "seed": seeds, "stride": [DYCK_STRIDE]}
-    if quick:
-        dyck |= {"steps": [1000], "stop_after_grok": [200]}
-    items += [SweepItem(f"{i.name}_stride{DYCK_STRIDE}", i.config)
-              for i in grid({}, dyck | probes)]
     names = [i.name for i in items]
     if len(set(names)) != len(names):
         raise InputError("the reproduce plan repeats a run name")
     return items
+
+
+PLANS: dict[str, Callable[..., list[SweepItem]]] = {"scorecard": scorecard_plan}
+"""Named plans: ``name -> f(quick=False, long_controls=False) -> [SweepItem]``."""
+
+
+def plan(quick: bool = False, long_controls: bool = False,
+         name: str = "scorecard") -> list[SweepItem]:
+    """The runs of the plan ``name`` (:data:`PLANS`).
+
+    Args:
+        quick: the quick variant.
+        long_controls: the paper's 50k-step modular no-decay controls.
+        name: the plan.
+
+    Returns:
+        The runs.
+
+    Raises:
+        InputError: for an unknown plan name.
+    """
+    if name not in PLANS:
+        raise InputError(f"unknown plan {name!r}; known: {', '.join(PLANS)}")
+    return PLANS[name](quick=quick, long_controls=long_controls)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A run's expected length: ``steps`` (the cap or the expected stop), ``seconds``."""
+
+    name: str
+    cap: int
+    steps: int
+    seconds: float
+
+
+def estimate(item: SweepItem) -> Estimate:
+    """Expected steps and wall seconds of one run: steps x :data:`STEP_S` + evaluations x
+    :data:`EVAL_S` + probed windows x :data:`PROBE_S` (every ``probe_hess_every``-th at
+    :data:`PROBE_HESS_S`). A weight-decay run is expected to stop at
+    :data:`EXPECTED_STEPS` (published grok steps plus the stop rule), at most its cap.
+
+    Args:
+        item: the run.
+
+    Returns:
+        The estimate.
+
+    >>> e = estimate(plan(quick=True)[0])
+    >>> e.steps <= e.cap and e.seconds > 0
+    True
+    """
+    c = item.config
+    family = task_family(c.task)
+    key = "multi" if "+" in c.task else family
+    stops = c.stop_acc is not None and c.wd > 0 and c.forget_step is None
+    steps = min(c.steps, EXPECTED_STEPS[key]) if stops else c.steps
+    model = "muon" if c.optimizer == "muon" else family
+    seconds = steps * STEP_S[model] * (len(c.task.split("+")) ** 0.25)
+    seconds += steps / c.eval_every * EVAL_S[family]
+    if c.probe_every is not None and c.sketch_dim is None:
+        windows = max(0, steps // c.stride - c.window + 1)
+        probed = windows // c.probe_every
+        hess = windows // c.probe_hess_every if c.probe_hess_every else 0
+        seconds += probed * PROBE_S + hess * (PROBE_HESS_S - PROBE_S)
+    return Estimate(item.name, c.steps, steps, seconds)
+
+
+def total_hours(items: list[SweepItem], workers: int) -> float:
+    """Estimated wall hours of ``items`` on ``workers`` processes (longest first).
+
+    Args:
+        items: the runs.
+        workers: parallel processes.
+
+    Returns:
+        The makespan in hours.
+    """
+    loads = [0.0] * max(workers, 1)
+    for e in sorted((estimate(i) for i in items), key=lambda e: -e.seconds):
+        loads[loads.index(min(loads))] += e.seconds
+    return max(loads) / 3600
 
 
 def commands(out: str | Path, quick: bool, workers: int) -> list[str]:
@@ -115,7 +232,8 @@ def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
 
 
 def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
-              progress: bool = True) -> tuple[Path, list[str], float]:
+              progress: bool = True, long_controls: bool = False,
+              name: str = "scorecard") -> tuple[Path, list[str], float]:
     """Train the plan into ``out`` and write ``out/scorecard.md``; returns the scorecard
     path, the failed runs and the wall time (s) of this call."""
     from spectral_edge.validation.scorecard.report import write_scorecard
@@ -125,7 +243,7 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     t0 = time.perf_counter()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    items = plan(quick)
+    items = plan(quick, long_controls=long_controls, name=name)
     trained = sum(not is_finished(root / i.name, i.config) for i in items)
     failed = train_plan(items, root, workers, progress)
     grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"

@@ -40,11 +40,36 @@ NONE_WORDS = ("none", "null")
 
 MODELS = ("transformer", "mlp")
 
-#: Protocol settings that differ from the ``RunConfig`` defaults (which are the modular
-#: arithmetic protocol), by task family (``mod*`` tasks use the defaults). Step caps are
-#: scaled to CPU; see docs/runs.md.
-PROTOCOLS: dict[str, dict[str, Any]] = {
-    "modular": {},
+PROTOCOL_NAMES = ("paper", "toolkit-v1")
+"""``paper``: the published protocols (docs/protocols.md: initialisation, data and split,
+sampling with replacement, cadences, run length, stop rule); ``toolkit-v1``: this toolkit's
+earlier choices (default PyTorch initialisation, uniform Dyck words per seed, epoch
+permutations, CPU-scaled caps), kept as a named variant."""
+
+#: ``paper`` protocol settings that differ from the ``RunConfig`` field defaults, by task
+#: family; :data:`PAPER_NO_DECAY` overrides them for wd = 0 (shorter runs, coarser
+#: snapshots), :data:`PAPER_MULTI_TASK` for modular tasks with several heads. Sources:
+#: docs/protocols.md.
+PAPER: dict[str, dict[str, Any]] = {
+    "modular": {"steps": 200_000, "stop_acc": 0.98, "stop_patience": 3,
+                "stop_after_grok": None},
+    "dyck": {"batch_size": 50, "window": 3, "stride": 200, "steps": 20_000,
+             "stop_acc": 0.99, "stop_patience": 10, "stop_after_grok": None,
+             "data_seed": 0, "n_train": 50, "n_test": 5000},
+    "scan": {"lr": 1e-4, "batch_size": 256, "window": 5, "stride": 500, "eval_every": 500,
+             "steps": 30_000, "stop_acc": 0.98, "stop_patience": 5,
+             "stop_after_grok": None, "data_seed": 0, "n_test": 500},
+}
+PAPER_NO_DECAY: dict[str, dict[str, Any]] = {
+    "modular": {"steps": 50_000, "stride": 500},
+    "dyck": {"steps": 10_000, "stride": 500},
+    "scan": {"steps": 20_000},
+}
+PAPER_MULTI_TASK: dict[str, Any] = {"steps": 300_000}
+
+#: ``toolkit-v1`` settings that differ from the field defaults (CPU-scaled step caps).
+TOOLKIT_V1: dict[str, dict[str, Any]] = {
+    "modular": {"steps": 6000, "stop_after_grok": 1000},
     "dyck": {
         "batch_size": 50,
         "window": 3,
@@ -61,12 +86,16 @@ PROTOCOLS: dict[str, dict[str, Any]] = {
         "stride": 500,
         "eval_every": 100,
         "steps": 6000,
+        "stop_after_grok": 1000,
     },
 }
 
+#: kept for callers of the old name: the ``toolkit-v1`` table
+PROTOCOLS = TOOLKIT_V1
+
 
 def task_family(task: str) -> str:
-    """The :data:`PROTOCOLS` key of a task name (``modadd`` -> ``modular``).
+    """The protocol-table key of a task name (``modadd`` -> ``modular``).
 
     Args:
         task: a task name.
@@ -80,19 +109,51 @@ def task_family(task: str) -> str:
     return "modular" if task.startswith("mod") else task
 
 
+def protocol_settings(task: str, protocol: str = "paper", wd: float = 1.0) -> dict[str, Any]:
+    """The settings a protocol gives ``task`` (those that differ from the field defaults).
+
+    Args:
+        task: a task name.
+        protocol: ``paper`` or ``toolkit-v1``.
+        wd: the weight decay (the paper's no-decay runs are shorter, with coarser snapshots).
+
+    Returns:
+        Field name -> value.
+
+    Raises:
+        InputError: for an unknown protocol.
+
+    >>> protocol_settings("dyck", wd=0.0)["stride"], protocol_settings("modadd+modmul")["steps"]
+    (500, 300000)
+    """
+    check_choice("config field variant", protocol, PROTOCOL_NAMES)
+    family = task_family(str(task))
+    if protocol == "toolkit-v1":
+        return dict(TOOLKIT_V1.get(family, {}))
+    out = dict(PAPER.get(family, {}))
+    if family == "modular" and "+" in str(task):
+        out |= PAPER_MULTI_TASK
+    if wd == 0:
+        out |= PAPER_NO_DECAY.get(family, {})
+    return out
+
+
 SECTIONS: dict[str, tuple[str, ...]] = {
-    "task": ("task", "seed", "data_seed", "p", "train_frac", "n_train", "n_test",
+    "task": ("task", "variant", "seed", "data_seed", "p", "train_frac", "n_train", "n_test",
              "forget_step"),
     "model": ("model", "d_model", "n_heads", "d_ff", "n_layers", "n_dec_layers"),
     "optimizer": ("optimizer", "lr", "wd", "beta1", "beta2", "momentum", "batch_size",
                   "grad_clip"),
     "schedule": ("steps", "eval_every", "eval_batch", "checkpoint_every",
                  "keep_checkpoints_every"),
-    "stop rules": ("grok_threshold", "grok_metric", "stop_after_grok"),
+    "stop rules": ("grok_threshold", "grok_metric", "stop_after_grok", "stop_acc",
+                   "stop_patience"),
     "monitor": ("monitor_select", "window", "stride", "sketch_dim", "kstar_method"),
     "probes": ("probe_every", "probe_hess_every", "probe_modes", "probe_batch",
                "probe_hess_k", "probe_noise_batches", "probe_draws", "probe_phi"),
-    "system": ("threads", "device"),
+    "system": ("threads", "device", "precision"),
+    "language model": ("corpus", "seq_len", "lr_schedule", "warmup_steps", "lr_min_frac",
+                       "eval_max"),
 }
 """The sections of :class:`RunConfig`: section name -> its fields, each field in exactly one
 (the CLI groups the flags this way). The field order of ``RunConfig`` itself is the order of
@@ -128,7 +189,17 @@ class RunConfig:
     copies), so ``spectral-edge probe --at N`` can re-probe that window later.
     ``forget_step`` (modular tasks only; None: never): induced forgetting for P12 — from
     that step on the training labels are switched to (y + 1) mod p, evaluation keeps the
-    true labels.
+    true labels. ``variant`` (:data:`PROTOCOL_NAMES`; docs/protocols.md) selects the
+    initialisation, data generation and split, batch sampling and multi-task loss; a
+    ``config.json`` written before the field existed reads as ``toolkit-v1``.
+    ``stop_acc``/``stop_patience``: stop after ``stop_patience`` consecutive evaluations
+    with test ``grok_metric`` >= ``stop_acc`` (None: no such rule; the paper's scripts stop
+    this way).
+    Language model (task ``lm``, docs/scaling.md): ``corpus`` (a text file or a saved
+    dataset), ``seq_len`` (None: 256); ``lr_schedule`` ``constant`` or ``cosine`` (to
+    ``lr_min_frac`` · lr at ``steps``) after ``warmup_steps`` of linear warm-up;
+    ``eval_max`` evaluates on at most that many examples of each split (None: all);
+    ``precision`` ``bf16`` runs the forward pass and loss under bf16 autocast.
     """
 
     # task (and forget_step below)
@@ -183,10 +254,23 @@ class RunConfig:
     probe_phi: float = _PROBE.phi
     keep_checkpoints_every: int | None = None
     forget_step: int | None = None
+    variant: str = "paper"
+    stop_acc: float | None = None
+    stop_patience: int = 1
+    # language model (task lm, docs/scaling.md): corpus, schedule, evaluation cap, precision
+    corpus: str | None = None
+    seq_len: int | None = None
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    lr_min_frac: float = 0.1
+    eval_max: int | None = None
+    precision: str = "fp32"
 
     @classmethod
     def protocol(cls, task: str, **overrides: Any) -> RunConfig:
-        """The protocol settings of ``task`` (:data:`PROTOCOLS`), then ``overrides``.
+        """The protocol settings of ``task`` (:func:`protocol_settings`; the protocol is
+        ``overrides["variant"]``, default ``paper``, and depends on ``wd``), then
+        ``overrides``.
 
         Args:
             task: the task name.
@@ -195,10 +279,17 @@ class RunConfig:
         Returns:
             The validated config.
 
+        Raises:
+            InputError: for an unknown protocol or a bad field.
+
         >>> RunConfig.protocol("scan").lr
         0.0001
+        >>> RunConfig.protocol("modadd", wd=0.0).stride
+        500
         """
-        base = {"task": task} | PROTOCOLS.get(task_family(str(task)), {})
+        name = overrides.get("variant", "paper")
+        wd = coerce_field("wd", overrides.get("wd", 1.0))
+        base = {"task": task, "variant": name} | protocol_settings(task, name, wd)
         return cls.from_dict(base | overrides)
 
     @classmethod
@@ -219,7 +310,8 @@ class RunConfig:
         unknown = sorted(set(map(str, data)) - set(_hints()))
         if unknown:
             raise InputError(f"unknown config field(s): {', '.join(unknown)}")
-        config = cls(**{k: coerce_field(k, v) for k, v in data.items()})
+        config = cls(**{"variant": "toolkit-v1"}  # written before the field existed
+                     | {k: coerce_field(k, v) for k, v in data.items()})
         config.validate()
         return config
 
@@ -254,6 +346,10 @@ class RunConfig:
             )
         check_choice(field("optimizer"), self.optimizer, OPTIMIZERS)
         check_choice(field("model"), self.model, MODELS)
+        check_choice(field("variant"), self.variant, PROTOCOL_NAMES)
+        if self.stop_acc is not None:
+            check_finite_number(field("stop_acc"), self.stop_acc, 0.0, strict=True, maximum=1.0)
+        check_int(field("stop_patience"), self.stop_patience, 1)
         check_choice(field("kstar_method"), self.kstar_method, KSTAR_METHODS)
         for name in ("seed", "data_seed"):
             if getattr(self, name) is not None:
@@ -300,6 +396,13 @@ class RunConfig:
         if self.sketch_dim is not None:
             check_int(field("sketch_dim"), self.sketch_dim, self.window)
         check_device_name(self.device)
+        check_choice(field("lr_schedule"), self.lr_schedule, ("constant", "cosine"))
+        check_choice(field("precision"), self.precision, ("fp32", "bf16"))
+        check_int(field("warmup_steps"), self.warmup_steps, 0)
+        check_finite_number(field("lr_min_frac"), self.lr_min_frac, 0.0, maximum=1.0)
+        for name in ("seq_len", "eval_max"):
+            if getattr(self, name) is not None:
+                check_int(field(name), getattr(self, name), 1)
 
 
 @cache

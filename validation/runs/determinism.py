@@ -1,5 +1,6 @@
 """What makes a run reproducible: minibatches as a pure function of (seed, step)
-(:func:`batch_indices`) and fixed torch settings for the run's duration
+(:func:`batch_indices`: epoch permutations, ``toolkit-v1``; :func:`sampled_indices`: with
+replacement, the ``paper`` protocol) and fixed torch settings for the run's duration
 (:func:`torch_settings`)."""
 
 from __future__ import annotations
@@ -37,6 +38,27 @@ def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
     epoch, k = divmod(step, per_epoch)
     perm = np.random.default_rng([seed, epoch, 0x5EED]).permutation(n)
     return perm[k * batch_size : (k + 1) * batch_size]
+
+
+def sampled_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
+    """Training example indices for optimizer step ``step``, drawn uniformly **with
+    replacement** (the published scripts' sampling) from a generator keyed by
+    ``(seed, step)``: a pure function, so a resumed run draws the same minibatches.
+
+    Args:
+        n: number of training examples.
+        batch_size: minibatch size.
+        seed: the run's seed.
+        step: the optimizer step.
+
+    Returns:
+        The indices of the step's minibatch.
+
+    >>> a = sampled_indices(50, 50, seed=42, step=3)
+    >>> a.tolist() == sampled_indices(50, 50, 42, 3).tolist(), len(set(a.tolist())) < 50
+    (True, True)
+    """
+    return np.random.default_rng([seed, step, 0xB47C]).integers(0, n, size=batch_size)
 
 
 @contextmanager

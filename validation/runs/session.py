@@ -34,11 +34,13 @@ from spectral_edge.validation.probes.window import (
     probe_window,
 )
 from spectral_edge.validation.runs.config import RunConfig
-from spectral_edge.validation.runs.determinism import batch_indices
+from spectral_edge.validation.runs.determinism import batch_indices, sampled_indices
 from spectral_edge.validation.runs.evaluation import evaluate, forward, trim_padding
+from spectral_edge.validation.runs.initialisation import paper_init
 from spectral_edge.validation.runs.models import ModelSizes, build_model, count_parameters
 from spectral_edge.validation.runs.optimizers import build_optimizer
 from spectral_edge.validation.runs.probing import probe_data
+from spectral_edge.validation.runs.schedule import autocast, set_lr
 from spectral_edge.validation.runs.tasks import accuracy_keys, make_task, task_loss
 
 
@@ -64,6 +66,9 @@ class RunSession:
             train_frac=config.train_frac,
             n_train=config.n_train,
             n_test=config.n_test,
+            protocol=config.variant,
+            corpus=config.corpus,
+            seq_len=config.seq_len,
         )
         if config.grok_metric not in accuracy_keys(task):
             raise InputError(
@@ -80,7 +85,10 @@ class RunSession:
         sizes = ModelSizes(
             config.d_model, config.n_heads, config.d_ff, config.n_layers, config.n_dec_layers
         )
-        self.model = build_model(self.task, config.model, sizes).to(device)
+        model = build_model(self.task, config.model, sizes)
+        if config.variant == "paper":
+            paper_init(model)
+        self.model = model.to(device)
         self.optimizer = build_optimizer(
             self.model,
             config.optimizer,
@@ -118,16 +126,20 @@ class RunSession:
             The minibatch loss before the step.
         """
         cfg, task = self.config, self.task
+        draw = sampled_indices if cfg.variant == "paper" else batch_indices
         idx = torch.as_tensor(
-            batch_indices(task.n_train, cfg.batch_size, cfg.seed, self.step),
-            device=task.x_train.device,
+            draw(task.n_train, cfg.batch_size, cfg.seed, self.step), device=task.x_train.device
         )
         x, y = trim_padding(task, task.x_train[idx], task.y_train[idx])
         if cfg.forget_step is not None and self.step >= cfg.forget_step:
             y = (y + 1) % task.n_classes  # induced forgetting (P12): switched labels
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
-        loss = task_loss(task, forward(self.model, task, x, y), y)
+        set_lr(self.optimizer, cfg, self.step)  # warm-up / cosine (lm); else unchanged
+        with autocast(cfg, x.device):
+            loss = task_loss(task, forward(self.model, task, x, y), y)
+        if cfg.variant == "paper":  # the multi-task scripts sum the heads' losses
+            loss = loss * len(task.head_names)
         loss.backward()
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
@@ -193,8 +205,9 @@ class RunSession:
             The metrics row (``step``, ``train_*``, ``test_*``).
         """
         cfg, task = self.config, self.task
-        tr = evaluate(self.model, task, task.x_train, task.y_train, cfg.eval_batch)
-        te = evaluate(self.model, task, task.x_test, task.y_test, cfg.eval_batch)
+        m = cfg.eval_max  # None: the whole split
+        tr = evaluate(self.model, task, task.x_train[:m], task.y_train[:m], cfg.eval_batch)
+        te = evaluate(self.model, task, task.x_test[:m], task.y_test[:m], cfg.eval_batch)
         row: dict[str, float] = {"step": self.step}
         row |= {f"train_{k}": v for k, v in tr.items()}
         row |= {f"test_{k}": v for k, v in te.items()}
@@ -226,9 +239,28 @@ class RunSession:
             and self.step % cfg.eval_every == 0
         ):
             self.stop_reason = "early_stop_after_grok"
+        elif cfg.stop_acc is not None and self.stop_streak() >= cfg.stop_patience:
+            self.stop_reason = "stop_acc"
         elif self.step >= cfg.steps:
             self.stop_reason = "max_steps"
         return self.stop_reason is not None
+
+    def stop_streak(self) -> int:
+        """Consecutive evaluations, ending at this step, with test ``grok_metric`` >=
+        ``stop_acc`` (0 when this step was not evaluated or there is no ``stop_acc``).
+
+        Returns:
+            The length of the streak.
+        """
+        cfg = self.config
+        if cfg.stop_acc is None or not self.rows or self.rows[-1]["step"] != self.step:
+            return 0
+        n = 0
+        for row in reversed(self.rows):
+            if not row[f"test_{cfg.grok_metric}"] >= cfg.stop_acc:
+                break
+            n += 1
+        return n
 
     def summary(self, status: str) -> dict[str, Any]:
         """``summary.json``; ``final`` is the last evaluation whose numbers are all finite
@@ -251,6 +283,7 @@ class RunSession:
             "seed": cfg.seed,
             "steps": cfg.steps,
             "steps_done": self.step,
+            "variant": cfg.variant,
             "grokked": self.grok_step is not None,
             "grok_step": self.grok_step,
             "grok_metric": cfg.grok_metric,

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,41 @@ def _write_probes(session: RunSession) -> None:
     rundir.write_csv(session.out_dir / "probe_windows.csv", frame(windows, "windows"))
 
 
+def first_window_step(config: RunConfig) -> int:
+    """The step at which the first complete window ends: W updates between snapshots
+    every ``stride`` steps need snapshots at 0, stride, …, W·stride.
+
+    Args:
+        config: the run's config.
+
+    Returns:
+        ``window * stride``.
+
+    >>> first_window_step(RunConfig.protocol("dyck"))
+    600
+    """
+    return config.window * config.stride
+
+
+def warn_short_run(config: RunConfig) -> str | None:
+    """Warn (``UserWarning``) when the run is too short to fill one window.
+
+    Args:
+        config: the run's config.
+
+    Returns:
+        The warning's text, or None when ``steps`` reach the first window.
+    """
+    end = first_window_step(config)
+    if config.steps >= end:
+        return None
+    text = (f"{config.steps} steps leave no complete window: the first window ends at step "
+            f"{end} (W = {config.window} x stride {config.stride}); spectra.csv will have "
+            "no rows")
+    warnings.warn(text, UserWarning, stacklevel=3)
+    return text
+
+
 def run_status(out_dir: str | os.PathLike) -> str | None:
     """The status of the run in ``out_dir``.
 
@@ -140,6 +176,7 @@ def run(
     stop_after: int | None = None,
     progress: bool = True,
     plots: bool = True,
+    tensorboard: str | os.PathLike | None = None,
 ) -> RunResult:
     """Train ``config`` into ``out_dir`` (created), or continue it with ``resume=True``.
 
@@ -159,6 +196,8 @@ def run(
         stop_after: pause after this many more steps (None: run to the end).
         progress: show a progress bar.
         plots: draw ``plots/`` when the run finishes.
+        tensorboard: also write TensorBoard event files there (per window, evaluation and
+            probe; :mod:`spectral_edge.validation.runs.tracking`).
 
     Returns:
         The outcome, with the metrics and spectra tables.
@@ -168,6 +207,7 @@ def run(
     """
     config.validate()
     check_device(config.device)
+    warn_short_run(config)
     if stop_after is not None and (isinstance(stop_after, bool) or stop_after < 1):
         raise InputError(f"stop_after must be >= 1, got {stop_after}")
     out = Path(out_dir)
@@ -182,7 +222,7 @@ def run(
             with rundir.exclusive(out):
                 finished_before = _open(state, out, resume)
                 if not finished_before:
-                    _loop(state, stop_after, progress)
+                    _loop(state, stop_after, progress, tensorboard)
                 status = "finished" if state.stop_reason else "interrupted"
                 if not finished_before:  # resuming a finished run changes nothing on disk
                     write_run(state, status, plots=plots and status == "finished")
@@ -227,8 +267,14 @@ def _open(state: RunSession, out: Path, resume: bool) -> bool:
     return False
 
 
-def _loop(state: RunSession, stop_after: int | None, progress: bool) -> None:
+def _loop(state: RunSession, stop_after: int | None, progress: bool,
+          tensorboard: str | os.PathLike | None = None) -> None:
     cfg = state.config
+    tracker = None
+    if tensorboard is not None:
+        from spectral_edge.validation.runs.tracking import TensorBoardTracker
+
+        tracker = TensorBoardTracker(tensorboard, state)
     if state.step == 0 and not state.rows:
         state.evaluate()
     bar = None
@@ -259,6 +305,8 @@ def _loop(state: RunSession, stop_after: int | None, progress: bool) -> None:
             if state.stop_reason == "diverged" and state.rows[-1]["step"] != state.step:
                 state.evaluate()  # metrics.csv shows the diverged state
             paused = stop_after is not None and state.step - start_step >= stop_after
+            if tracker is not None:
+                tracker.sync(state)
             if done or paused:
                 break
             if state.step % cfg.checkpoint_every == 0:
@@ -269,3 +317,6 @@ def _loop(state: RunSession, stop_after: int | None, progress: bool) -> None:
         state.wall_s += time.perf_counter() - tick
         if bar is not None:
             bar.close()
+        if tracker is not None:
+            tracker.sync(state)
+            tracker.close()

@@ -32,6 +32,7 @@ from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA, KSTAR
 from spectral_edge.numerics.forecast import Forecast, forecast_gap
 from spectral_edge.validation.runs import rundir
+from spectral_edge.validation.runs.shortrun import no_window_message
 from spectral_edge.validation.scorecard.analysis import RunData, find_runs, grok_step
 from spectral_edge.validation.scorecard.figures import figure_runs, write_figures
 from spectral_edge.validation.scorecard.predictions import (
@@ -234,9 +235,12 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
     """
     t0 = time.perf_counter()
     root = Path(root)
-    runs = find_runs(root)
+    skipped: list[str] = []
+    runs = find_runs(root, skipped)
     if not runs:
-        raise InputError(f"no run directory (with spectra.csv) under {root}")
+        short = no_window_message(root)
+        raise InputError(f"{root}: {short}" if short else
+                         f"no run directory (with spectra.csv) under {root}")
     out = Path(out) if out is not None else root / "scorecard.md"
     results = evaluate(runs)
     forecasts: dict[str, dict[str, Any]] = {}

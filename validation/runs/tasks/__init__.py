@@ -6,7 +6,9 @@ Task names (``make_task``):
   ``modcubab`` (a³+ab): modular arithmetic mod ``p``; join with ``+`` for multi-task
   (``modadd+modmul``: one shared trunk, one head per op);
 * ``dyck``: Dyck-1 depth at every position;
-* ``scan``: SCAN simple split.
+* ``scan``: SCAN simple split;
+* ``lm``: next-byte language modelling on a corpus the user points to (``corpus``; the one
+  task whose data is not generated, :mod:`.lm`).
 
 >>> task = make_task("modadd+modmul", seed=0, p=5)
 >>> task.head_names, task.kind, task.n_train + task.n_test
@@ -24,7 +26,8 @@ from spectral_edge.validation.runs.tasks.base import (
     decoder_input,
     task_loss,
 )
-from spectral_edge.validation.runs.tasks.dyck import dyck_task
+from spectral_edge.validation.runs.tasks.dyck import dyck_task, dyck_walk_task
+from spectral_edge.validation.runs.tasks.lm import lm_task
 from spectral_edge.validation.runs.tasks.modular import OPS, modular_task
 from spectral_edge.validation.runs.tasks.scan import scan_task
 
@@ -40,7 +43,7 @@ __all__ = [
     "TASK_NAMES",
 ]
 
-TASK_NAMES = (*(f"mod{op}" for op in OPS), "dyck", "scan")
+TASK_NAMES = (*(f"mod{op}" for op in OPS), "dyck", "scan", "lm")
 
 
 def is_known_task(name: str) -> bool:
@@ -63,16 +66,49 @@ def make_task(
     train_frac: float = 0.5,
     n_train: int | None = None,
     n_test: int | None = None,
+    protocol: str = "paper",
+    corpus: str | None = None,
+    seq_len: int | None = None,
 ) -> TaskData:
-    """Build a task by name. ``p``, ``train_frac`` apply to modular tasks; ``n_train`` and
-    ``n_test`` to Dyck (defaults 50 and 5000) and SCAN (2048 and all the rest)."""
+    """Build a task by name.
+
+    Args:
+        name: the task name (:data:`TASK_NAMES`, or modular ops joined by ``+``).
+        seed: the data seed (generation and split).
+        p: the modulus (modular tasks).
+        train_frac: the training fraction (modular tasks).
+        n_train: training sequences (Dyck: 50, SCAN: 2048 when None).
+        n_test: test sequences (Dyck: 5000; SCAN: all the rest when None).
+        protocol: ``paper`` (the published scripts' split and Dyck generator) or
+            ``toolkit-v1`` (docs/protocols.md).
+        corpus: the text file or saved dataset of task ``lm`` (:mod:`.lm`).
+        seq_len: tokens per sequence of task ``lm`` (None: 256).
+
+    Returns:
+        The task.
+
+    Raises:
+        InputError: for an unknown task or impossible sizes.
+
+    >>> make_task("dyck", n_train=3, n_test=4).n_test
+    4
+    """
     if not is_known_task(name):
         raise InputError(
             f"unknown task {name!r}; known: {', '.join(TASK_NAMES)} (modular ops join with +)"
         )
+    if name == "lm":
+        return lm_task(corpus, seq_len=seq_len, n_train=n_train, n_test=n_test)
     if name.startswith("mod"):
         ops = tuple(part[3:] for part in name.split("+"))
-        return modular_task(ops, p=p, train_frac=train_frac, seed=seed)
+        split = "shuffle" if protocol == "paper" else "randperm"
+        return modular_task(ops, p=p, train_frac=train_frac, seed=seed, split=split)
+    if name == "dyck" and protocol == "paper":
+        return dyck_walk_task(
+            n_train=50 if n_train is None else n_train,
+            n_test=5000 if n_test is None else n_test,
+            data_seed=seed,
+        )
     if name == "dyck":
         return dyck_task(
             n_train=50 if n_train is None else n_train,

@@ -2,8 +2,10 @@
 
 docs/spec.md §7: sequences of length <= 24 (at most 12 pairs), padded to 24; the label at
 position i is the nesting depth after reading token i, one of 13 classes (0..12); 50
-training and ~5000 test sequences. Each string is a uniformly random Dyck word with n pairs,
-n uniform in ``1..max_pairs``; all strings are distinct and train/test are disjoint.
+training and ~5000 test sequences. Two generators: :func:`dyck_walk_task` (the ``paper``
+protocol: the published scripts' biased walk, one fixed dataset, repeats allowed) and
+:func:`dyck_task` (``toolkit-v1``: uniformly random distinct words, n uniform in
+``1..max_pairs``, disjoint train and test, a new dataset per seed).
 
 Tokens: 0 = pad, 1 = "(", 2 = ")". Labels at padded positions are :data:`IGNORE`.
 
@@ -73,10 +75,90 @@ def depth_labels(word: tuple[int, ...], length: int) -> list[int]:
     return out + [IGNORE] * (length - len(word))
 
 
+def biased_dyck_word(max_pairs: int, rng: random.Random, p_open: float = 0.55) -> tuple[int, ...]:
+    """A balanced string from the paper's biased walk: n pairs with n uniform in
+    ``1..max_pairs``; at each step open with probability ``p_open`` when both moves are
+    legal, otherwise take the only legal move.
+
+    Args:
+        max_pairs: the largest number of pairs.
+        rng: the generator (consumed: one ``randint``, then one ``random`` per free step).
+        p_open: probability of opening when opening and closing are both legal.
+
+    Returns:
+        The tokens (OPEN/CLOSE).
+
+    >>> w = biased_dyck_word(4, random.Random(0))
+    >>> w.count(OPEN) == w.count(CLOSE) and 1 <= len(w) // 2 <= 4
+    True
+    """
+    n_pairs = rng.randint(1, max_pairs)
+    word: list[int] = []
+    opened = height = 0
+    for _ in range(2 * n_pairs):
+        can_open, can_close = opened < n_pairs, height > 0
+        if can_open and (not can_close or rng.random() < p_open):
+            word.append(OPEN)
+            opened += 1
+            height += 1
+        else:
+            word.append(CLOSE)
+            height -= 1
+    return tuple(word)
+
+
+def dyck_walk_task(
+    n_train: int = 50, n_test: int = 5000, max_pairs: int = 12, data_seed: int = 0
+) -> TaskData:
+    """The paper's Dyck data: ``n_train + n_test`` words of :func:`biased_dyck_word` drawn
+    from ``random.Random(data_seed)`` (repeats allowed, so some test words also occur in
+    training), shuffled by ``torch.randperm`` with a generator seeded by ``data_seed``; the
+    first ``n_train`` train. One fixed dataset for every training seed.
+
+    Args:
+        n_train: training sequences.
+        n_test: test sequences.
+        max_pairs: the largest number of pairs (sequences are padded to 2 * max_pairs).
+        data_seed: the seed of generation and split.
+
+    Returns:
+        The task (kind ``tag``).
+
+    Raises:
+        InputError: for sizes < 1.
+
+    >>> task = dyck_walk_task(n_train=4, n_test=6)
+    >>> task.n_train, task.n_test, task.x_train.shape[1]
+    (4, 6, 24)
+    """
+    if max_pairs < 1:
+        raise InputError(f"max_pairs must be >= 1, got {max_pairs}")
+    if n_train < 1 or n_test < 1:
+        raise InputError(f"n_train and n_test must be >= 1, got {n_train}, {n_test}")
+    rng = random.Random(data_seed)
+    words = [biased_dyck_word(max_pairs, rng) for _ in range(n_train + n_test)]
+    order = torch.randperm(len(words), generator=torch.Generator().manual_seed(data_seed))
+    return _tag_task([words[i] for i in order.tolist()], n_train, max_pairs)
+
+
 def dyck_task(
     n_train: int = 50, n_test: int = 5000, max_pairs: int = 12, seed: int = 0
 ) -> TaskData:
-    """Distinct random Dyck-1 words, split into disjoint train and test sets by ``seed``."""
+    """``toolkit-v1``: distinct uniformly random Dyck-1 words, split into disjoint train and
+    test sets by ``seed``.
+
+    Args:
+        n_train: training sequences.
+        n_test: test sequences.
+        max_pairs: the largest number of pairs.
+        seed: the seed of generation.
+
+    Returns:
+        The task (kind ``tag``).
+
+    Raises:
+        InputError: for sizes < 1 or more words than half of those that exist.
+    """
     if max_pairs < 1:
         raise InputError(f"max_pairs must be >= 1, got {max_pairs}")
     if n_train < 1 or n_test < 1:
@@ -95,6 +177,11 @@ def dyck_task(
         if word not in seen:
             seen.add(word)
             words.append(word)
+    return _tag_task(words, n_train, max_pairs)
+
+
+def _tag_task(words: list[tuple[int, ...]], n_train: int, max_pairs: int) -> TaskData:
+    """Padded tokens and depth labels of ``words``; the first ``n_train`` train."""
     length = 2 * max_pairs
     x = torch.tensor([list(w) + [PAD] * (length - len(w)) for w in words], dtype=torch.long)
     y = torch.tensor([depth_labels(w, length) for w in words], dtype=torch.long)

@@ -14,6 +14,7 @@ True
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Sequence
 
 import torch
@@ -54,13 +55,56 @@ def modular_labels(op: str, pairs: torch.Tensor, p: int) -> torch.Tensor:
     return torch.tensor([fn(int(a), int(b)) % p for a, b in pairs.tolist()], dtype=torch.long)
 
 
+def split_order(n: int, seed: int, split: str = "shuffle") -> list[int]:
+    """The order in which ``n`` pairs are split (the first ones train).
+
+    Args:
+        n: number of pairs.
+        seed: the split seed.
+        split: ``shuffle`` (the paper's scripts: Python's ``random.Random(seed).shuffle`` of
+            the pairs in lexicographic order) or ``randperm`` (``toolkit-v1``:
+            ``torch.randperm`` with a generator seeded by ``seed``).
+
+    Returns:
+        A permutation of ``range(n)``.
+
+    Raises:
+        InputError: for an unknown ``split``.
+
+    >>> sorted(split_order(5, 0)) == list(range(5)), split_order(5, 0) == split_order(5, 0)
+    (True, True)
+    """
+    if split == "shuffle":
+        order = list(range(n))
+        random.Random(seed).shuffle(order)
+        return order
+    if split == "randperm":
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    raise InputError(f"unknown split {split!r}; known: shuffle, randperm")
+
+
 def modular_task(
-    ops: Sequence[str], p: int = 97, train_frac: float = 0.5, seed: int = 0
+    ops: Sequence[str], p: int = 97, train_frac: float = 0.5, seed: int = 0,
+    split: str = "shuffle",
 ) -> TaskData:
     """The dataset for one op or several (multi-task: one label column per op).
 
-    Pairs are all (a, b) with a, b in 0..p-1, or 1..p-1 if any op is ``mul``; the split is a
-    random permutation drawn from ``seed`` (``train_frac`` of the pairs train, the rest test).
+    Pairs are all (a, b) with a, b in 0..p-1, or 1..p-1 if any op is ``mul``; the split
+    (:func:`split_order`, drawn from ``seed``) puts ``int(train_frac * #pairs)`` pairs in
+    training (``round`` with ``randperm``, as ``toolkit-v1`` did), the rest in test.
+
+    Args:
+        ops: op names (keys of :data:`OPS`).
+        p: the modulus.
+        train_frac: the training fraction.
+        seed: the split seed.
+        split: ``shuffle`` (paper) or ``randperm`` (toolkit-v1).
+
+    Returns:
+        The task.
+
+    Raises:
+        InputError: for unknown or repeated ops, p < 2, a fraction that leaves a split empty.
     """
     ops = tuple(ops)
     if not ops:
@@ -76,10 +120,11 @@ def modular_task(
         raise InputError(f"train_frac must be in (0, 1), got {train_frac}")
     pairs = modular_pairs(p, nonzero=any(OPS[op][1] for op in ops))
     labels = torch.stack([modular_labels(op, pairs, p) for op in ops], dim=1)
-    n_train = round(train_frac * len(pairs))
+    n_train = int(train_frac * len(pairs)) if split == "shuffle" else round(
+        train_frac * len(pairs))
     if n_train < 1 or n_train >= len(pairs):
         raise InputError(f"train_frac {train_frac} leaves an empty train or test set")
-    perm = torch.randperm(len(pairs), generator=torch.Generator().manual_seed(seed))
+    perm = torch.tensor(split_order(len(pairs), seed, split), dtype=torch.long)
     tr, te = perm[:n_train], perm[n_train:]
     return TaskData(
         name="+".join(f"mod{op}" for op in ops),
