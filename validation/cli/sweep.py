@@ -3,10 +3,13 @@
 Every config flag takes comma-separated values; the grid is their product. Each run goes
 to ``OUT/<task>_<optimizer>_wd<wd>_s<seed>[_<field><value>...]`` (the bracket names every
 other field given with several values). Finished runs are skipped, interrupted ones
-resumed. ``--workers N`` runs N at a time in separate processes. The outcome of every run
-is collected in ``OUT/sweep.csv``.
+resumed. ``--workers N`` runs N at a time in separate processes (``--executor local``, the
+default) or as Ray tasks (``--executor ray``: a local Ray instance for the command, or the
+cluster at ``--address``; docs/scaling.md). The outcome of every run is collected in
+``OUT/sweep.csv``.
 
     spectral-edge sweep --task modadd,modsub --wd 1.0,0.0 --seed 42,137 --out runs/grid
+    spectral-edge sweep ... --executor ray --address auto --workers 32
 """
 
 from __future__ import annotations
@@ -18,7 +21,20 @@ from pathlib import Path
 from spectral_edge.validation.cli.train import add_config_arguments, given_fields
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import base_config
-from spectral_edge.validation.runs.grid import collect, grid, train_items
+from spectral_edge.validation.runs.grid import EXECUTORS, collect, grid, train_items
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--executor`` and ``--address`` (shared by ``sweep`` and ``reproduce``).
+
+    Args:
+        parser: the subcommand's parser.
+    """
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
+                        help="local: a process pool on this machine (default); ray: Ray tasks")
+    parser.add_argument("--address", default=None,
+                        help="Ray cluster to join (e.g. auto, ray://head:10001); default: a "
+                             "local Ray instance started for this command")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +44,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
+    add_executor_arguments(parser)
     add_config_arguments(parser, multi=True)
     parser.set_defaults(func=execute)
 
@@ -38,7 +55,8 @@ def execute(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     items = grid(base_config(args.config), given_fields(args, multi=True))
     root = Path(args.out)
-    failed = train_items(items, root, args.workers, "sweep", not args.quiet, not args.no_plots)
+    failed = train_items(items, root, args.workers, "sweep", not args.quiet, not args.no_plots,
+                         executor=args.executor, address=args.address)
     table = collect(root, items)
     rundir.write_csv(root / "sweep.csv", table)
     cols = ["name", "status", "grok_step", "steps_done", "final_test_acc", "wall_time_s"]

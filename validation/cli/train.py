@@ -5,6 +5,7 @@ Every :class:`spectral_edge.validation.runs.training.RunConfig` field is a flag 
 512``, ``--stop-after-grok none``); ``--config file.json`` gives a base config that flags
 override; unset fields take the task's protocol defaults (docs/spec.md §7). ``--resume``
 continues an interrupted run (with no other flags it reads the stored ``config.json``).
+``--tensorboard DIR`` also writes TensorBoard event files (docs/scaling.md).
 
     spectral-edge train --task modadd --optimizer adamw --wd 1.0 --seed 42 --steps 6000 \\
         --out runs/modadd_wd1_s42
@@ -95,6 +96,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
+    parser.add_argument("--tensorboard", metavar="DIR", default=None,
+                        help="also write TensorBoard event files to DIR (window statistics, "
+                             "evaluations, probes; docs/scaling.md)")
     probes = parser.add_mutually_exclusive_group()
     probes.add_argument(
         "--probes",
@@ -140,6 +144,7 @@ def execute(args: argparse.Namespace) -> int:
         stop_after=args.stop_after,
         progress=not args.quiet,
         plots=not args.no_plots,
+        tensorboard=args.tensorboard,
     )
     print(describe(result, config))
     return 0

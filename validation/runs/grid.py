@@ -1,6 +1,9 @@
-"""The grid engine: runs named from their configs, trained one at a time or in worker
-processes that die with their parent, finished runs skipped and interrupted ones resumed,
-outcomes collected into one table (``spectral-edge sweep`` and ``reproduce`` use it).
+"""The grid engine: runs named from their configs, trained one at a time, in worker
+processes that die with their parent (``executor="local"``, the default) or as Ray tasks
+(``executor="ray"``, :mod:`spectral_edge.validation.runs.ray_executor`); finished runs
+skipped and interrupted ones resumed, outcomes collected into one table
+(``spectral-edge sweep`` and ``reproduce`` use it). Every executor trains a run through
+:func:`train_one`, so their run directories are byte-identical.
 
 >>> items = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": [1], "steps": [5]})
 >>> items[0].name, items[0].config.steps
@@ -24,11 +27,15 @@ from typing import Any
 
 import pandas as pd
 
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_choice
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import RunConfig, make_config
 from spectral_edge.validation.runs.training import load_config, run, run_status
 
 PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+EXECUTORS = ("local", "ray")
+"""The grid engines: a process pool on this machine, or Ray (a local instance or a cluster)."""
 NAME_FIELDS = ("task", "optimizer", "wd", "seed")
 SUMMARY_COLUMNS = (
     "status",
@@ -89,7 +96,6 @@ def inside(root: Path, name: str) -> Path:
     Raises:
         InputError: If the path would leave ``root``.
     """
-    from spectral_edge.common.errors import InputError
 
     path = root / name
     if path.resolve().parent != root.resolve():
@@ -132,7 +138,19 @@ def is_finished(out_dir: Path, config: RunConfig) -> bool:
     )
 
 
-def _run_one(config: RunConfig, out_dir: str, progress: bool, plots: bool) -> str:
+def train_one(config: RunConfig, out_dir: str, progress: bool, plots: bool) -> str:
+    """Train (or resume, when ``out_dir`` holds its ``config.json``) one run of a grid; the
+    body of every executor's task.
+
+    Args:
+        config: the run's config.
+        out_dir: its run directory.
+        progress: show the run's progress bar.
+        plots: draw ``plots/`` at the end.
+
+    Returns:
+        The run's status (``finished``).
+    """
     resume = (Path(out_dir) / "config.json").exists()
     result = run(config, out_dir, resume=resume, progress=progress, plots=plots)
     return result.status
@@ -166,12 +184,34 @@ def collect(root: Path, items: list[SweepItem]) -> pd.DataFrame:
 
 
 def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
-                progress: bool = True, plots: bool = True) -> list[str]:
-    """Train every item not finished yet under ``root`` (interrupted ones resume), one at a
-    time or in ``workers`` processes that die with this one; returns the failures as
-    ``"name: error"`` lines (one failed run does not stop the others)."""
+                progress: bool = True, plots: bool = True, executor: str = "local",
+                address: str | None = None) -> list[str]:
+    """Train every item not finished yet under ``root`` (interrupted ones resume).
+
+    Args:
+        items: the grid.
+        root: the grid directory (one run directory per item).
+        workers: runs at once (``local``: 1 = in this process, else processes that die
+            with this one; ``ray``: tasks in flight).
+        label: the progress bar's name.
+        progress: show progress bars.
+        plots: draw each run's ``plots/``.
+        executor: ``local`` or ``ray`` (:data:`EXECUTORS`).
+        address: a Ray cluster (``ray`` only; None: a local instance for this call).
+
+    Returns:
+        The failures as ``"name: error"`` lines (one failed run does not stop the others).
+
+    Raises:
+        InputError: for a bad executor, worker count or address.
+    """
     from tqdm.auto import tqdm
 
+    check_choice("--executor", executor, EXECUTORS)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"--workers must be an integer >= 1, got {workers!r}")
+    if address is not None and executor != "ray":
+        raise InputError("--address needs --executor ray")
     for item in items:
         inside(root, item.name)
     todo = [i for i in items if not is_finished(root / i.name, i.config)]
@@ -180,10 +220,14 @@ def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
         return []
     failed: list[str] = []
     bar = tqdm(total=len(todo), desc=label, unit="run", disable=not progress, position=0)
-    if workers == 1:
+    if executor == "ray":
+        from spectral_edge.validation.runs.ray_executor import train_ray
+
+        failed = train_ray(todo, root, workers, plots, address, on_done=lambda: bar.update(1))
+    elif workers == 1:
         for item in todo:
             try:
-                _run_one(item.config, str(root / item.name), progress, plots)
+                train_one(item.config, str(root / item.name), progress, plots)
             except Exception as err:  # noqa: BLE001 - one failed run must not stop the rest
                 failed.append(f"{item.name}: {err}")
             bar.update(1)
@@ -197,7 +241,7 @@ def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
             initargs=(os.getpid(),),
         ) as pool:
             futures = {
-                pool.submit(_run_one, i.config, str(root / i.name), False, plots): i
+                pool.submit(train_one, i.config, str(root / i.name), False, plots): i
                 for i in todo
             }
             for fut in as_completed(futures):
