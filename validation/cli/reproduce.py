@@ -7,12 +7,19 @@ kill at any moment followed by the same command ends with the same scorecard
 (DIR/scorecard.md, scorecard.json, scorecard_figures/). ``--quick``: one seed and short caps.
 
     spectral-edge reproduce --out runs/scorecard --quick --workers 2
+    spectral-edge reproduce --out runs/scorecard --quick --workers 2 --executor ray
+    spectral-edge reproduce --plan lm --corpus TinyStories.txt --device cuda --out runs/lm
+
+``--executor ray`` trains the runs as Ray tasks (``--address``: an existing cluster);
+``--plan lm`` is the language-model plan (validation/experiments/lm_plan.py, docs/scaling.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from spectral_edge.validation.cli.sweep import add_executor_arguments
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="modular no-decay controls run the paper's 50,000 steps "
                         "(default 10,000)")
     parser.add_argument("--plan", default="scorecard", help="the plan to run (default scorecard)")
+    parser.add_argument("--corpus", default=None,
+                        help="--plan lm: the corpus (a local text file or a saved dataset)")
+    parser.add_argument("--device", default=None,
+                        help="--plan lm: cpu (default) or cuda[:N] (bf16 autocast)")
+    add_executor_arguments(parser)
     parser.set_defaults(func=execute)
 
 
@@ -39,14 +51,23 @@ def execute(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise InputError(f"--workers must be >= 1, got {args.workers}")
-    items = plan(args.quick, long_controls=args.long_controls, name=args.plan)
+    options = {k: v for k, v in (("corpus", args.corpus), ("device", args.device)) if v}
+    if options and args.plan != "lm":
+        raise InputError("--corpus and --device apply to --plan lm")
+    items = plan(args.quick, long_controls=args.long_controls, name=args.plan, **options)
+    if args.list and args.plan == "lm":
+        from spectral_edge.validation.experiments.lm_plan import describe
+
+        print(describe(items))
+        return 0
     if args.list:
         print_plan(items, args.workers)
         return 0
     if args.out is None:
         raise InputError("reproduce needs --out DIR (or --list)")
     path, failed, seconds = reproduce(args.out, args.quick, args.workers, not args.quiet,
-                                      long_controls=args.long_controls, name=args.plan)
+                                      long_controls=args.long_controls, name=args.plan,
+                                      executor=args.executor, address=args.address, **options)
     for line in failed:
         print(f"reproduce: run failed: {line}", file=sys.stderr)
     print(f"wrote {path}; reproduce took {seconds:.0f} s")

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from spectral_edge.common.errors import InputError
+from spectral_edge.validation.experiments.lm_plan import lm_plan
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import task_family
 from spectral_edge.validation.runs.grid import SweepItem, collect, grid, is_finished, train_items
@@ -134,18 +135,22 @@ def scorecard_plan(quick: bool = False, long_controls: bool = False) -> list[Swe
     return items
 
 
-PLANS: dict[str, Callable[..., list[SweepItem]]] = {"scorecard": scorecard_plan}
-"""Named plans: ``name -> f(quick=False, long_controls=False) -> [SweepItem]``."""
+PLANS: dict[str, Callable[..., list[SweepItem]]] = {"scorecard": scorecard_plan,
+                                                    "lm": lm_plan}
+"""Named plans: ``name -> f(quick=False, long_controls=False, **options) -> [SweepItem]``
+(``lm``: :mod:`spectral_edge.validation.experiments.lm_plan`, options ``corpus`` and
+``device``)."""
 
 
 def plan(quick: bool = False, long_controls: bool = False,
-         name: str = "scorecard") -> list[SweepItem]:
+         name: str = "scorecard", **options: Any) -> list[SweepItem]:
     """The runs of the plan ``name`` (:data:`PLANS`).
 
     Args:
         quick: the quick variant.
         long_controls: the paper's 50k-step modular no-decay controls.
         name: the plan.
+        **options: the plan's own options (``lm``: ``corpus``, ``device``).
 
     Returns:
         The runs.
@@ -155,7 +160,7 @@ def plan(quick: bool = False, long_controls: bool = False,
     """
     if name not in PLANS:
         raise InputError(f"unknown plan {name!r}; known: {', '.join(PLANS)}")
-    return PLANS[name](quick=quick, long_controls=long_controls)
+    return PLANS[name](quick=quick, long_controls=long_controls, **options)
 
 
 @dataclass(frozen=True)
@@ -224,18 +229,23 @@ def commands(out: str | Path, quick: bool, workers: int) -> list[str]:
 
 
 def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
-               progress: bool = True) -> list[str]:
-    """Train every item not finished yet (interrupted ones resume); returns failures."""
-    failed = train_items(items, root, workers, "reproduce", progress, plots=False)
+               progress: bool = True, executor: str = "local",
+               address: str | None = None) -> list[str]:
+    """Train every item not finished yet (interrupted ones resume) with the grid engine
+    ``executor`` (``local`` or ``ray``, at ``address``); returns failures."""
+    failed = train_items(items, root, workers, "reproduce", progress, plots=False,
+                         executor=executor, address=address)
     rundir.write_csv(root / "runs.csv", collect(root, items))
     return failed
 
 
 def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
               progress: bool = True, long_controls: bool = False,
-              name: str = "scorecard") -> tuple[Path, list[str], float]:
+              name: str = "scorecard", executor: str = "local", address: str | None = None,
+              **options: Any) -> tuple[Path, list[str], float]:
     """Train the plan into ``out`` and write ``out/scorecard.md``; returns the scorecard
-    path, the failed runs and the wall time (s) of this call."""
+    path, the failed runs and the wall time (s) of this call. ``executor``/``address``:
+    the grid engine (:func:`train_plan`); ``options``: the plan's own (:func:`plan`)."""
     from spectral_edge.validation.scorecard.report import write_scorecard
 
     if workers < 1:
@@ -243,9 +253,9 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     t0 = time.perf_counter()
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
-    items = plan(quick, long_controls=long_controls, name=name)
+    items = plan(quick, long_controls=long_controls, name=name, **options)
     trained = sum(not is_finished(root / i.name, i.config) for i in items)
-    failed = train_plan(items, root, workers, progress)
+    failed = train_plan(items, root, workers, progress, executor, address)
     grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"
     notes = [f"Plan: the {grid_name}; {len(items)} runs (validation/experiments/reproduce.py lists "
              "them; `spectral-edge reproduce --list` prints them)."]
