@@ -53,3 +53,34 @@ def check_output_file(path: str | os.PathLike, name: str = "output",
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"{name}: the directory {parent} is not writable")
     return path
+
+
+def check_not_input(path: str | os.PathLike, inputs: list[Path] | tuple[Path, ...],
+                    name: str = "output") -> Path:
+    """``path`` unless it names one of ``inputs`` (compared after resolving links and ``..``):
+    a command never writes over a file it reads or a run's own files.
+
+    >>> check_not_input("a.json", [Path("b.csv")], "--json")
+    PosixPath('a.json')
+    >>> check_not_input("./b.csv", [Path("b.csv")], "--json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    spectral_edge.common.errors.InputError: --json: b.csv is an input file; ...
+
+    Args:
+        path: The output file.
+        inputs: The files the command reads (or must keep).
+        name: The option's name in error messages.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: If ``path`` resolves to one of ``inputs``.
+    """
+    path = Path(path)
+    target = path.resolve()
+    for other in inputs:
+        if Path(other).resolve() == target:
+            raise InputError(f"{name}: {path} is an input file; refusing to write over it")
+    return path

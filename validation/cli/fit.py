@@ -13,36 +13,34 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spectral_edge.common.outfile import check_output_file
-from spectral_edge.numerics.figures import figure_format, save_figure
+from spectral_edge.common.errors import InputError
+from spectral_edge.numerics.figures import save_figure
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """The ``fit`` subcommand's arguments."""
     parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory (or spectra file)")
     parser.add_argument("--frac", type=float, default=0.7,
-                        help="fraction of windows to fit on (default 0.7)")
-    parser.add_argument("--json", help="result (default RUN_DIR/fit.json)")
-    parser.add_argument("--plot", help="figure (default RUN_DIR/plots/fit.png)")
+                        help="fraction of windows to fit on, in [0.1, 0.95] (default 0.7)")
+    parser.add_argument("--json", help="result (default RUN_DIR/fit.json; for a spectra file "
+                        "FILE_STEM.fit.json in the current directory)")
+    parser.add_argument("--plot", help="figure (default RUN_DIR/plots/fit.png; for a spectra "
+                        "file FILE_STEM.fit.png in the current directory)")
     parser.set_defaults(func=execute)
 
 
 def execute(args: argparse.Namespace) -> int:
     """Fit and forecast; 0 when the fit ran."""
+    from spectral_edge.validation.cli.analyze import outputs
     from spectral_edge.validation.runs import rundir
     from spectral_edge.validation.scorecard.analysis import load
     from spectral_edge.validation.scorecard.figures import figure_forecast
     from spectral_edge.validation.scorecard.report import gap_forecast
 
+    if not 0.1 <= args.frac <= 0.95:
+        raise InputError(f"--frac must be in [0.1, 0.95], got {args.frac}")
     path = Path(args.run_dir)
-    base = path if path.is_dir() else path.parent / path.stem
-    json_out = check_output_file(args.json or (base / "fit.json" if path.is_dir() else
-                                               base.with_suffix(".fit.json")), "--json",
-                                 make_parents=True)
-    plot_out = check_output_file(args.plot or (base / "plots" / "fit.png" if path.is_dir() else
-                                               base.with_suffix(".fit.png")), "--plot",
-                                 make_parents=True)
-    figure_format(plot_out)
+    json_out, plot_out = outputs(path, args.json, args.plot, "fit")
     run = load(path)
     fc, k = gap_forecast(run, args.frac)
     p, s = fc.fit.params, fc.fit.stderr
@@ -55,7 +53,7 @@ def execute(args: argparse.Namespace) -> int:
     print(f"  held-out RMSE: theory {fc.rmse_theory:.4g}, persistence {fc.rmse_persistence:.4g}"
           f", linear {fc.rmse_linear:.4g}; ratios {fc.ratio_persistence:.3g} / "
           f"{fc.ratio_linear:.3g}; beats both: {'yes' if fc.beats_both else 'no'}")
-    rundir.write_json(json_out, {"k": k} | fc.as_dict())
+    rundir.write_json(json_out, {"k": k} | fc.as_dict(), strict_json=True)
     save_figure(figure_forecast([(run.name, fc)]), plot_out)
     print(f"wrote {json_out} and {plot_out}")
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import math
 import os
 import re
 import stat
@@ -35,10 +36,41 @@ from spectral_edge.common.atomic import (  # noqa: F401 (write_bytes_with: the r
 from spectral_edge.common.errors import InputError
 
 
-def write_json(path: str | os.PathLike, data: Any) -> None:
-    """Atomically write ``data`` as indented JSON (NaN written as ``NaN``)."""
+def strict(data: Any) -> Any:
+    """``data`` with every non-finite float (NaN, ±inf) replaced by ``None``, so that it is
+    strict JSON (RFC 8259) that any parser reads.
+
+    >>> strict({"a": [1.0, float("nan")], "b": float("inf")})
+    {'a': [1.0, None], 'b': None}
+
+    Args:
+        data: JSON-ready data (dicts, lists, tuples, numbers, strings).
+
+    Returns:
+        A copy with non-finite floats as ``None``.
+    """
+    if isinstance(data, dict):
+        return {k: strict(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [strict(v) for v in data]
+    if isinstance(data, float) and not math.isfinite(data):
+        return None
+    return data
+
+
+def write_json(path: str | os.PathLike, data: Any, strict_json: bool = False) -> None:
+    """Atomically write ``data`` as indented JSON (NaN written as ``NaN``, or with
+    ``strict_json`` as ``null``: strict JSON for other programs).
+
+    Args:
+        path: The file to write.
+        data: JSON-ready data.
+        strict_json: Replace NaN/±inf by ``null`` (:func:`strict`).
+    """
+    if strict_json:
+        data = strict(data)
     with atomic_open(path) as handle:
-        json.dump(data, handle, indent=2, sort_keys=False)
+        json.dump(data, handle, indent=2, sort_keys=False, allow_nan=not strict_json)
         handle.write("\n")
 
 

@@ -108,8 +108,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
         if handle.read(1) not in (b"\n", b"\r"):
             raise _fail(path, "", "the last row has no line end (a file cut short?)")
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                           on_bad_lines="error", encoding="utf-8")
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], on_bad_lines="error",
+                           encoding="utf-8", low_memory=False)
     except pd.errors.EmptyDataError as err:
         raise _fail(path, "", "no header row") from err
     except (ValueError, UnicodeError, OverflowError) as err:

@@ -335,6 +335,10 @@ def write_figures(runs: list[RunData], shown: list[RunData],
 
 
 
+MAX_POINTS = 5000
+"""The most windows :func:`figure_analyze` draws (evenly spaced beyond it)."""
+
+
 def figure_analyze(run: RunData) -> Figure:
     """σ_j, R and g₂₃ of one run or spectra file against the step.
 
@@ -345,12 +349,15 @@ def figure_analyze(run: RunData) -> Figure:
     >>> len(figure_analyze(RunData("x", Path("x"), sp)).axes)
     3
     """
-    sp = run.spectra
+    sp, title = run.spectra, run.name
+    if len(sp) > MAX_POINTS:  # a line of 400,000 points draws for minutes and shows no more
+        every = -(-len(sp) // MAX_POINTS)
+        sp, title = sp.iloc[::every], f"{run.name} (every {every}th of {len(sp)} windows)"
     fig = Figure(figsize=(6, 8), layout="tight")
     ax_s, ax_r, ax_g = fig.subplots(3, 1, sharex=True)
     for c in sigma_columns(sp):
         ax_s.plot(sp["step"], sp[c], lw=1)
-    ax_s.set(yscale="log", ylabel="σ_j", title=run.name)
+    ax_s.set(yscale="log", ylabel="σ_j", title=title)
     ax_r.plot(sp["step"], sp["R"])
     ax_r.set(ylabel="gap ratio R")
     g23 = pd.to_numeric(sp[G23_LAMBDA], errors="coerce")

@@ -117,6 +117,24 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+def _checked_config(path: Path) -> dict[str, Any]:
+    """``config.json`` with the fields the scorecard computes with checked (``lr``, ``wd``:
+    finite numbers >= 0; ``stride``, ``window``: positive integers)."""
+    config = _read_json(path)
+    for key, integer in (("lr", False), ("wd", False), ("stride", True), ("window", True)):
+        value = config.get(key)
+        if value is None:
+            continue
+        ok = (not isinstance(value, bool) and isinstance(value, int | float)
+              and math.isfinite(value) and value >= 0)
+        if ok and integer:
+            ok = value == int(value) and value >= 1
+        if not ok:
+            kind = "a positive integer" if integer else "a finite number >= 0"
+            raise InputError(f"{path}: field {key} must be {kind}, got {value!r}")
+    return config
+
+
 def _read_grams(path: Path, windows: int) -> np.ndarray | None:
     if not path.exists():
         return None
@@ -156,7 +174,7 @@ def load_run(path: str | Path) -> RunData:
         name=path.name,
         path=path,
         spectra=spectra,
-        config=_read_json(path / "config.json"),
+        config=_checked_config(path / "config.json"),
         summary=_read_json(path / "summary.json"),
         metrics=_read_csv(path / "metrics.csv", required=False),
         grams=_read_grams(path / "grams.npz", len(spectra)),

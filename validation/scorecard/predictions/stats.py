@@ -94,13 +94,25 @@ def three_phase(R: np.ndarray, p_value: float = 0.05, min_len: int = 2) -> dict[
 
 
 def alpha_groups(alpha: np.ndarray, kstar: np.ndarray, rank: np.ndarray) -> np.ndarray:
-    """Per window (dom, gap, sub) means of α: modes 1..k*, k*+1..k*+2, k*+3..rank."""
-    out = np.full((alpha.shape[0], 3), np.nan)
-    for i, (a, k, n) in enumerate(zip(alpha, kstar, rank, strict=True)):
-        if not np.all(np.isfinite(a[:n])):
-            continue
-        k, n = int(k), int(n)
-        groups = (a[:k], a[k:min(k + 2, n)], a[k + 2:n])
-        out[i] = [g.mean() if g.size else np.nan for g in groups]
+    """Per window (dom, gap, sub) means of α: modes 1..k*, k*+1..k*+2, k*+3..rank (NaN for
+    an empty group, and for a window with a non-finite α below its rank).
+
+    >>> alpha_groups(np.array([[1.0, .5, .4, .2, .1]]), np.array([1]), np.array([5]))
+    array([[1.  , 0.45, 0.15]])
+    """
+    alpha = np.asarray(alpha, dtype=np.float64)
+    n, W = alpha.shape
+    j = np.arange(W)[None, :]
+    k = np.asarray(kstar, dtype=np.int64)[:, None]
+    r = np.minimum(np.asarray(rank, dtype=np.int64)[:, None], W)
+    below = j < r
+    usable = np.all(np.isfinite(alpha) | ~below, axis=1)
+    out = np.full((n, 3), np.nan)
+    for i, mask in enumerate((j < k, (j >= k) & (j < np.minimum(k + 2, r)),
+                              (j >= k + 2) & below)):
+        count = mask.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, i] = np.where(count > 0, np.where(mask, alpha, 0.0).sum(axis=1) / count, np.nan)
+    out[~usable] = np.nan
     return out
 
