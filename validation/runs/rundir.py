@@ -79,8 +79,8 @@ def read_json(path: str | os.PathLike) -> Any:
     text = Path(path).read_text()
     try:
         return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path} is not valid JSON: {err}") from err
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise InputError(f"{path} is not valid JSON: {' '.join(str(err).split())}") from err
 
 
 def write_csv(path: str | os.PathLike, frame: pd.DataFrame) -> None:

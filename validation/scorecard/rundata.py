@@ -135,6 +135,29 @@ def _checked_config(path: Path) -> dict[str, Any]:
     return config
 
 
+def read_plan_file(path: Path) -> dict[str, Any]:
+    """``reproduce.json`` (``{}`` when missing), its fields checked.
+
+    Args:
+        path: The file ``reproduce`` wrote.
+
+    Returns:
+        Its object: ``notes`` and ``commands`` lists of strings, ``wall_s`` a number or null.
+
+    Raises:
+        InputError: If the file is not such an object (the message names the field).
+    """
+    made = _read_json(path)
+    for key in ("notes", "commands"):
+        value = made.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise InputError(f"{path}: field {key} must be a list of strings")
+    wall = made.get("wall_s")
+    if wall is not None and (isinstance(wall, bool) or not isinstance(wall, int | float)):
+        raise InputError(f"{path}: field wall_s must be a number or null, got {wall!r}")
+    return made
+
+
 def _read_grams(path: Path, windows: int) -> np.ndarray | None:
     if not path.exists():
         return None
