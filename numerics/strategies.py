@@ -13,9 +13,11 @@ Use them in your own property tests:
 Strategies: :func:`spectra` (valid singular-value spectra: positive, strictly decreasing),
 :func:`update_windows` (W×P windows of updates), :func:`gram_matrices` (symmetric PSD Gram
 matrices X Xᵀ), :func:`quadratic_problems` (a chosen power-law Hessian spectrum, a
-learning rate, a window length and an initial gradient), :func:`signal_parameters` (R1),
-:func:`gap_parameters` (R4's reduced gap ODE in its stated domain c real, β ≥ 0, η > 0,
-h̄+ω > 0), :func:`feedback_parameters` (R8).
+learning rate, a window length and an initial gradient), :func:`separated_quadratics`
+(quadratics whose stiff and flat modes are separated by an explicit parameter, R11),
+:func:`signal_parameters` (R1), :func:`gap_parameters` (R4's reduced gap ODE in its stated
+domain c real, β ≥ 0, η > 0, h̄+ω > 0), :func:`feedback_parameters` (R8),
+:func:`loss_parameters` (R6).
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ __all__ = [
     "feedback_parameters",
     "gap_parameters",
     "gram_matrices",
+    "loss_parameters",
     "quadratic_problems",
+    "separated_quadratic",
+    "separated_quadratics",
     "signal_parameters",
     "spectra",
     "update_windows",
@@ -121,6 +126,57 @@ def quadratic_problems(draw: st.DrawFn, max_P: int = 12) -> QuadraticCase:
     return QuadraticCase(h=h, eta=eta, W=W, g0=g0 * signs)
 
 
+def separated_quadratic(rng: np.random.Generator, flat_max: float,
+                        stiff_min: float = 2.0) -> QuadraticCase:
+    """One random :class:`QuadraticCase` with scale separation ``flat_max``: K ∈ [1, 3]
+    stiff modes with ηhW ∈ [``stiff_min``, 1.9W] (stable steps, ηh < 2) and 1–8 flat modes
+    with ηhW ∈ [``flat_max``/100, ``flat_max``] (log-uniform); W ∈ [3, 10]; gradient entries
+    of size 0.1–10 and either sign. The same ``rng`` state gives the same case up to the
+    flat modes' scale, so levels of ``flat_max`` can be compared on common draws.
+
+    Args:
+        rng: The NumPy generator the case is drawn from.
+        flat_max: The separation parameter: the largest ηhW of a flat mode.
+        stiff_min: The smallest ηhW of a stiff mode.
+
+    Returns:
+        The drawn case (its ``K`` counts the stiff modes).
+
+    Raises:
+        ValueError: If ``flat_max`` is not below ``stiff_min``.
+
+    >>> case = separated_quadratic(np.random.default_rng(0), 0.01)
+    >>> bool(np.all((case.eta * case.h * case.W <= 0.01) | (case.eta * case.h * case.W >= 2)))
+    True
+    """
+    if not 0 < flat_max < stiff_min:
+        raise ValueError(f"flat_max must lie in (0, stiff_min={stiff_min}), got {flat_max}")
+    W = int(rng.integers(3, 11))
+    K = int(rng.integers(1, 4))
+    n_flat = int(rng.integers(1, 9))
+    eta = float(10 ** rng.uniform(-3, 0))
+    stiff = rng.uniform(stiff_min, 1.9 * W, size=K)
+    flat = flat_max * 10 ** rng.uniform(-2, 0, size=n_flat)
+    h = np.sort(np.concatenate([stiff, flat]))[::-1] / (eta * W)
+    g0 = 10 ** rng.uniform(-1, 1, size=h.size) * rng.choice([-1.0, 1.0], size=h.size)
+    return QuadraticCase(h=h, eta=eta, W=W, g0=g0)
+
+
+@st.composite
+def separated_quadratics(draw: st.DrawFn, flat_max: float = 0.01,
+                         stiff_min: float = 2.0) -> QuadraticCase:
+    """A :class:`QuadraticCase` drawn by :func:`separated_quadratic` from a Hypothesis-drawn
+    seed: stiff modes ηhW ≥ ``stiff_min``, flat modes ηhW ≤ ``flat_max`` (the explicit
+    separation parameter of R11's asymptotic bound).
+
+    >>> case = separated_quadratics(0.1).example()
+    >>> case.K >= 1
+    True
+    """
+    seed = draw(st.integers(0, 2**32 - 1))
+    return separated_quadratic(np.random.default_rng(seed), flat_max, stiff_min)
+
+
 def signal_parameters() -> st.SearchStrategy[dict[str, float]]:
     """R1's parameters in their domain: h ≥ 0, Γ > 0, ω ≥ 0 with h + ω > 0, η > 0, W ≥ 2."""
     return st.fixed_dictionaries({
@@ -130,16 +186,52 @@ def signal_parameters() -> st.SearchStrategy[dict[str, float]]:
 
 
 def gap_parameters() -> st.SearchStrategy[dict[str, float]]:
-    """R4's parameters in their stated domain: c real, β ≥ 0, η > 0, h̄ + ω > 0."""
+    """R4's parameters in their stated domain: c real, β ≥ 0, η > 0, h̄ + ω > 0; c and β
+    are 0 or at least 10⁻¹² in size (g*² of a smaller one underflows a float64)."""
     return st.fixed_dictionaries({
-        "c": _floats(-10.0, 10.0), "beta": _floats(0.0, 10.0), "eta": _floats(1e-3, 1.0),
+        "c": st.one_of(st.just(0.0), _floats(1e-12, 10.0), _floats(-10.0, -1e-12)),
+        "beta": st.one_of(st.just(0.0), _floats(1e-12, 10.0)),
+        "eta": _floats(1e-3, 1.0),
         "hw": _floats(1e-3, 10.0),
     })
 
 
-def feedback_parameters() -> st.SearchStrategy[dict[str, float]]:
-    """R8's parameters: curvatures and injections of modes k* and k*+1, ω, ρ ≥ 0."""
-    return st.fixed_dictionaries({
-        "h": _floats(0.01, 5.0), "Gamma0": _floats(0.01, 5.0), "h_b": _floats(0.01, 5.0),
-        "Gamma_b": _floats(0.01, 5.0), "omega": _floats(0.0, 1.0), "rho": _floats(0.0, 50.0),
-    })
+@st.composite
+def feedback_parameters(draw: st.DrawFn) -> dict[str, float]:
+    """R8's parameters: curvatures and injections of modes k* (``h``, ``Gamma0``) and k*+1
+    (``h_b``, ``Gamma_b``), ω, and ``delta`` ∈ [10⁻³, 0.5], the relative distance from the
+    threshold at which a property probes ρ. One draw in three has ``h_b = h`` and
+    ``Gamma_b = Gamma0``, so the level ratio q is exactly 1 (R8's boundary case); a draw
+    with q within 10⁻⁶ of 1 but not 1 is moved onto q = 1 (there the open gap is below
+    floating-point resolution, so no float test could judge it).
+
+    >>> sorted(feedback_parameters().example())
+    ['Gamma0', 'Gamma_b', 'delta', 'h', 'h_b', 'omega']
+    """
+    h, gamma0 = draw(_floats(0.01, 5.0)), draw(_floats(0.01, 5.0))
+    if draw(st.integers(0, 2)) == 0:
+        h_b, gamma_b = h, gamma0
+    else:
+        h_b, gamma_b = draw(_floats(0.01, 5.0)), draw(_floats(0.01, 5.0))
+    omega = draw(_floats(0.0, 1.0))
+    if abs((gamma_b / (h_b + omega)) / (gamma0 / (h + omega)) - 1.0) < 1e-6:
+        h_b, gamma_b = h, gamma0
+    return {"h": h, "Gamma0": gamma0, "h_b": h_b, "Gamma_b": gamma_b,
+            "omega": omega, "delta": draw(_floats(1e-3, 0.5))}
+
+
+def loss_parameters(n_max: int = 6) -> st.SearchStrategy[dict[str, np.ndarray | float]]:
+    """R6's per-mode inputs: α_j ∈ [0, 1], cos²θ_j ∈ [α_j, 1] (as a fraction ``t`` of the
+    way), G_j^eff, θ_j, G_j^val of either sign, ω ∈ [0.01, 2], η, W.
+
+    >>> sorted(loss_parameters().example())
+    ['G_eff', 'G_val', 'W', 'alpha', 'eta', 'omega', 't', 'theta']
+    """
+    def arrays(n: int) -> st.SearchStrategy[dict]:
+        vec = lambda lo, hi: hnp.arrays(np.float64, n, elements=_floats(lo, hi))  # noqa: E731
+        return st.fixed_dictionaries({
+            "alpha": vec(0.0, 1.0), "t": vec(0.0, 1.0), "G_eff": vec(-5.0, 5.0),
+            "theta": vec(-5.0, 5.0), "G_val": vec(-5.0, 5.0), "omega": _floats(0.01, 2.0),
+            "eta": _floats(1e-3, 1.0), "W": st.integers(2, 20),
+        })
+    return st.integers(1, n_max).flatmap(arrays)

@@ -413,7 +413,9 @@ def feedback_ratio(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b: Arr
 
 def feedback_threshold(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b: ArrayLike,
                        omega: ArrayLike) -> np.ndarray:
-    """R8: ρ_c = (√q + √(q−1))² with q = [Γ_b/(h_b+ω)]/[Γ₀/(h+ω)]; 0 when q ≤ 1.
+    """R8: ρ_c = (√q + √(q−1))² with q = [Γ_b/(h_b+ω)]/[Γ₀/(h+ω)] for q ≥ 1; 0 when q < 1.
+
+    At q = 1, ρ_c = 1: the fixed points are y = 1 (collapse) and y = ρ.
 
     Above ρ_c the open-gap fixed point exists and is stable. ``h``, ``Gamma0``: mode k*;
     ``h_b``, ``Gamma_b``: mode k*+1. Only (h, ω, Γ) enter.
@@ -422,10 +424,12 @@ def feedback_threshold(h: ArrayLike, Gamma0: ArrayLike, h_b: ArrayLike, Gamma_b:
     0.0
     >>> round(float(feedback_threshold(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=2.0, omega=0.0)), 6)
     5.828427
+    >>> float(feedback_threshold(h=1.0, Gamma0=1.0, h_b=1.0, Gamma_b=1.0, omega=0.0))
+    1.0
     """
     q_ratio = _call("feedback_q", h, Gamma0, h_b, Gamma_b, omega)
     rho_c = _call("feedback_rho_c", np.maximum(q_ratio, 1.0))
-    return np.where(q_ratio > 1.0, rho_c, 0.0)
+    return np.where(q_ratio >= 1.0, rho_c, 0.0)
 
 
 # ------------------------------------------------------------------------------- R9

@@ -149,7 +149,7 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     z = sp.Symbol("z")
     quadratic = sp.expand(-F.subs(y, z) * z)
     log.add("fixed points: y·F(y) = 0", quadratic)
-    roots = sp.solve(quadratic, z, check=False)
+    roots = sp.roots(sp.Poly(quadratic, z), multiple=True)
     disc = sp.discriminant(quadratic, z)
     y_plus = max(roots, key=lambda r: r.subs({rho: 9, q: 2}))
     y_minus = [r for r in roots if r != y_plus][0]
@@ -164,7 +164,9 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log.add("F'(y) with ρq = y₊y₋, at y = y₊", slope_generic.subs(y, yp))
     at_collapse = F.subs(y, q)
     log.add("F at collapse y = q (α = 0)", at_collapse)
-    rho_roots = sp.solve(disc, rho, check=False)
+    at_one = sp.roots(sp.Poly(quadratic.subs(q, 1), z), multiple=True)
+    log.add("q = 1: the fixed points", sp.Tuple(*at_one))
+    rho_roots = sp.roots(sp.Poly(disc, rho), multiple=True)
     log.add("discriminant of the fixed-point quadratic vanishes at ρ =", sp.Tuple(*rho_roots))
     p = sp.Symbol("p", positive=True)  # q = 1 + p > 1
     double_root = (1 + rho) / 2
@@ -200,7 +202,11 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("F'(y₋) > 0: the smaller fixed point is unstable",
               slope_generic.subs({y: ym, yp: ym + sp.Symbol("w", positive=True)}), 0,
               "positive"),
-        Claim("F(q) = 1 − q: for q ≤ 1 the gap never closes", at_collapse, 1 - q),
+        Claim("F(q) = 1 − q: for q < 1 the gap never closes", at_collapse, 1 - q),
+        Claim("q = 1: the fixed points are y = 1 (= q, collapse) and y = ρ",
+              sp.sympify(set(at_one) == {sp.Integer(1), rho}), sp.true, "true"),
+        Claim("q = 1: ρ_c = 1 (the open gap needs ρ > 1), the formula's value at q = 1",
+              rho_c.subs(q, 1), 1),
         Claim("ρ_c = (√q + √(q−1))²", rho_c, (sp.sqrt(q) + sp.sqrt(q - 1)) ** 2),
         Claim("ρ_c > q, so y₊ ≥ √(ρq) > q above threshold", beyond, 0, "positive"),
         Claim("q = [Γ_b/(h_b+ω)] / [Γ₀/(h+ω)]", q_phys,
@@ -230,7 +236,9 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         notes=(
             "Our model: α_{k*} is the relative eigen-gap 1 − λ_{k*+1}/λ_{k*} (= 1 − 1/R²) and "
             "mode k*+1 sits at its R1 steady state; repulsion (β) is left out. The threshold "
-            "holds for q > 1; for q ≤ 1 the open gap is stable for every ρ ≥ 0."
+            "holds for q ≥ 1: at q = 1 the fixed points are y = 1 (collapse, α = 0) and "
+            "y = ρ, so the gap stays open only for ρ > ρ_c(1) = 1; for q < 1 the open gap is "
+            "stable for every ρ ≥ 0."
         ),
     )
 

@@ -1,5 +1,5 @@
-"""spectral_edge.numerics.consequences / spectral_edge.numerics.strategies: verify finds,
-shrinks and reproduces."""
+"""spectral_edge.numerics.consequences / properties / strategies: verify finds, shrinks and
+reproduces; every property has a negative control that is falsified."""
 
 from __future__ import annotations
 
@@ -8,28 +8,39 @@ import pytest
 from hypothesis import given, settings
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.consequences import CONSEQUENCES, verify
-from spectral_edge.numerics.strategies import gram_matrices, quadratic_problems, spectra
+from spectral_edge.numerics import properties as P
+from spectral_edge.numerics.consequences import CONSEQUENCES, MAX_EXAMPLES, verify
+from spectral_edge.numerics.strategies import (
+    gram_matrices,
+    quadratic_problems,
+    separated_quadratic,
+    spectra,
+)
+from spectral_edge.theory import lambdified as tx
 
 
-def test_every_consequence_holds_except_the_r11_forms() -> None:
-    out = {o.id: o for o in verify(examples=40, seed=0)}
-    assert set(out) == {c.id for c in CONSEQUENCES}
-    for cid, o in out.items():
-        if not cid.startswith("R11"):
-            assert o.held, (cid, o.counterexample)
-            assert o.examples == 40
+@pytest.mark.parametrize("examples", [20, 40, 200])
+def test_every_outcome_is_the_expected_one(examples: int) -> None:
+    out = verify(examples=examples, seed=0)
+    assert [o.id for o in out] == [c.id for c in CONSEQUENCES]
+    wrong = [(o.id, o.outcome, o.counterexample) for o in out if not o.ok]
+    assert not wrong
+    for o in out:
+        if o.expected == "held":
+            assert o.examples == examples and o.counterexample is None
+        else:
+            assert o.counterexample
 
 
-def test_published_krylov_bound_is_falsified_and_shrunk_reproducibly() -> None:
-    first = [o for o in verify(["R11"], examples=200, seed=3) if o.id == "R11 k* <= K"][0]
-    again = [o for o in verify(["R11"], examples=200, seed=3) if o.id == "R11 k* <= K"][0]
-    assert not first.held and first.counterexample
-    assert first.counterexample == again.counterexample  # reproducible from the seed
-    assert "K=" in first.counterexample and not first.expected_to_hold
+def test_every_property_has_a_falsified_control() -> None:
+    held = {c.id for c in CONSEQUENCES if c.expected == "held"}
+    controlled = {c.control_of for c in CONSEQUENCES if c.expected == "falsified"}
+    assert held == controlled and None not in controlled
+    assert {c.result for c in CONSEQUENCES} >= {"R1", "R3", "R4", "R5", "R6", "R7", "R8",
+                                                "R10", "R11"}
 
 
-def test_a_broken_property_is_falsified() -> None:
+def test_counterexamples_are_shrunk_reproducibly() -> None:
     import dataclasses
 
     from spectral_edge.numerics import consequences as cq
@@ -38,15 +49,44 @@ def test_a_broken_property_is_falsified() -> None:
     saved = cq.CONSEQUENCES
     cq.CONSEQUENCES = (broken,)
     try:
-        out = cq.verify(examples=50, seed=0)
+        first, again = cq.verify(examples=50, seed=3), cq.verify(examples=50, seed=3)
     finally:
         cq.CONSEQUENCES = saved
-    assert not out[0].held
-    assert "array" in out[0].counterexample
+    assert first[0].outcome == "falsified" and not first[0].ok
+    assert "array" in first[0].counterexample
+    assert first[0].counterexample == again[0].counterexample
 
 
-@pytest.mark.parametrize("kwargs", [{"examples": 0}, {"seed": -1}, {"only": ["R99"]},
-                                    {"only": [","]}])
+def test_r8_at_q_equal_one_has_threshold_one() -> None:
+    p = {"h": 1.0, "Gamma0": 1.0, "h_b": 1.0, "Gamma_b": 1.0, "omega": 0.0, "delta": 0.1}
+    assert float(tx.feedback_threshold(1.0, 1.0, 1.0, 1.0, 0.0)) == 1.0
+    assert P.r8_threshold(p) and not P.r8_threshold(p, factor=0.5)
+    fp = tx.feedback_fixed_points(np.sqrt(10.0), 0.5, 1.0, 1.0, 0.0, 10)
+    assert abs(float(fp.g_stable)) < 1e-12  # ρ < 1 at q = 1: the gap collapses
+
+
+def test_krylov_fraction_reaches_one_as_the_separation_grows() -> None:
+    seeds = range(40)
+    means = {level: np.mean([P.krylov_fraction(s, level) for s in seeds])
+             for level in (1.0, 0.1, 0.01, 0.001)}
+    assert means[1.0] < 1.0 and means[0.01] == 1.0 and means[0.001] == 1.0
+    assert means[0.1] <= means[0.01]
+    tighter = np.mean([P.krylov_fraction(s, 0.001, slack=0) for s in seeds])
+    assert tighter < 1.0  # k* = K + 1 does happen: the +1 is needed
+
+
+def test_separated_quadratics_respect_their_separation() -> None:
+    for seed in range(20):
+        case = separated_quadratic(np.random.default_rng(seed), 0.01)
+        x = case.eta * case.h * case.W
+        assert np.all((x <= 0.01) | (x >= 2.0)) and case.K == np.count_nonzero(x >= 2.0)
+        assert np.all(case.eta * case.h < 2.0)
+    with pytest.raises(ValueError):
+        separated_quadratic(np.random.default_rng(0), 3.0)
+
+
+@pytest.mark.parametrize("kwargs", [{"examples": 0}, {"examples": MAX_EXAMPLES + 1},
+                                    {"seed": -1}, {"only": ["R99"]}, {"only": [","]}])
 def test_bad_input(kwargs) -> None:
     with pytest.raises(InputError):
         verify(**kwargs)
