@@ -165,7 +165,7 @@ class GramMonitor(MonitorReadout):
             raise InputError(message)
         self.stopped = message
         warnings.warn(f"{message}; the monitor stops (build a new one to go on)",
-                      RuntimeWarning, stacklevel=4)
+                      RuntimeWarning, stacklevel=3)
         return False
 
     def _skip(self, kind: str, problem: str, calls: int) -> bool:
@@ -176,10 +176,9 @@ class GramMonitor(MonitorReadout):
         message = f"GramMonitor: skipped {problem} at step {calls}; window unchanged"
         if self.on_error == "raise":
             raise InputError(message)
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
         return False
 
-    @torch.no_grad()
     def step(self) -> bool:
         """Record the parameters after an optimizer step.
 

@@ -80,7 +80,7 @@ def snapshot_lr(optimizer: Any, lr: float | None, step: int,
                "not a finite number >= 0")
     if on_error == "raise":
         raise InputError(message)
-    warnings.warn(f"{message}; recorded as NaN (A is NaN)", RuntimeWarning, stacklevel=4)
+    warnings.warn(f"{message}; recorded as NaN (A is NaN)", RuntimeWarning, stacklevel=3)
     return float("nan"), 1
 
 

@@ -250,7 +250,7 @@ class Bindings:
             "shape and dtype; the monitor follows the new tensor (this snapshot's "
             "update is new minus old values)",
             RuntimeWarning,
-            stacklevel=6,  # the caller of GramMonitor.step() (through torch.no_grad)
+            stacklevel=5,  # the caller of GramMonitor.step()
         )
         return None
 

@@ -13,7 +13,6 @@ import numpy as np
 import torch
 
 
-@torch.no_grad()
 def all_reduce_sum(values: np.ndarray, group: Any, device: torch.device | str = "cpu"
                    ) -> np.ndarray:
     """Sum ``values`` over the ranks of ``group`` (the identity without a group).
@@ -35,5 +34,6 @@ def all_reduce_sum(values: np.ndarray, group: Any, device: torch.device | str = 
 
     where = device if dist.get_backend(group) == "nccl" else "cpu"
     summed = torch.from_numpy(np.ascontiguousarray(values, dtype=np.float64)).to(where)
-    dist.all_reduce(summed, group=group)
+    with torch.no_grad():
+        dist.all_reduce(summed, group=group)
     return summed.cpu().numpy()

@@ -82,7 +82,6 @@ class SketchStorage(UpdateStorage):
     def extra_state(self) -> dict[str, torch.Tensor]:
         return {"hash": self.hash}
 
-    @torch.no_grad()
     def write(self, slot: int, drop: int | None = None) -> np.ndarray:
         if self._copied:
             self._src = self._sources()

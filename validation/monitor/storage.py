@@ -117,6 +117,8 @@ class UpdateStorage(ABC):
     * :meth:`resync`: θ_{t−1} ← the current parameters (construction, a NaN recovered).
     * :meth:`rebind`: the parameter tensors were replaced or moved (same shapes): rebuild
       every cached view.
+    * Work on detached views only (no autograd graph, so no ``torch.no_grad`` needed on
+      the hot path: its enter/exit cost microseconds per call).
     * ``theta_prev``, :attr:`memory_bytes`, and :meth:`extra_state` (tensors beyond
       ``rows`` and ``theta_prev`` that a checkpoint must hold).
 
@@ -188,7 +190,6 @@ class UpdateStorage(ABC):
         """θ_{t−1} ← the θ_t staged by the last :meth:`write`."""
         self._cur = 1 - self._cur
 
-    @torch.no_grad()
     def resync(self) -> None:
         """θ_{t−1} ← the current parameters."""
         if self._copied:
@@ -221,6 +222,10 @@ class ExactStorage(UpdateStorage):
         self._new = [[self.rows[s, block] for block, _ in self.plan] for s in range(self.slots)]
         self._partial = torch.zeros(len(self.plan), self.slots, dtype=self.dtype,
                                     device=self.device)
+        # per leaving row: the (rows, out) views before and after it, for every block
+        self._cut = [[[(self._cols[b][lo:hi], self._partial[b, lo:hi])
+                       for lo, hi in ((0, drop), (drop + 1, self.slots)) if lo < hi]
+                      for b in range(len(self.plan))] for drop in range(self.slots)]
         # δ straight into the row when the row's dtype holds θ − θ_{t−1} as formed
         self._foreach = self.dtype in (self.param_dtype, torch.float64)
 
@@ -228,14 +233,12 @@ class ExactStorage(UpdateStorage):
     def memory_bytes(self) -> int:
         return super().memory_bytes + self._partial.numel() * self._partial.element_size()
 
-    @torch.no_grad()
     def write(self, slot: int, drop: int | None = None) -> np.ndarray:
         if self._copied:
             self._src = self._sources()
         prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
         dst, new, partial = self._dst[slot], self._new[slot], self._partial
-        if drop is not None:
-            partial[:, drop] = 0.0
+        cut = None if drop is None else self._cut[drop]
         for b, src in enumerate(self._src):
             if len(src) >= FOREACH_MIN and self._foreach:
                 torch._foreach_copy_(dst[b], src)
@@ -245,16 +248,15 @@ class ExactStorage(UpdateStorage):
                 for s, p, d, t in zip(src, prev[b], dst[b], staged[b], strict=True):
                     torch.sub(s, p, out=d)  # formed in θ_{t−1}'s dtype, then stored
                     t.copy_(s)
-            if drop is None:
+            if cut is None:
                 torch.mv(self._cols[b], new[b], out=partial[b])
                 continue
-            # the rows before and after the leaving one: W+1 rows read instead of W+2
-            cols, out = self._cols[b], partial[b]
-            if drop > 0:
-                torch.mv(cols[:drop], new[b], out=out[:drop])
-            if drop + 1 < self.slots:
-                torch.mv(cols[drop + 1:], new[b], out=out[drop + 1:])
-        return partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
+            for rows, out in cut[b]:  # the rows before and after the leaving one
+                torch.mv(rows, new[b], out=out)
+        dots = partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
+        if drop is not None:
+            dots[drop] = 0.0
+        return dots
 
 
 def new_storage_bytes(local: int, window: int, dtype: torch.dtype,
