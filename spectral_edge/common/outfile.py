@@ -84,3 +84,42 @@ def check_not_input(path: str | os.PathLike, inputs: list[Path] | tuple[Path, ..
         if Path(other).resolve() == target:
             raise InputError(f"{name}: {path} is an input file; refusing to write over it")
     return path
+
+
+def check_output_dir(path: str | os.PathLike | None, name: str = "--out") -> Path:
+    """``path`` when a directory of results can be made or written there: not empty, not an
+    existing file, and it (or, when missing, its nearest existing ancestor) a writable
+    directory. Checked before the work that fills it; nothing is created here.
+
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> check_output_dir(d / "runs") == d / "runs"
+    True
+    >>> check_output_dir("")
+    Traceback (most recent call last):
+    ...
+    spectral_edge.common.errors.InputError: --out: an empty path; name a directory
+
+    Args:
+        path: The output directory.
+        name: The option's name in error messages.
+
+    Returns:
+        ``path`` as a :class:`~pathlib.Path`.
+
+    Raises:
+        InputError: If ``path`` is empty, a file, or cannot be created or written.
+    """
+    if path is None or not str(path).strip():
+        raise InputError(f"{name}: an empty path; name a directory")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{name}: {path} exists and is not a directory")
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise InputError(f"{name}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"{name}: the directory {probe} is not writable")
+    return path

@@ -34,14 +34,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace) -> int:
     """Run the demo and print its tables."""
+    from spectral_edge.common.outfile import check_output_dir
+    from spectral_edge.common.validate import check_int
     from spectral_edge.validation.experiments.demo import (  # imports torch
         format_table,
         results_markdown,
         run_demo,
     )
 
-    if args.steps < 1 or args.every < 1:
-        raise ValueError("--steps and --every must be >= 1")
+    check_int("--steps", args.steps, 1, 10**7)
+    check_int("--every", args.every, 1, args.steps)
+    check_int("--seed", args.seed, 0, 2**63 - 1)
+    check_output_dir(args.out, "--out")
     if args.results is not None:
         check_output_file(args.results, "--results")
     runs = run_demo(args.out, steps=args.steps, seed=args.seed)

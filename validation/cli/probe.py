@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 
+from spectral_edge.common.errors import InputError
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     """The ``probe`` subcommand's arguments."""
@@ -24,20 +26,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--hess-k", type=int, default=None, metavar="K",
-        help="top Hessian eigenvalues to compute (default: the run's probe_hess_k; 0 skips)",
+        help="top Hessian eigenvalues to compute, 0..100 (default: the run's probe_hess_k; "
+        "0 skips)",
     )
     parser.set_defaults(func=execute)
+
+
+MAX_AT = 1000
+"""The most ``--at`` windows one ``probe`` call takes."""
 
 
 def execute(args: argparse.Namespace) -> int:
     """Probe the chosen windows; one line per window."""
     from spectral_edge.common.validate import check_int
+    from spectral_edge.validation.runs.config import SIZE_LIMITS
     from spectral_edge.validation.runs.reprobe import reprobe
 
+    if len(args.at or []) > MAX_AT:
+        raise InputError(f"--at: at most {MAX_AT} windows per call, got {len(args.at)}")
     for step in args.at or []:
-        check_int("--at", step, 0)
+        check_int("--at", step, 0, 2**62)
     if args.hess_k is not None:
-        check_int("--hess-k", args.hess_k, 0)
+        check_int("--hess-k", args.hess_k, 0, SIZE_LIMITS["probe_hess_k"])
     for w in reprobe(args.run_dir, at=args.at, hess_k=args.hess_k):
         print(
             f"step {w['step']}: k*={w['kstar_weighted']}, K_eta={w['K_eta']}, "

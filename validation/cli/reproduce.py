@@ -28,7 +28,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         "with --list)")
     parser.add_argument("--quick", action="store_true",
                         help="the quick grid: one seed, short caps (about 10 minutes)")
-    parser.add_argument("--workers", type=int, default=1, help="parallel runs (default 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="parallel runs, 1..256 (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--list", action="store_true",
                         help="print every run with its steps and estimated time, and exit")
@@ -47,14 +48,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def execute(args: argparse.Namespace) -> int:
     """Train and report; 0 when every run finished, 1 when a run failed."""
     from spectral_edge.common.errors import InputError
+    from spectral_edge.common.outfile import check_output_dir
+    from spectral_edge.common.validate import check_int
+    from spectral_edge.validation.cli.sweep import MAX_WORKERS
     from spectral_edge.validation.experiments.reproduce import plan, reproduce
 
-    if args.workers < 1:
-        raise InputError(f"--workers must be >= 1, got {args.workers}")
+    check_int("--workers", args.workers, 1, MAX_WORKERS)
     options = {k: v for k, v in (("corpus", args.corpus), ("device", args.device)) if v}
     if options and args.plan != "lm":
         raise InputError("--corpus and --device apply to --plan lm")
     items = plan(args.quick, long_controls=args.long_controls, name=args.plan, **options)
+    if args.list and args.out is not None:
+        raise InputError("--list prints the plan and trains nothing; drop --out")
     if args.list and args.plan == "lm":
         from spectral_edge.validation.experiments.lm_plan import describe
 
@@ -65,6 +70,7 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise InputError("reproduce needs --out DIR (or --list)")
+    check_output_dir(args.out, "--out")  # before hours of training, not after
     path, failed, seconds = reproduce(args.out, args.quick, args.workers, not args.quiet,
                                       long_controls=args.long_controls, name=args.plan,
                                       executor=args.executor, address=args.address, **options)

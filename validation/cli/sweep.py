@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from spectral_edge.validation.cli.train import add_config_arguments, given_fields
 from spectral_edge.validation.runs import rundir
@@ -41,7 +40,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """The ``sweep`` subcommand's arguments."""
     parser.add_argument("--out", required=True, help="sweep directory (one run dir per run)")
     parser.add_argument("--config", help="JSON file with base config fields")
-    parser.add_argument("--workers", type=int, default=1, help="parallel processes (default 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="parallel processes, 1..256 (default 1)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--no-plots", action="store_true", help="do not write plots/")
     add_executor_arguments(parser)
@@ -49,12 +49,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=execute)
 
 
+MAX_WORKERS = 256
+"""The most parallel runs (``--workers``) sweep and reproduce accept."""
+
+
 def execute(args: argparse.Namespace) -> int:
     """Run the grid; 0 if every run finished, 1 if any failed."""
-    if args.workers < 1:
-        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    from spectral_edge.common.outfile import check_output_dir
+    from spectral_edge.common.validate import check_int
+
+    check_int("--workers", args.workers, 1, MAX_WORKERS)
+    root = check_output_dir(args.out, "--out")
     items = grid(base_config(args.config), given_fields(args, multi=True))
-    root = Path(args.out)
     failed = train_items(items, root, args.workers, "sweep", not args.quiet, not args.no_plots,
                          executor=args.executor, address=args.address)
     table = collect(root, items)

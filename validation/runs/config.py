@@ -34,6 +34,16 @@ from spectral_edge.numerics.spectra import KSTAR_METHODS
 from spectral_edge.validation.probes.window import ProbeSettings
 
 MAX_SEED = 2**63 - 1
+SIZE_LIMITS: dict[str, int] = {
+    "steps": 10**9, "batch_size": 2**20, "eval_every": 10**9, "eval_batch": 2**20,
+    "checkpoint_every": 10**9, "stride": 10**6, "threads": 1024, "d_model": 65_536,
+    "n_heads": 1024, "d_ff": 262_144, "n_layers": 1024, "n_dec_layers": 1024,
+    "n_train": 10**8, "n_test": 10**8, "window": 4096, "sketch_dim": 2**24,
+    "probe_modes": 64, "probe_batch": 2**20, "probe_hess_k": 100, "probe_noise_batches": 1000,
+    "probe_draws": 10_000,
+}
+"""Upper bounds of the size-like config fields (docs/reliability.md): a value above one is
+a typo, not a run (``--probe-hess-k 100000`` would write 100,000 columns)."""
 """Largest accepted seed (seeds go to ``torch.manual_seed`` and NumPy generators)."""
 
 NONE_WORDS = ("none", "null")
@@ -371,11 +381,11 @@ class RunConfig:
         )
         for name in ("batch_size", "steps", "eval_every", "eval_batch", "checkpoint_every",
                      "stride", "threads"):
-            check_int(field(name), getattr(self, name), 1)
+            check_int(field(name), getattr(self, name), 1, SIZE_LIMITS.get(name))
         for name in ("d_model", "n_heads", "d_ff", "n_layers", "n_dec_layers", "n_train",
                      "n_test"):
             if getattr(self, name) is not None:
-                check_int(field(name), getattr(self, name), 1)
+                check_int(field(name), getattr(self, name), 1, SIZE_LIMITS.get(name))
         if self.stop_after_grok is not None:
             check_int(field("stop_after_grok"), self.stop_after_grok, 0)
         if self.forget_step is not None:
@@ -386,15 +396,15 @@ class RunConfig:
         for name in ("probe_every", "probe_hess_every", "keep_checkpoints_every"):
             if getattr(self, name) is not None:
                 check_int(field(name), getattr(self, name), 1)
-        check_int(field("probe_modes"), self.probe_modes, 1)
-        check_int(field("probe_batch"), self.probe_batch, 1)
-        check_int(field("probe_hess_k"), self.probe_hess_k, 0)
-        check_int(field("probe_noise_batches"), self.probe_noise_batches, 2)
-        check_int(field("probe_draws"), self.probe_draws, 1)
+        for name, low in (("probe_modes", 1), ("probe_batch", 1), ("probe_hess_k", 0),
+                          ("probe_noise_batches", 2), ("probe_draws", 1)):
+            check_int(field(name), getattr(self, name), low, SIZE_LIMITS[name])
         check_finite_number(field("probe_phi"), self.probe_phi)
         check_window(self.window, field("window"))
+        check_int(field("window"), self.window, 2, SIZE_LIMITS["window"])
         if self.sketch_dim is not None:
-            check_int(field("sketch_dim"), self.sketch_dim, self.window)
+            check_int(field("sketch_dim"), self.sketch_dim, self.window,
+                      SIZE_LIMITS["sketch_dim"])
         check_device_name(self.device)
         check_choice(field("lr_schedule"), self.lr_schedule, ("constant", "cosine"))
         check_choice(field("precision"), self.precision, ("fp32", "bf16"))
