@@ -223,7 +223,8 @@ def train_items(items: list[SweepItem], root: Path, workers: int, label: str,
     if executor == "ray":
         from spectral_edge.validation.runs.ray_executor import train_ray
 
-        failed = train_ray(todo, root, workers, plots, address, on_done=lambda: bar.update(1))
+        failed = train_ray(todo, root, workers, plots, train_one, address,
+                           on_done=lambda: bar.update(1))
     elif workers == 1:
         for item in todo:
             try:

@@ -1,7 +1,7 @@
 """Ray as the engine of a grid of runs (``--executor ray``): one Ray task per run, asking
 for the CPUs and GPUs its config needs.
 
-Each task calls the same function the local executor calls
+Each task calls the function the grid engine hands over, the one the local executor calls
 (:func:`spectral_edge.validation.runs.grid.train_one`), so a run trained here is
 byte-identical to one trained locally. A task whose worker dies (killed, node lost) is
 retried by Ray (``max_retries``); the retry finds the run's ``config.json`` and resumes from
@@ -100,6 +100,7 @@ def train_ray(
     root: Path,
     workers: int,
     plots: bool,
+    train: Callable[[Any, str, bool, bool], str],
     address: str | None = None,
     on_done: Callable[[], None] | None = None,
 ) -> list[str]:
@@ -111,6 +112,8 @@ def train_ray(
         root: the grid directory (one run directory per item).
         workers: runs in flight at once (and the local instance's CPUs × threads).
         plots: draw each run's ``plots/``.
+        train: the task body, ``train(config, out_dir, progress, plots)`` (importable on
+            the workers: a module-level function).
         address: a Ray cluster to join (None: a local instance for this call).
         on_done: called after each run ends (a progress bar's update).
 
@@ -120,14 +123,12 @@ def train_ray(
     Raises:
         InputError: when Ray is missing or the cluster cannot be reached.
     """
-    from spectral_edge.validation.runs.grid import train_one
-
     if not todo:
         return []
     cpus = workers * max(item.config.threads for item in todo)
     failed: list[str] = []
     with ray_session(address, cpus) as ray:
-        task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(train_one)
+        task = ray.remote(max_retries=MAX_RETRIES, retry_exceptions=False)(train)
         pending: dict[Any, Any] = {}
         queue = list(todo)
         while queue or pending:
