@@ -6,7 +6,7 @@
     trainer = Trainer(model, args, train_dataset=data,
                       callbacks=[HFGramMonitorCallback(window=10, stride=1)])
     trainer.train()   # logs gram/sigma_1.., gram/kstar, gram/g_sigma, gram/R,
-                      # gram/g23_lambda, gram/A
+                      # gram/g23_lambda, gram/A, gram/vacuity
 
 What it does, event by event (transformers ≥ 4.46; checked on 5.24):
 

@@ -5,7 +5,7 @@
     from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback
     trainer = L.Trainer(max_steps=1000, callbacks=[LightningGramMonitorCallback(window=10)])
     trainer.fit(module, loader)  # logs gram/sigma_1.., gram/kstar, gram/g_sigma, gram/R,
-                                 # gram/g23_lambda, gram/A
+                                 # gram/g23_lambda, gram/A, gram/vacuity
 
 Hooks (lightning ≥ 2.4; checked on 2.6):
 
