@@ -87,7 +87,7 @@ def ray_session(address: str | None, num_cpus: int) -> Iterator[Any]:
             ray.init(num_cpus=num_cpus, include_dashboard=False, logging_level=logging.WARNING)
         else:
             ray.init(address=address, logging_level=logging.WARNING)
-    except ConnectionError as err:
+    except (ConnectionError, RuntimeError) as err:
         raise InputError(f"--address {address}: cannot connect to a Ray cluster ({err})") from err
     try:
         yield ray
