@@ -70,7 +70,9 @@ SPECTRA: tuple[Column, ...] = (
     Column("vacuity", "ratio", "σ_W/d_crit"),
     Column("delta_c_fro", "eigenvalue (σ²)", "‖ΔC‖_F, change of the window Gram"),
     Column("delta_c_op", "eigenvalue (σ²)", "‖ΔC‖_op"),
-    Column("A", "ratio", "adiabatic parameter ‖ΔC‖/(η g²)"),
+    Column("A", "1/η", "adiabatic parameter ‖ΔC‖/(η g²) = A_dk·(σ_k*+σ_k*+1)/(η g): not "
+           "dimensionless"),
+    Column("A_dk", "ratio", "Davis–Kahan rotation bound ‖ΔC‖/(λ_k* − λ_k*+1), dimensionless"),
     Column("regime", "-", "plateau, transition or forgetting (from A)"),
     Column("rtol", "ratio", "σ-relative threshold of the rank guard"),
     Column("sigma_<j>", "singular value", "σ_j of the window, descending"),

@@ -747,6 +747,32 @@ def stability_alpha(lam: np.ndarray, delta_c_fro: float, c: float = 1.0) -> np.n
     return np.clip(alpha, 0.0, 1.0)
 
 
+def rotation_bound(delta_c_fro: float, lam: np.ndarray, k: int) -> float:
+    """A_dk = ‖ΔC‖_F/(λ_k − λ_k+1): the Davis–Kahan bound on the sine of the angle by which
+    the top-k block of the window turns in one snapshot. Dimensionless (both terms are in
+    eigenvalue units), unlike A = ‖ΔC‖_F/(η g²), which equals
+    A_dk·(σ_k + σ_k+1)/(η g) and so carries 1/η.
+
+    >>> rotation_bound(0.5, np.array([5.0, 3.0, 2.0]), 1)
+    0.25
+
+    Args:
+        delta_c_fro: ‖ΔC‖_F between the two windows.
+        lam: Eigenvalues λ_1 ≥ … ≥ λ_W of the window's Gram, shape (W,).
+        k: The block boundary, 1 ≤ k ≤ W−1 (k*).
+
+    Returns:
+        A_dk, inf when λ_k = λ_k+1 (NaN when ``delta_c_fro`` is NaN).
+
+    Raises:
+        InputError: If ``k`` is out of range.
+    """
+    lam = np.asarray(lam, dtype=float)
+    _check_k(lam, k)
+    split = float(lam[k - 1] - lam[k])
+    return float(delta_c_fro / split) if split > 0 else float("inf")
+
+
 def adiabatic_parameter(delta_c_fro: float, eta_eff: float, g: float) -> float:
     """A = ‖ΔC‖_F / (η_eff g²), g in singular-value units.
 
@@ -858,7 +884,7 @@ class WindowStats:
     """Every statistic of one window (and, given the (W+1)-Gram, of its change).
 
     ``kstar`` is the variant named by ``kstar_method``; all three variants are kept.
-    Quantities that need the previous window (``delta_c_fro``, ``alpha``, ``A``) are NaN
+    Quantities that need the previous window (``delta_c_fro``, ``alpha``, ``A``, ``A_dk``) are NaN
     when it is not available; ``A`` also needs η_eff. ``rtol`` is the σ-relative threshold
     the rank guard used (:func:`guard_rtol`); ``rank`` never exceeds min(W, P).
     """
@@ -886,6 +912,7 @@ class WindowStats:
     A: float
     regime: str
     rtol: float = DEFAULT_RTOL
+    A_dk: float = float("nan")
 
     def as_row(self) -> dict[str, float | int | str]:
         """A flat dict (σ_j and α_j as numbered columns) for one ``spectra.csv`` row.
@@ -920,6 +947,7 @@ class WindowStats:
             "delta_c_fro": self.delta_c_fro,
             "delta_c_op": self.delta_c_op,
             "A": self.A,
+            "A_dk": self.A_dk,
             "regime": self.regime,
             "rtol": self.rtol,
         }
@@ -1029,4 +1057,5 @@ def window_stats(
         A=A,
         regime=adiabatic_regime(A, *regime_thresholds),
         rtol=rtol,
+        A_dk=rotation_bound(dc_fro, lam, k) if np.isfinite(dc_fro) else float("nan"),
     )
