@@ -306,7 +306,7 @@ def sigma_stats(steps: np.ndarray, sigma: np.ndarray, P: int | None) -> pd.DataF
         "kstar_signal": ks["signal"], "R": R, G_SIGMA: hi - lo,
         G23_LAMBDA: lam[:, 1] - lam[:, 2] if W >= 3 else nan, "nu": nu, "d_crit": d_crit,
         "d_crit_textbook": nu * (cap * W) ** 0.25, "vacuity": vacuity, "delta_c_fro": nan,
-        "delta_c_op": nan, "A": nan, "regime": "unknown", "rtol": rtol,
+        "delta_c_op": nan, "A": nan, "A_dk": nan, "regime": "unknown", "rtol": rtol,
     }
     cols |= {f"sigma_{j + 1}": s[:, j] for j in range(W)}
     cols |= {f"alpha_{j + 1}": nan for j in range(W)}
