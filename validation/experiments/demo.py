@@ -35,12 +35,16 @@ WEIGHT_DECAYS = (1.0, 0.0)
 def demo_config(
     weight_decay: float, steps: int = 4000, seed: int = 42, **overrides: Any
 ) -> RunConfig:
-    """The demo's run: the §7 modular-addition protocol with the given weight decay
-    (``overrides``: any other ``RunConfig`` field, e.g. a smaller model for tests)."""
+    """The demo's run: the modular-addition ``paper`` protocol with the given weight decay
+    (``overrides``: any other ``RunConfig`` field, e.g. a smaller model for tests). Both
+    runs keep 100-step snapshots (the paper's no-decay runs use 500) so their windows span
+    the same steps, and stop 500 steps after grokking instead of by the paper's rule."""
     settings: dict[str, Any] = {
         "wd": weight_decay,
         "seed": seed,
         "steps": steps,
+        "stride": 100,
+        "stop_acc": None,
         "stop_after_grok": 500,
         "threads": 1,  # two threads thrash when another process shares the two cores
     }
