@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +49,9 @@ def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gra
     """The latest window's σ_1..σ_top, k*, g, R, g₂₃, A and the BBP ratio σ_W/d_crit
     (``vacuity``) as ``{prefix + name: number}``,
     named as the columns of ``spectra.csv`` (``g_sigma``, ``g23_lambda``: the unit in the
-    name; the same statistics ``train --tensorboard`` logs); non-finite values (A of the first window, g₂₃ of a rank-2 window) are left out,
-    and the dict is empty before the first full window."""
+    name; the same statistics ``train --tensorboard`` logs); non-finite values (A of the
+    first window, g₂₃ of a rank-2 window) are left out, and the dict is empty before the
+    first full window."""
     stats = None if monitor is None else monitor.stats
     if stats is None:
         return {}
@@ -77,12 +80,72 @@ def save_state(monitor: GramMonitor, path: str | os.PathLike) -> None:
 
 
 def load_state(monitor: GramMonitor, path: str | os.PathLike) -> None:
-    """Restore the monitor from a file written by :func:`save_state`."""
+    """Restore the monitor from a file written by :func:`save_state`.
+
+    Args:
+        monitor: The monitor to restore (unchanged when the file is refused).
+        path: The state file.
+
+    Raises:
+        InputError: If the file is missing, corrupt, holds objects a weights-only load
+            refuses, or is not a monitor state.
+    """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError, EOFError) as err:
-        raise InputError(f"cannot read the monitor state {path}: {err}") from err
+    except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError,
+            zipfile.BadZipFile) as err:
+        raise InputError(f"cannot read the monitor state {path}: "
+                         f"{' '.join(str(err).split())[:300]}") from err
     monitor.load_state_dict(state)
+
+
+_SETTINGS = ("lr", "kstar_method", "dtype", "on_error", "seed", "keep_grams",
+             "max_memory_bytes")
+_OTHER = ("optimizer", "shard_group")
+
+
+def check_callback_args(monitor_args: dict[str, Any], log_top: Any, log_prefix: Any,
+                        params: Any) -> None:
+    """Check a framework callback's monitor arguments at construction, so that a bad
+    window, regular expression or misspelt keyword fails before training starts.
+
+    Args:
+        monitor_args: ``window``, ``stride``, ``select``, ``sketch_dim`` and the extra
+            :class:`GramMonitor` keywords.
+        log_top: How many σ are logged.
+        log_prefix: The logged names' prefix.
+        params: ``None`` or a callable ``model -> model_or_params``.
+
+    Raises:
+        InputError: For an unknown keyword or an invalid value (the message names it).
+    """
+    import re
+
+    from spectral_edge.common.validate import check_int
+    from spectral_edge.validation.monitor.settings import MonitorSettings
+
+    known = {"window", "stride", "select", "sketch_dim", *_SETTINGS, *_OTHER}
+    unknown = sorted(set(monitor_args) - known)
+    if unknown:
+        raise InputError(f"unknown GramMonitor argument {unknown[0]!r}; use one of "
+                         f"{', '.join(sorted(known))}")
+    MonitorSettings.checked(
+        monitor_args["window"], stride=monitor_args["stride"],
+        sketch_dim=monitor_args["sketch_dim"],
+        sharded=monitor_args.get("shard_group") is not None,
+        **{k: monitor_args[k] for k in _SETTINGS if k in monitor_args})
+    select = monitor_args["select"]
+    if not isinstance(select, str):
+        raise InputError(f"select must be a string, got {select!r}")
+    try:
+        re.compile(select)
+    except re.error as err:
+        raise InputError(f"select is not a valid regular expression: {err}") from err
+    check_int("log_top", log_top, 1, 4096)
+    if not isinstance(log_prefix, str):
+        raise InputError(f"log_prefix must be a string, got {log_prefix!r}")
+    if params is not None and not callable(params):
+        raise InputError(f"params must be a callable model -> parameters, got {params!r}")
 
 
 def write_outputs(monitor: GramMonitor, out_dir: str | os.PathLike) -> list[Path]:

@@ -83,6 +83,7 @@ class HFGramMonitorCallback(TrainerCallback):
     ) -> None:
         self.monitor_args = {"window": window, "stride": stride, "select": select,
                              "sketch_dim": sketch_dim, **monitor_kwargs}
+        _common.check_callback_args(self.monitor_args, log_top, log_prefix, params)
         self.log_top, self.log_prefix = log_top, log_prefix
         self.output_dir, self.resume_from, self.params = output_dir, resume_from, params
         self.monitor: GramMonitor | None = None

@@ -102,7 +102,8 @@ def _check_together(chosen: list[tuple[str, torch.Tensor]]) -> None:
     """Refuse what cannot be watched together.
 
     Raises:
-        InputError: tensors on several devices, repeated names or repeated tensors.
+        InputError: tensors on several devices, repeated names, repeated or overlapping
+            tensors (views of one storage), or no numbers at all.
     """
     devices = {p.device for _, p in chosen}
     if len(devices) > 1:
@@ -116,6 +117,19 @@ def _check_together(chosen: list[tuple[str, torch.Tensor]]) -> None:
         raise InputError(f"parameter names repeat: {repeated}")
     if len({id(p) for _, p in chosen}) != len(chosen):
         raise InputError("the same tensor is listed twice in model_or_params")
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    for name, p in chosen:  # views of one storage (w and w.view(2, 3)) would count twice
+        size = p.element_size()
+        start = p.storage_offset() * size
+        end = start + size * (1 + sum((n - 1) * abs(s) for n, s in zip(p.shape, p.stride(),
+                                                                        strict=True)))
+        for a, b, other in spans.setdefault(p.untyped_storage().data_ptr(), []):
+            if start < b and a < end and p.numel() > 0:
+                raise InputError(f"parameters {other!r} and {name!r} share memory (one is a "
+                                 "view of the other); list each tensor once")
+        spans[p.untyped_storage().data_ptr()].append((start, end, name))
+    if sum(p.numel() for _, p in chosen) == 0:
+        raise InputError("the monitored parameters hold no numbers (P = 0)")
 
 
 def select_parameters(
