@@ -87,3 +87,35 @@ def test_hf_statistics_reach_tensorboard_through_report_to(tmp_path: Path,
     logged = scalars(tmp_path / "tb")
     for tag in ("gram/sigma_1", "gram/kstar", "gram/R", "gram/g_sigma", "gram/vacuity"):
         assert any(t.endswith(tag) for t in logged), (tag, sorted(logged))
+
+
+def test_lightning_statistics_reach_its_tensorboard_logger(tmp_path: Path) -> None:
+    pl = pytest.importorskip("lightning.pytorch")
+    import torch
+
+    from spectral_edge.validation.integrations.lightning import LightningGramMonitorCallback
+
+    class Net(pl.LightningModule):
+        def __init__(self) -> None:
+            super().__init__()
+            torch.manual_seed(0)
+            self.net = torch.nn.Linear(6, 1)
+
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            return torch.nn.functional.mse_loss(self.net(x), y)
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    x = torch.randn(48, 6, generator=torch.Generator().manual_seed(1))
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, x.sum(1, keepdim=True)),
+                                       batch_size=4)
+    logger = pl.loggers.TensorBoardLogger(str(tmp_path), name="tb", version=0)
+    trainer = pl.Trainer(max_steps=12, logger=logger, log_every_n_steps=1,
+                         callbacks=[LightningGramMonitorCallback(window=3)],
+                         enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, accelerator="cpu")
+    trainer.fit(Net(), data)
+    logged = scalars(tmp_path / "tb" / "version_0")
+    assert {"gram/sigma_1", "gram/kstar", "gram/R", "gram/vacuity"} <= set(logged), sorted(logged)
