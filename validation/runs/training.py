@@ -64,7 +64,8 @@ class RunResult:
 
 def write_run(session: RunSession, status: str, plots: bool = False) -> None:
     """Write the run directory: data files first, the checkpoint last (it is what a resume
-    trusts); with ``keep_checkpoints_every`` also a copy ``checkpoints/step_N.pt``.
+    trusts); with ``keep_checkpoints_every`` also a copy ``checkpoints/step_N.pt``, written
+    just before ``checkpoint.pt`` so that a kill during it is redone on resume.
 
     Args:
         session: the run.
@@ -79,13 +80,13 @@ def write_run(session: RunSession, status: str, plots: bool = False) -> None:
     _write_probes(session)
     rundir.write_json(d / "summary.json", session.summary(status))
     state = session_state(session)
-    rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(state, h))
     keep = session.config.keep_checkpoints_every
-    if keep is not None and session.step % keep == 0:
-        (d / "checkpoints").mkdir(exist_ok=True)
+    if keep is not None and session.step % keep == 0:  # before checkpoint.pt: a kill during
+        (d / "checkpoints").mkdir(exist_ok=True)       # it resumes the round and rewrites it
         rundir.write_bytes_with(
             d / "checkpoints" / f"step_{session.step}.pt", lambda h: torch.save(state, h)
         )
+    rundir.write_bytes_with(d / "checkpoint.pt", lambda h: torch.save(state, h))
     if plots:
         from spectral_edge.validation.runs.figures import plot_run
 
