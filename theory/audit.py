@@ -196,13 +196,15 @@ def audit(ids: Iterable[str] = IDS, base: AxiomSet = DEFAULT_AXIOMS) -> Dependen
 @dataclass(frozen=True)
 class VariantOutcome:
     """One result under a variant: ``status`` is ``"survives"``, ``"changes"`` or
-    ``"underivable"``; ``result`` the new derived form (None when underivable), ``reason``
-    the failing claims or the error."""
+    ``"underivable"``; ``result`` the variant's own derived form (None when underivable),
+    ``reason`` the A1–A3 claims that no longer hold or the error, ``outputs`` the derived
+    outputs whose form differs from A1–A3's."""
 
     id: str
     status: str
     result: sp.Basic | None
     reason: str
+    outputs: tuple[tuple[str, sp.Basic], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,9 +241,11 @@ def compare_variant(name: str, ids: Iterable[str] = IDS) -> VariantComparison:
                                            " ".join(str(err).split())[:200]))
             continue
         same = der.result == base.result
-        if check.passed and same:
+        before = dict(base.outputs)
+        differ = tuple((k, e) for k, e in der.outputs if k not in before or before[k] != e)
+        if check.passed and same and not differ:
             outcomes.append(VariantOutcome(rid, "survives", der.result, ""))
         else:
-            reason = "; ".join(check.failures) or "result differs"
-            outcomes.append(VariantOutcome(rid, "changes", der.result, reason))
+            reason = "; ".join(check.failures) or "(none; the derived forms differ)"
+            outcomes.append(VariantOutcome(rid, "changes", der.result, reason, differ))
     return VariantComparison(axioms.name, axioms.description, tuple(outcomes))

@@ -180,7 +180,9 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         title="Gap flow",
         axioms=("A1", "A2", "A3"),
         steps=log.steps,
-        result=sp.Eq(sp.Symbol(r"\dot{g}"), decomposed.subs(beta_sym, beta_sym)),
+        # the variant's own form: no β/g term where the axioms give no repulsion (β = 0)
+        result=sp.Eq(sp.Symbol(r"\dot{g}"),
+                     decomposed.subs(beta_sym, 0) if beta_expr == 0 else decomposed),
         claims=claims,
         outputs=(
             ("g_dot", g_dot),
@@ -220,6 +222,8 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
                                  - beta_r2 / (d_k - d_k1)))
     log.add("c: everything in R2's ġ but the damping and β/g (asymmetry, driving, noise part)",
             c_expr)
+    if beta_r2 == 0:
+        return _r4_without_repulsion(log, gap, damping, c_expr)
     reduced = c + sp.expand(damping.subs(hbar, hw - omega)) * g + beta / g
     log.add("reduced flow: c lumps the g-independent asymmetry and driving", reduced)
     quadratic = sp.expand(reduced * g)
@@ -300,6 +304,32 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             ("g_star_rationalised", rationalised),
             ("slope", slope),
         ),
+    )
+
+
+def _r4_without_repulsion(log: StepLog, gap: Derivation, damping: sp.Basic,
+                          c_expr: sp.Basic) -> Derivation:
+    """R4 under axioms that give no repulsion (β = 0, e.g. ``a2-noiseless``): the reduced
+    flow is linear, ġ = c − η(h̄+ω)g, with the one equilibrium g* = c/(η(h̄+ω)), an open gap
+    only for c > 0 (for c ≤ 0 the gap reaches 0: levels can cross)."""
+    reduced = c + sp.expand(damping.subs(hbar, hw - omega)) * g
+    log.add("β = 0 under these axioms: the reduced flow is linear in g", reduced)
+    g_star = sp.roots(sp.Poly(reduced, g), multiple=True)[0]
+    log.add("its one equilibrium g*", g_star)
+    slope = log.add("stability: ∂ġ/∂g", sp.diff(reduced, g))
+    claims = (
+        Claim("g* = c/(η(h̄+ω)) (no repulsion)", g_star, c / (eta * hw)),
+        Claim("∂ġ/∂g = −η(h̄+ω) < 0: g* is stable", slope, 0, "negative"),
+        Claim("c ≤ 0: g* ≤ 0, no open gap (collapse with crossing)",
+              g_star.subs(c, -sp.Symbol("|c|", nonnegative=True)), 0, "nonpositive"),
+    )
+    return Derivation(
+        id="R4", title="Near-collapse regimes", axioms=("A1", "A2", "A3"), steps=log.steps,
+        result=sp.Eq(sp.Symbol("g^*"), g_star), claims=claims, noise_model=gap.noise_model,
+        notes="No repulsion under these axioms (β = 0): the collapse regime has no positive "
+              "equilibrium, the gap closes and the levels may cross.",
+        outputs=(("g_dot", reduced), ("beta", sp.Integer(0)), ("c", c_expr),
+                 ("g_star", g_star), ("g_star_rationalised", g_star), ("slope", slope)),
     )
 
 

@@ -2,25 +2,33 @@
 
 Prints, for each result R1–R12, the axioms it used, whether it is derived or partly stated
 (what stays typed), the derived result and its check (the number of claims that hold, and
-the residual of the first one that does not). ``--only R2`` (repeatable, or comma-separated)
-restricts the run; ``--steps`` prints every step; ``--latex`` writes the derivations as
-Markdown with LaTeX maths to ``--out`` (default ``docs/theory.md``).
+the residual of the first one that does not); results are drawn by SymPy's unicode pretty
+printer under plain symbol names (docs/spec.md's notation table). ``--only R2`` (repeatable,
+or comma-separated) restricts the run; ``--steps`` prints every step; ``--latex`` writes the
+derivations as Markdown with LaTeX maths to ``--out`` (default ``docs/theory.md``);
+``--json`` prints one JSON document instead: per result ``id``, ``status``, ``check``,
+``relation`` and ``lhs``/``rhs`` as ``sympy.srepr`` strings with plain ASCII symbol names,
+which ``sympy.sympify`` reads back.
 
 ``--dependencies`` runs the dependency audit (:mod:`spectral_edge.theory.audit`, about a
 minute): every
 named part of every axiom is perturbed and the results × axiom-parts matrix is printed; a
 result whose ``axioms`` label differs from what the audit finds is reported and fails.
 ``--axioms NAME`` re-derives every result under a named variant of the axioms
-(``a1-cross-curvature``, ``a2-noiseless``, ``a2-momentum``, ``a3-continuous``) and prints
-which results survive, which change (with the new form) and which can no longer be derived.
+(``a1-cross-curvature``, ``a2-noiseless``, ``a2-momentum``, ``a3-continuous``,
+``a3-sliding``) and prints which results survive, which change (with the variant's own
+result and the derived outputs that differ) and which can no longer be derived.
+Contradictory or unused flags are refused (exit 2): ``--out`` without ``--latex``;
+``--dependencies``, ``--latex``, ``--json`` or ``--steps`` with ``--axioms``; ``--steps`` or
+``--latex`` or ``--dependencies`` with ``--json``.
 
 A derivation that raises is reported as an error and the others still run. Exit status 0 if
 every check passes, 1 otherwise, 2 for an unknown id or variant, an ``--only`` naming no id,
 or an unwritable output (checked before deriving). Imports SymPy and NumPy only, never torch.
 
 >>> from spectral_edge.validation.cli import main
->>> main(["derive", "--only", "R10"])  # doctest: +ELLIPSIS
-R10  BBP threshold and its vacuity  [axioms: none]  partly stated
+>>> main(["derive", "--only", "R9"])  # doctest: +ELLIPSIS
+R9  Adiabatic parameter  [axioms: A1, A2, A3]  partly stated
 ...
 0
 """
@@ -28,6 +36,7 @@ R10  BBP threshold and its vacuity  [axioms: none]  partly stated
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing as mp
 import os
 import time
@@ -40,7 +49,7 @@ from spectral_edge.common.errors import InputError
 from spectral_edge.common.outfile import check_output_file
 from spectral_edge.theory.derivation import Check, Derivation
 from spectral_edge.theory.registry import IDS, derivation
-from spectral_edge.theory.render import theory_markdown
+from spectral_edge.theory.render import plain, pretty, result_record, theory_markdown
 
 DEFAULT_OUT = Path("docs") / "theory.md"
 _MAX_PRINT = 600
@@ -60,12 +69,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help=f"write the derivations as Markdown + LaTeX to --out (default {DEFAULT_OUT})",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="file written by --latex")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"file written by --latex (default {DEFAULT_OUT})")
+    parser.add_argument("--json", action="store_true",
+                        help="print the results as JSON (srepr strings, plain symbol names)")
     parser.add_argument("--dependencies", action="store_true",
                         help="audit which axiom parts each result uses (perturbation; ~1 min)")
     parser.add_argument("--axioms", metavar="NAME",
                         help="re-derive under a named axiom variant and compare with A1-A3")
-    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+    parser.add_argument("--jobs", type=int, default=None, metavar="N",
                         help="processes deriving at once (default: 2 where there are 2 cores)")
     parser.set_defaults(func=execute)
 
@@ -86,7 +98,10 @@ def _selected(only: list[str] | None) -> list[str]:
 
 
 def _short(expr: sp.Basic) -> str:
-    text = sp.sstr(expr)
+    try:
+        text = sp.sstr(plain(expr))
+    except ValueError:
+        text = sp.sstr(expr)
     return text if len(text) <= _MAX_PRINT else text[:_MAX_PRINT] + f" … ({len(text)} chars)"
 
 
@@ -103,11 +118,18 @@ def _variant(name: str, ids: list[str]) -> int:
         print(f"{status}: {', '.join(cmp.by_status(status)) or '(none)'}")
     for outcome in cmp.outcomes:
         if outcome.status == "changes":
-            print(f"  {outcome.id} changes: {_short(outcome.result)}")
-            print(f"      differs from A1-A3 in: {outcome.reason[:300]}")
+            print(f"  {outcome.id} under {cmp.name}:")
+            print(_indent(pretty(outcome.result), 6))
+            for key, expr in outcome.outputs:
+                print(f"      output {key} = {_short(expr)}")
+            print(f"      A1-A3 claims that no longer hold: {outcome.reason[:300]}")
         elif outcome.status == "underivable":
             print(f"  {outcome.id} cannot be derived: {outcome.reason}")
     return 0
+
+
+def _indent(text: str, width: int) -> str:
+    return "\n".join(" " * width + line for line in text.splitlines())
 
 
 def _dependencies(ids: list[str]) -> int:
@@ -169,60 +191,98 @@ def _derive_all(ids: list[str], jobs: int) -> list[Derived]:
     return [by_id[k] for k in ids]
 
 
+def _refuse_conflicts(args: argparse.Namespace) -> None:
+    """``InputError`` for flags that contradict each other or would be ignored."""
+    if args.out is not None and not args.latex:
+        raise InputError("--out names the file --latex writes; give --latex too")
+    pairs = (("axioms", ("dependencies", "latex", "json", "steps", "jobs")),
+             ("json", ("steps", "latex", "dependencies")))
+    for main_flag, others in pairs:
+        if getattr(args, main_flag) in (None, False):
+            continue
+        for other in others:
+            if getattr(args, other) not in (None, False):
+                raise InputError(f"--{main_flag} cannot be combined with --{other}")
+
+
+def _print_one(der: Derivation, outcome: Check, steps: bool) -> None:
+    used = ", ".join(der.axioms) or "none"
+    print(f"{der.id}  {der.title}  [axioms: {used}]  {der.status}")
+    for item in der.typed:
+        print(f"    typed, not derived: {item}")
+    if steps:
+        for number, step in enumerate(der.steps, start=1):
+            print(f"    {number:2d}. {step.description}")
+            print(f"        {_short(step.expr)}")
+    print("    result:")
+    print(_indent(pretty(der.result), 6))
+    held = len(der.claims) - len(outcome.failures)
+    if outcome.passed:
+        print(f"    check: passed ({held}/{len(der.claims)} claims hold)")
+    else:
+        print(f"    check: FAILED ({held}/{len(der.claims)} claims hold)")
+        for failure in outcome.failures:
+            print(f"        fails: {failure}")
+        print(f"        residual: {_short(outcome.residual)}")
+    if der.noise_model:
+        print(f"    noise model: {der.noise_model}")
+    if der.notes:
+        print(f"    note: {der.notes}")
+
+
 def execute(args: argparse.Namespace) -> int:
-    """Derive and check the selected results; 0 if every check passes, 1 otherwise."""
+    """Derive and check the selected results.
+
+    Args:
+        args: The parsed ``derive`` arguments.
+
+    Returns:
+        0 if every check passes (and the audit agrees), 1 otherwise.
+
+    Raises:
+        InputError: For an unknown id or variant, contradictory flags, ``--jobs`` < 1 or
+            an unwritable ``--out``.
+    """
     start = time.perf_counter()
+    _refuse_conflicts(args)
     ids = _selected(args.only)
     if args.axioms is not None:
         from spectral_edge.theory.axioms import variant
 
         variant(args.axioms)  # ValueError (exit 2) for an unknown name, before any work
-    if args.latex:
-        check_output_file(args.out, "--out", make_parents=True)
-    if args.axioms is not None:
         status = _variant(args.axioms, ids)
         print(f"done in {time.perf_counter() - start:.1f} s")
         return status
-    if args.jobs < 1:
-        raise InputError(f"--jobs must be >= 1, got {args.jobs}")
-    derivations, outcomes, errors = [], {}, []
-    for key, der, outcome, error in _derive_all(ids, args.jobs):
+    out_file = args.out if args.out is not None else DEFAULT_OUT
+    if args.latex:
+        check_output_file(out_file, "--out", make_parents=True)
+    jobs = args.jobs if args.jobs is not None else min(2, os.cpu_count() or 1)
+    if jobs < 1:
+        raise InputError(f"--jobs must be >= 1, got {jobs}")
+    derivations, outcomes, errors, records = [], {}, [], []
+    for key, der, outcome, error in _derive_all(ids, jobs):
         if error is not None:
             errors.append(key)
-            print(f"{key}  error: {error}")
+            records.append({"id": key, "status": "error", "check": "error", "error": error})
+            if not args.json:
+                print(f"{key}  error: {error}")
             continue
         derivations.append(der)
         outcomes[key] = outcome
-        used = ", ".join(der.axioms) or "none"
-        print(f"{der.id}  {der.title}  [axioms: {used}]  {der.status}")
-        for item in der.typed:
-            print(f"    typed, not derived: {item}")
-        if args.steps:
-            for number, step in enumerate(der.steps, start=1):
-                print(f"    {number:2d}. {step.description}")
-                print(f"        {_short(step.expr)}")
-        print(f"    result: {_short(der.result)}")
-        held = len(der.claims) - len(outcome.failures)
-        if outcome.passed:
-            print(f"    check: passed ({held}/{len(der.claims)} claims hold)")
+        if args.json:
+            records.append(result_record(der, outcome.passed))
         else:
-            print(f"    check: FAILED ({held}/{len(der.claims)} claims hold)")
-            for failure in outcome.failures:
-                print(f"        fails: {failure}")
-            print(f"        residual: {_short(outcome.residual)}")
-        if der.noise_model:
-            print(f"    noise model: {der.noise_model}")
-        if der.notes:
-            print(f"    note: {der.notes}")
-    if args.latex and not errors:
-        write_text(args.out, theory_markdown(derivations, outcomes))
-        print(f"wrote {args.out}")
-    elif args.latex:
-        print(f"not writing {args.out}: {len(errors)} derivation(s) raised")
-    status = 0
-    if args.dependencies:
-        status = _dependencies(ids)
+            _print_one(der, outcome, args.steps)
     passed = sum(outcome.passed for outcome in outcomes.values())
+    if args.json:
+        print(json.dumps({"results": records}, ensure_ascii=True, indent=1))
+        return 0 if passed == len(ids) and not errors else 1
+    if args.latex and not errors:
+        write_text(out_file, theory_markdown(derivations, outcomes))
+        print(f"wrote {out_file}")
+    elif args.latex:
+        print(f"not writing {out_file}: {len(errors)} derivation(s) raised")
+    status = _dependencies(ids) if args.dependencies else 0
     elapsed = time.perf_counter() - start
     tail = f", {len(errors)} raised" if errors else ""
     print(f"{passed}/{len(ids)} checks passed{tail} in {elapsed:.1f} s")
