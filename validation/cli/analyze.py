@@ -58,8 +58,6 @@ def outputs(path: Path, json_arg: str | None, plot_arg: str | None,
     """
     from spectral_edge.validation.runs.rundir import is_run_file
 
-    if not str(path).strip():
-        raise InputError("PATH: an empty path")
     if path.is_dir():
         defaults = path / f"{stem}.json", path / "plots" / f"{stem}.png"
     else:
@@ -113,6 +111,8 @@ def execute(args: argparse.Namespace) -> int:
     from spectral_edge.validation.scorecard.figures import figure_analyze
     from spectral_edge.validation.scorecard.report import analyze
 
+    if not args.path.strip():
+        raise InputError("PATH: an empty path")
     path = Path(args.path)
     json_out, plot_out = outputs(path, args.json, args.plot)
     run = load(path)

@@ -39,6 +39,8 @@ def execute(args: argparse.Namespace) -> int:
 
     if not 0.1 <= args.frac <= 0.95:
         raise InputError(f"--frac must be in [0.1, 0.95], got {args.frac}")
+    if not args.run_dir.strip():
+        raise InputError("RUN_DIR: an empty path")
     path = Path(args.run_dir)
     json_out, plot_out = outputs(path, args.json, args.plot, "fit")
     run = load(path)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +109,12 @@ def _read_csv(path: Path) -> pd.DataFrame:
         if handle.read(1) not in (b"\n", b"\r"):
             raise _fail(path, "", "the last row has no line end (a file cut short?)")
     try:
-        return pd.read_csv(path, keep_default_na=False, na_values=[""], on_bad_lines="error",
-                           encoding="utf-8", low_memory=False)
+        with warnings.catch_warnings():  # a row longer than the header: refused, not cut
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, keep_default_na=False, na_values=[""], index_col=False,
+                               on_bad_lines="error", encoding="utf-8", low_memory=False)
+    except pd.errors.ParserWarning as err:
+        raise _fail(path, "", "a row has more fields than the header") from err
     except pd.errors.EmptyDataError as err:
         raise _fail(path, "", "no header row") from err
     except (ValueError, UnicodeError, OverflowError) as err:
