@@ -62,3 +62,10 @@ def test_results_page_comes_from_the_runs(tmp_path) -> None:
         assert f"({decline.ratio:.2f}×)" in cells[4]
     assert main(["demo", "--out", str(tmp_path / "d"), "--steps", "60",
                  "--results", str(tmp_path)]) == 2  # a directory: refused before any work
+
+
+def test_demo_cli_every_checked_after_steps(capsys: pytest.CaptureFixture[str], tmp_path) -> None:
+    # a valid cap with a row stride beyond it: the message is about --every
+    assert main(["demo", "--out", str(tmp_path), "--steps", "1000", "--every", "2000"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--every" in err[0] and "1000" in err[0]
