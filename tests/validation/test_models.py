@@ -99,3 +99,26 @@ def test_bad_model_input(task: str, arch: str, sizes: ModelSizes | None) -> None
     t = make_task(task, n_train=2, n_test=2) if task == "dyck" else make_task(task, p=5)
     with pytest.raises(InputError):
         build_model(t, arch, sizes)
+
+
+def test_scan_head_norm_is_a_second_layernorm_before_the_head() -> None:
+    task = make_task("scan", n_test=10)
+    sizes = ModelSizes(d_model=16, d_ff=16, n_layers=1, n_dec_layers=1)
+    torch.manual_seed(0)
+    plain = build_model(task, sizes=sizes)
+    torch.manual_seed(0)
+    normed = build_model(task, sizes=sizes, head_norm=True)
+    assert count_parameters(normed) - count_parameters(plain) == 2 * 16
+    assert plain.ln_head is None and normed.ln_head is not None
+    # identity-initialised, so the only change at init is a second normalisation: applied to
+    # an already layer-normed state it changes little, but not nothing (eps), and a changed
+    # gain reaches the logits
+    src, y = task.x_train[:2], task.y_train[:2]
+    with torch.no_grad():
+        normed.ln_head.weight.mul_(2.0)
+    tgt = decoder_input(task, y)
+    assert not torch.allclose(normed(src, tgt), plain(src, tgt))
+    # the other kinds ignore the flag
+    dyck = make_task("dyck", n_train=2, n_test=2)
+    n_dyck = count_parameters(build_model(dyck))
+    assert count_parameters(build_model(dyck, head_norm=True)) == n_dyck

@@ -72,6 +72,17 @@ def test_paper_init() -> None:
     assert float(dyck.pos_embed.weight.std()) > 0.5  # nn.Embedding, as in the Dyck script
 
 
+def test_paper_scan_model_has_the_scripts_extra_layernorm(tmp_path: Path) -> None:
+    from spectral_edge.validation.runs.session import RunSession
+
+    small = dict(d_model=16, n_heads=2, d_ff=16, n_layers=1, n_dec_layers=1, n_train=8,
+                 n_test=4, batch_size=4)
+    paper = RunSession(RunConfig.protocol("scan", **small), tmp_path / "p")
+    v1 = RunSession(RunConfig.protocol("scan", variant="toolkit-v1", **small), tmp_path / "v")
+    assert paper.model.ln_head is not None and v1.model.ln_head is None
+    assert math.isfinite(paper.train_step())
+
+
 def test_modular_split_is_a_seeded_shuffle_of_the_pairs() -> None:
     pairs = [(a, b) for a in range(7) for b in range(7)]
     random.Random(3).shuffle(pairs)

@@ -182,7 +182,16 @@ class Seq2SeqTransformer(_Encoder):
     """Pre-LN encoder-decoder: ``forward(src, tgt_in)`` gives logits (N, Lt, tgt_vocab).
 
     The encoder ignores source padding (``src_pad``); the decoder is causal and
-    cross-attends to the encoder output.
+    cross-attends to the encoder output. ``head_norm`` adds a second LayerNorm
+    (``ln_head``) between the decoder's final LayerNorm and the head, as the published
+    SCAN script has (``nn.Transformer``'s decoder norm, then its own ``self.ln``); the
+    ``paper`` protocol turns it on (docs/protocols.md).
+
+    >>> m = Seq2SeqTransformer(5, 6, 4, 3, d_model=8, n_heads=2, d_ff=8, n_layers=1,
+    ...                        n_dec_layers=1, head_norm=True)
+    >>> count_parameters(m) - count_parameters(Seq2SeqTransformer(
+    ...     5, 6, 4, 3, d_model=8, n_heads=2, d_ff=8, n_layers=1, n_dec_layers=1))
+    16
     """
 
     def __init__(
@@ -197,6 +206,7 @@ class Seq2SeqTransformer(_Encoder):
         d_ff: int = 512,
         n_layers: int = 3,
         n_dec_layers: int = 3,
+        head_norm: bool = False,
     ) -> None:
         super().__init__(src_vocab, src_len, d_model, n_heads, d_ff, n_layers)
         _check_sizes(tgt_vocab, tgt_len, n_dec_layers)
@@ -207,6 +217,7 @@ class Seq2SeqTransformer(_Encoder):
             Block(d_model, n_heads, d_ff, cross=True) for _ in range(n_dec_layers)
         )
         self.ln_dec = nn.LayerNorm(d_model)
+        self.ln_head = nn.LayerNorm(d_model) if head_norm else None
         self.head = nn.Linear(d_model, tgt_vocab)
 
     def forward(self, src: torch.Tensor, tgt_in: torch.Tensor) -> torch.Tensor:
@@ -218,7 +229,10 @@ class Seq2SeqTransformer(_Encoder):
         causal = _causal_mask(length, src.device)
         for layer in self.dec_layers:
             h = layer(h, mask=causal, memory=memory, memory_mask=keep)
-        return self.head(self.ln_dec(h))
+        h = self.ln_dec(h)
+        if self.ln_head is not None:
+            h = self.ln_head(h)
+        return self.head(h)
 
 
 class MLPClassifier(nn.Module):
@@ -277,10 +291,27 @@ def default_sizes(task: TaskData) -> ModelSizes:
 
 
 def build_model(
-    task: TaskData, arch: str = "transformer", sizes: ModelSizes | None = None
+    task: TaskData,
+    arch: str = "transformer",
+    sizes: ModelSizes | None = None,
+    head_norm: bool = False,
 ) -> nn.Module:
     """The model for ``task``: ``arch`` is ``transformer`` (the task kind decides which) or
     ``mlp`` (classification tasks only). Sizes left ``None`` take the task defaults.
+
+    Args:
+        task: the task (its kind picks the transformer).
+        arch: ``transformer`` or ``mlp``.
+        sizes: architecture sizes (``None`` fields: the task's defaults).
+        head_norm: the encoder–decoder gets the published SCAN script's extra LayerNorm
+            before the head (:class:`Seq2SeqTransformer`); ignored by the other models.
+
+    Returns:
+        The model (PyTorch's default initialisation).
+
+    Raises:
+        InputError: for an unknown ``arch``, ``mlp`` on a non-classification task, or
+            sizes < 1.
 
     >>> from spectral_edge.validation.runs.tasks import make_task
     >>> build_model(make_task("dyck", n_train=2, n_test=2)).__class__.__name__
@@ -310,6 +341,8 @@ def build_model(
     if arch != "transformer":
         raise InputError(f"unknown model {arch!r}; known: transformer, mlp")
     common = {"d_model": s.d_model, "n_heads": s.n_heads, "d_ff": s.d_ff, "n_layers": s.n_layers}
+    if head_norm and task.rules.has_decoder:
+        common["head_norm"] = True
     return _TRANSFORMERS[type(task.rules)](task, seq_len, s, common)
 
 

@@ -85,7 +85,9 @@ class RunSession:
         sizes = ModelSizes(
             config.d_model, config.n_heads, config.d_ff, config.n_layers, config.n_dec_layers
         )
-        model = build_model(self.task, config.model, sizes)
+        # the paper's SCAN model has one more LayerNorm before the head (docs/protocols.md)
+        model = build_model(self.task, config.model, sizes,
+                            head_norm=config.variant == "paper")
         if config.variant == "paper":
             paper_init(model)
         self.model = model.to(device)
