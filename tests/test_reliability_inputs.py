@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -92,6 +93,8 @@ EXTERNAL: list[tuple[str, str, str | bytes, list[str]]] = [
      ["field eta"]),
     ("json-not-utf8", "s.json", b'[{"step": 1, "sigma": [2, 1]}]\xff', ["not valid JSON"]),
     ("suffix-txt", "s.txt", GOOD, [".csv or .json"]),
+    ("json-duplicate-key", "s.json", '[{"step": 1, "step": 2, "sigma": [2, 1]}]',
+     ["'step' appears twice"]),
 ]
 
 
@@ -162,6 +165,17 @@ RUN_CASES = [
     ("analyze-plot-format", ["analyze", "{ws}/run", "--plot", "{ws}/x.xyz"], None, ["x.xyz"]),
     ("fit-frac-2", ["fit", "{ws}/run", "--frac", "2"], None, ["--frac"]),
     ("fit-frac-nan", ["fit", "{ws}/run", "--frac", "nan"], None, ["--frac"]),
+    ("config-dev-zero", ["train", "--config", "/dev/zero", "--out", "{ws}/n"], None,
+     ["/dev/zero", "not a regular file"]),
+    ("config-fifo", ["train", "--config", "{ws}/fifo.json", "--out", "{ws}/n"],
+     lambda ws: os.mkfifo(ws / "fifo.json"), ["fifo.json", "not a regular file"]),
+    ("config-duplicate-key", ["train", "--config", "{ws}/d.json", "--out", "{ws}/n"],
+     _write("d.json", '{"lr": 0.1, "lr": 10}'), ["d.json", "'lr' appears twice"]),
+    ("run-config-duplicate-key", ["analyze", "{ws}/run"],
+     _write("run/summary.json", '{"status": "a", "status": "b"}'), ["summary.json", "twice"]),
+    ("analyze-dev-null", ["analyze", "/dev/null"], None, ["/dev/null", "neither"]),
+    ("analyze-fifo", ["analyze", "{ws}/f.csv"], lambda ws: os.mkfifo(ws / "f.csv"),
+     ["f.csv", "neither"]),
 ]
 
 

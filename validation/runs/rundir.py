@@ -74,11 +74,55 @@ def write_json(path: str | os.PathLike, data: Any, strict_json: bool = False) ->
         handle.write("\n")
 
 
+MAX_JSON_BYTES = 64 * 2**20
+"""The largest JSON file :func:`read_json` reads (configs, summaries, plans are kilobytes)."""
+
+
+def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A ``json.loads`` ``object_pairs_hook`` that refuses a key given twice in one object.
+
+    Args:
+        pairs: The object's (key, value) pairs in file order.
+
+    Returns:
+        The object as a dict.
+
+    Raises:
+        InputError: If a key repeats.
+    """
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = next(k for k in keys if keys.count(k) > 1)
+        raise InputError(f"the key {repeated!r} appears twice in one object")
+    return dict(pairs)
+
+
 def read_json(path: str | os.PathLike) -> Any:
-    """Read a JSON file; a missing file raises OSError, a corrupt one ``InputError``."""
-    text = Path(path).read_text()
+    """Read a JSON file: a regular file of at most :data:`MAX_JSON_BYTES`, valid UTF-8 JSON,
+    no key twice in one object.
+
+    Args:
+        path: The file.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        OSError: If the file is missing or unreadable.
+        InputError: If it is not a regular file, too large, or not such JSON (the message
+            names the file).
+    """
+    path = Path(path)
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{path} is not a regular file")
+    if info.st_size > MAX_JSON_BYTES:
+        raise InputError(f"{path} is {info.st_size} bytes; a JSON input holds at most "
+                         f"{MAX_JSON_BYTES}")
     try:
-        return json.loads(text)
+        return json.loads(path.read_bytes(), object_pairs_hook=no_duplicate_keys)
+    except InputError as err:
+        raise InputError(f"{path} is not valid JSON: {err}") from err
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
         raise InputError(f"{path} is not valid JSON: {' '.join(str(err).split())}") from err
 

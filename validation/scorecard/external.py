@@ -37,6 +37,7 @@ import pandas as pd
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA, names, sigma_columns
 from spectral_edge.numerics.spectra import DEFAULT_RTOL
+from spectral_edge.validation.runs.rundir import no_duplicate_keys
 from spectral_edge.validation.scorecard.rundata import RunData
 
 SIGMA_RANGE = (1e-150, 1e150)
@@ -124,8 +125,8 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def _read_json(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     try:
-        data = json.loads(path.read_bytes())
-    except (ValueError, UnicodeError, RecursionError) as err:
+        data = json.loads(path.read_bytes(), object_pairs_hook=no_duplicate_keys)
+    except (ValueError, UnicodeError, RecursionError) as err:  # InputError is a ValueError
         raise _fail(path, "", f"not valid JSON ({' '.join(str(err).split())[:200]})") from err
     meta: dict[str, Any] = {}
     if isinstance(data, dict):

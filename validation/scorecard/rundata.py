@@ -11,7 +11,6 @@ spectra files are read by :mod:`spectral_edge.validation.scorecard.external`.
 
 from __future__ import annotations
 
-import json
 import math
 import zipfile
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import pandas as pd
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import LEGACY, sigma_columns, upgrade
+from spectral_edge.validation.runs.rundir import read_json
 from spectral_edge.validation.runs.shortrun import no_window_message
 
 REQUIRED = {"spectra.csv": ("step", "W", "kstar"), "metrics.csv": ("step",)}
@@ -108,10 +108,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     """A run's JSON object ({} when the file is missing)."""
     if not path.exists():
         return {}
-    try:
-        data = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
-        raise InputError(f"{path} is not valid JSON: {' '.join(str(err).split())}") from err
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"{path} must hold a JSON object, not {type(data).__name__}")
     return data
