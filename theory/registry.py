@@ -44,8 +44,19 @@ IDS: tuple[str, ...] = tuple(_BUILDERS)
 def derivation(derivation_id: str, axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     """Build (once per process and axiom set) the derivation with this id from ``axioms``.
 
-    ``ValueError`` for an unknown id; whatever the derivation raises when the axioms do not
-    allow it (a variant under which the route breaks).
+    Args:
+        derivation_id: ``"R1"`` … ``"R12"`` (case and surrounding spaces ignored).
+        axioms: The axiom set to derive from (A1–A3 as stated by default).
+
+    Returns:
+        The derivation, with its steps, result and claims.
+
+    Raises:
+        ValueError: For an unknown id, or whatever the derivation raises when the axioms do
+            not allow its route (a variant under which the route breaks).
+
+    >>> derivation(" r9 ").id
+    'R9'
     """
     key = derivation_id.strip().upper()
     if key not in _BUILDERS:
@@ -54,5 +65,18 @@ def derivation(derivation_id: str, axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivat
 
 
 def all_derivations(axioms: AxiomSet = DEFAULT_AXIOMS) -> tuple[Derivation, ...]:
-    """Every derivation, R1 … R12, in order."""
+    """Every derivation, R1 … R12, in order.
+
+    Args:
+        axioms: The axiom set to derive from (A1–A3 as stated by default).
+
+    Returns:
+        The twelve derivations.
+
+    Raises:
+        ValueError: When a derivation's route breaks under ``axioms``.
+
+    >>> len(all_derivations())
+    12
+    """
     return tuple(derivation(key, axioms) for key in IDS)
