@@ -171,40 +171,46 @@ class RunTrace:
 
 def figure_runs(runs: list[RunTrace], title: str | None = None) -> Figure:
     """A figure with three rows (σ_j log-scale, g₂₃ log-scale, accuracy) and one column per
-    run; the grok step is a dashed vertical line. Save it with :func:`save_figure`."""
+    run; each row shares its y-limits across the runs, so the columns compare at a glance.
+    σ_j is coloured by the mode j (a colour bar, one colour per mode); the grok step is a
+    dashed vertical line labelled with its step. Save it with :func:`save_figure`."""
     if not runs:
         raise InputError("figure_runs needs at least one run")
-    fig = Figure(figsize=(5.5 * len(runs), 9), layout="tight")
-    axes = fig.subplots(3, len(runs), sharex="col", squeeze=False)
+    fig = Figure(figsize=(5.5 * len(runs) + 0.8, 9), layout="constrained")
+    axes = fig.subplots(3, len(runs), sharex="col", sharey="row", squeeze=False)
+    cmap = matplotlib.colormaps["viridis"]
+    W = 1
     for col, run in enumerate(runs):
         ax_s, ax_g, ax_a = axes[:, col]
         spec = upgrade(run.spectra, "spectra.csv")
-        cmap = matplotlib.colormaps["viridis"]
         cols = sigma_columns(spec)
+        W = max(W, len(cols))
         for j, c in enumerate(cols):
-            ax_s.plot(spec["step"], spec[c], color=cmap(j / max(len(cols) - 1, 1)), lw=1.2,
-                      label=f"σ{j + 1}" if j in (0, len(cols) - 1) else None)
+            ax_s.plot(spec["step"], spec[c], color=cmap(j / max(len(cols) - 1, 1)), lw=1.2)
         ax_s.set_yscale("log")
         ax_s.set_title(run.label)
-        ax_s.set_ylabel("singular values σ_j")
-        ax_s.legend(loc="upper right", fontsize=8)
         positive = spec[G23_LAMBDA].where(spec[G23_LAMBDA] > 0)
         ax_g.plot(spec["step"], positive, color="tab:red", lw=1.2)
         ax_g.set_yscale("log")
-        ax_g.set_ylabel("g₂₃ = λ₂ − λ₃")
         met = run.metrics
         ax_a.plot(met["step"], met["train_acc"], color="tab:blue", label="train")
         ax_a.plot(met["step"], met["test_acc"], color="tab:orange", label="test")
         ax_a.set_ylim(-0.02, 1.02)
-        ax_a.set_ylabel("accuracy")
         ax_a.set_xlabel("optimizer step")
-        ax_a.legend(loc="lower right", fontsize=8)
         for ax in (ax_s, ax_g, ax_a):
             ax.grid(alpha=0.3)
             if run.grok_step is not None:
-                ax.axvline(run.grok_step, color="k", ls="--", lw=1)
-        if run.grok_step is not None:
-            ax_a.text(run.grok_step, 0.5, f" grok @ {run.grok_step}", fontsize=9)
+                ax.axvline(run.grok_step, color="k", ls="--", lw=1,
+                           label=f"grok step {run.grok_step}" if ax is ax_a else None)
+        ax_a.legend(loc="lower right", fontsize=8)
+    axes[0, 0].set_ylabel("singular values σ_j")
+    axes[1, 0].set_ylabel("g₂₃ = λ₂ − λ₃")
+    axes[2, 0].set_ylabel("accuracy")
+    colours = matplotlib.colors.ListedColormap([cmap(j / max(W - 1, 1)) for j in range(W)])
+    norm = matplotlib.colors.BoundaryNorm(np.arange(0.5, W + 1.0), colours.N)
+    bar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=colours),
+                       ax=list(axes[0, :]), label="mode j", ticks=np.arange(1, W + 1))
+    bar.ax.invert_yaxis()  # σ_1 on top, as the lines
     if title:
         fig.suptitle(title)
     return fig

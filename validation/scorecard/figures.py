@@ -84,8 +84,13 @@ def _grid(n: int, width: float = 4.5, height: float = 3.0,
 
 
 def _figure_trace(runs: list[RunData], column: str, ylabel: str, log: bool = True,
-                  lines: tuple[float, ...] = ()) -> Figure:
+                  lines: tuple[float, ...] = (), title: str = "") -> Figure:
+    """One panel per run: ``column`` against the step, the grok step as a labelled dashed
+    line, ``lines`` as dotted thresholds; every panel has axis labels and a title."""
     fig, axes = _grid(len(runs))
+    if title:
+        fig.suptitle(title, fontsize=10, y=1 - 0.08 / fig.get_figheight())
+        fig.subplots_adjust(top=1 - 0.6 / fig.get_figheight())
     for ax, r in zip(axes, runs, strict=False):
         y = r.spectra[column].to_numpy(float)
         ax.plot(r.spectra["step"], np.where(y > 0, y, np.nan) if log else y, lw=1.2)
@@ -93,12 +98,14 @@ def _figure_trace(runs: list[RunData], column: str, ylabel: str, log: bool = Tru
             ax.set_yscale("log")
         g = grok_step(r.metrics)
         if g is not None:
-            ax.axvline(g, color="k", ls="--", lw=1)
+            ax.axvline(g, color="k", ls="--", lw=1, label=f"grok step {g}")
+            ax.legend(fontsize=7, loc="best")
         with warnings.catch_warnings():  # a constant trace: Matplotlib widens the limits
             warnings.simplefilter("ignore", UserWarning)
             for v in lines:
                 ax.axhline(v, color="tab:red", lw=0.8, ls=":")
         ax.set_title(r.name, fontsize=8)
+        ax.set_xlabel("step")
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
     for ax in axes[len(runs):]:
@@ -120,7 +127,8 @@ def _figure_alpha(runs: list[RunData]) -> Figure | None:
             warnings.simplefilter("ignore", RuntimeWarning)
             mean = np.nanmean(np.concatenate(mats), axis=0)
         ax.plot(np.arange(1, W + 1), mean, style, label=label)
-    ax.set(xlabel="mode j", ylabel="mean α_j", ylim=(-0.02, 1.02))
+    ax.set(xlabel="mode j", ylabel="mean α_j", ylim=(-0.02, 1.02),
+           title="P6: stability α by mode (all windows)")
     ax.legend()
     ax.grid(alpha=0.3)
     return fig
@@ -307,14 +315,17 @@ def write_figures(runs: list[RunData], shown: list[RunData],
     every trained run in ``runs``."""
     made: dict[str, str] = {}
     specs = {  # file names kept from before the column renames (docs link to them)
-        "P1": ("p1_vacuity.png", "vacuity", "σ_W / d_crit", True, (5.0,)),
-        "P5": ("p5_R.png", "R", "gap ratio R", True, ()),
-        "P8": ("p8_g23.png", G23_LAMBDA, "g₂₃ = λ₂ − λ₃", True, ()),
-        "P12": ("p12_A.png", "A", "adiabatic A", True, (0.1, 10.0)),
+        "P1": ("p1_vacuity.png", "vacuity", "σ_W / d_crit", True, (5.0,),
+               "P1: BBP vacuity σ_W/d_crit (dotted: 5)"),
+        "P5": ("p5_R.png", "R", "gap ratio R", True, (), "P5: gap ratio R = σ_k*/σ_k*+1"),
+        "P8": ("p8_g23.png", G23_LAMBDA, "g₂₃ = λ₂ − λ₃", True, (),
+               "P8: g₂₃ before the grok step"),
+        "P12": ("p12_A.png", "A", "adiabatic A", True, (0.1, 10.0),
+                "P12: adiabatic parameter A (dotted: 0.1, 10)"),
     }
-    for pid, (name, col, label, log, lines) in specs.items():
+    for pid, (name, col, label, log, lines, title) in specs.items():
         if shown and all(col in r.spectra for r in shown):
-            save_figure(_figure_trace(shown, col, label, log, lines), out / name)
+            save_figure(_figure_trace(shown, col, label, log, lines, title), out / name)
             made[pid] = name
     names = {r.name for r in shown}
     if chosen := [f for f in forecasts if f[0] in names]:
