@@ -12,6 +12,15 @@ it counts as used (the route cannot do without it). The audit also finds claims 
 *stated* side is reached by a perturbation: such a side was computed from the axioms,
 not typed independently.
 
+**Positivity.** The sign relations (``A1.curvature_nonnegative`` h ≥ 0,
+``A2.noise_nonnegative`` N ≥ 0, ``A3.injection_nonnegative`` Γ ≥ 0) reach the derivations
+through the symbols' assumptions (:mod:`spectral_edge.theory.symbols`), not through a
+relation a route reads, so a ζ cannot show them. They are audited by relaxing them: every
+symbol the relation constrains (:data:`SIGN_FAMILIES`: h, h_k, h̄, …) is replaced in each
+claim by an assumption-free real symbol of the same name, and a result uses the relation
+when one of its claims that holds stops holding (β ≥ 0 without N ≥ 0, R1's stability
+without h ≥ 0, …).
+
 **Variants.** :func:`compare_variant` re-derives every result under a named axiom set
 (:data:`spectral_edge.theory.axioms.VARIANTS`) and sorts the results into survives (derived, check
 passes, same result), changes (derived, but the result or a check differs: the new form is
@@ -25,7 +34,8 @@ kept) and underivable (the route raises).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,6 +55,54 @@ __all__ = [
 ]
 
 Part = tuple[str, str]
+
+SIGN_FAMILIES: dict[Part, tuple[str, ...]] = {
+    ("A1", "curvature_nonnegative"): ("h", "h_k", "h_k1", "h_b", r"\bar{h}", "h_1", "h_2",
+                                      "h_3"),
+    ("A2", "noise_nonnegative"): ("N", "N_k", "N_k1", "N_i", "N_j", "N_1", "N_2", "N_3"),
+    ("A3", "injection_nonnegative"): ("Gamma", "Gamma_k", "Gamma_k1", "Gamma_b", "Gamma_0",
+                                      "Gamma_1", "Gamma_2", "Gamma_3"),
+}
+"""Each sign relation of the axioms → the names of the symbols whose assumption it supplies."""
+
+
+def _relaxed(expr: sp.Basic, names: tuple[str, ...]) -> sp.Basic:
+    swap = {sym: sp.Symbol(sym.name, real=True) for sym in sp.sympify(expr).free_symbols
+            if isinstance(sym, sp.Symbol) and sym.name in names}
+    return sp.sympify(expr).xreplace(swap) if swap else expr
+
+
+def sign_parts_used(der: Derivation, base: AxiomSet = DEFAULT_AXIOMS) -> tuple[Part, ...]:
+    """The sign relations of ``base`` that a claim of ``der`` needs: relaxing the relation
+    (its symbols made merely real) turns a claim that holds into one that does not.
+
+    Args:
+        der: A derivation.
+        base: The axiom set whose sign relations are audited.
+
+    Returns:
+        The (axiom, relation) parts needed, in the order of ``base``.
+
+    >>> from spectral_edge.theory.registry import derivation
+    >>> sign_parts_used(derivation("R4"))
+    (('A2', 'noise_nonnegative'),)
+    """
+    used = []
+    for part in base.parts():
+        names = SIGN_FAMILIES.get(part)
+        if names is None:
+            continue
+        for claim in der.claims:
+            if claim.kind == "true" or not claim.decide()[0]:
+                continue
+            relaxed = dataclasses.replace(claim, derived=_relaxed(claim.derived, names),
+                                          stated=_relaxed(claim.stated, names))
+            if relaxed.derived == claim.derived and relaxed.stated == claim.stated:
+                continue
+            if not relaxed.decide()[0]:
+                used.append(part)
+                break
+    return tuple(used)
 
 
 def _zeta(part: Part) -> sp.Symbol:
@@ -161,13 +219,16 @@ def _derive_groups(rid: str, parts: tuple[Part, ...], base: AxiomSet,
 
 
 @lru_cache(maxsize=4)
-def _audit(ids: tuple[str, ...], base: AxiomSet) -> DependencyAudit:
+def _audit(ids: tuple[str, ...], base: AxiomSet,
+           progress: Callable[[str], None] | None = None) -> DependencyAudit:
     parts = base.parts()
     zetas = {_zeta(p): p for p in parts}
     uses, changes, breaks, tainted = [], [], [], []
     for rid in ids:
+        if progress is not None:
+            progress(rid)
         ders, broken = _derive_groups(rid, parts, base)
-        used, changed = set(broken), set()
+        used, changed = set(broken) | set(sign_parts_used(derivation(rid, base), base)), set()
         for der in ders:
             everywhere, final, stated = _symbols_of(der)
             used |= {zetas[z] for z in everywhere if z in zetas}
@@ -184,13 +245,22 @@ def _audit(ids: tuple[str, ...], base: AxiomSet) -> DependencyAudit:
                            tuple(dict.fromkeys(tainted)))
 
 
-def audit(ids: Iterable[str] = IDS, base: AxiomSet = DEFAULT_AXIOMS) -> DependencyAudit:
+def audit(ids: Iterable[str] = IDS, base: AxiomSet = DEFAULT_AXIOMS,
+          progress: Callable[[str], None] | None = None) -> DependencyAudit:
     """Audit which named axiom parts each result in ``ids`` uses (see the module docstring).
 
     Slow-ish (every result derived once more, and again per part where the joint
     perturbation breaks a route); ``spectral-edge derive --dependencies`` runs it.
+
+    Args:
+        ids: The results to audit.
+        base: The axiom set whose parts are perturbed.
+        progress: Called with each result id as its audit starts (a progress bar).
+
+    Returns:
+        The audit (cached per ids, base and progress callback).
     """
-    return _audit(tuple(i.strip().upper() for i in ids), base)
+    return _audit(tuple(i.strip().upper() for i in ids), base, progress)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ A2 = Axiom(
     statement=(
         "Each update is δ = −η(M∇L + ωθ) + ξ, with M a slowly varying positive-definite "
         "preconditioner, ω the decoupled weight decay and ξ zero-mean noise of power η²N_j "
-        "along mode j, independent across modes. Along mode j: c_j = −ηu_j + ξ_j with "
+        "along mode j (N_j ≥ 0), independent across modes. Along mode j: c_j = −ηu_j + ξ_j with "
         "u_j = G_j^eff + ωθ_j; the effective curvature h_j is v_jᵀM∇²L v_j. The optimizer "
         "enters only through (h_j, G_j^eff, N_j)."
     ),
@@ -107,6 +107,7 @@ A2 = Axiom(
         ("noise_mean", sp.Eq(E(xi), 0)),
         ("noise_power", sp.Eq(E(xi**2), eta**2 * N)),
         ("noise_independent", sp.Eq(E(xi_i * xi_j), 0)),
+        ("noise_nonnegative", sp.Ge(N, 0, evaluate=False)),
     ),
 )
 

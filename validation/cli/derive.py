@@ -133,9 +133,16 @@ def _indent(text: str, width: int) -> str:
 
 
 def _dependencies(ids: list[str]) -> int:
+    from tqdm import tqdm
+
     from spectral_edge.theory.audit import audit
 
-    report = audit(ids)
+    with tqdm(total=len(ids), desc="audit", unit="result", leave=False) as bar:
+        def step(rid: str) -> None:
+            bar.set_postfix_str(rid)
+            bar.update(1)
+
+        report = audit(ids, progress=step)
     print(report.matrix())
     wrong = 0
     for key in ids:
