@@ -23,8 +23,8 @@ True
 >>> spec = pd.DataFrame({"step": [10, 20], "sigma_1": [2.0, 3.0], "sigma_2": [1.0, 0.5],
 ...                      "g23_lambda": [0.1, 0.2]})
 >>> met = pd.DataFrame({"step": [10, 20], "test_acc": [0.1, 0.9], "train_acc": [0.5, 1.0]})
->>> len(figure_runs([RunTrace("wd=1.0", spec, met, grok_step=20)]).axes)
-3
+>>> len(figure_runs([RunTrace("wd=1.0", spec, met, grok_step=20)]).axes)  # and a colour bar
+4
 """
 
 from __future__ import annotations
