@@ -129,3 +129,31 @@ def test_short_run_warns_with_the_first_window(tmp_path: Path) -> None:
     config = RunConfig.protocol("modadd", **(TINY | {"window": 3, "stride": 10}), steps=20)
     with pytest.warns(UserWarning, match="the first window ends at step 30"):
         run(config, tmp_path / "r", progress=False, plots=False)
+
+
+def test_multi_task_stop_rule_is_per_head_streaks(tmp_path: Path) -> None:
+    from spectral_edge.validation.runs.session import RunSession
+
+    cfg = RunConfig.protocol("modadd+modmul", **TINY, stop_acc=0.98, stop_patience=3)
+    session = RunSession(cfg, tmp_path)
+    assert session.stop_heads() == ("acc_add", "acc_mul")
+
+    def feed(add: list[float], mul: list[float]) -> bool:
+        pairs = enumerate(zip(add, mul, strict=True))
+        session.rows = [{"step": 10 * (i + 1), "test_acc_add": a, "test_acc_mul": m,
+                         "test_acc": min(a, m)} for i, (a, m) in pairs]
+        session.step = session.rows[-1]["step"]
+        return session.stop_rule_met()
+
+    # add has its streak early then dips; mul gets its streak later: the scripts stop
+    # (each head once), while the minimum over heads never holds 3 evaluations in a row
+    add = [0.99, 0.99, 0.99, 0.5, 0.5, 0.5, 0.99]
+    mul = [0.1, 0.1, 0.1, 0.99, 0.99, 0.99, 0.1]
+    assert feed(add, mul)
+    assert session.stop_streak() < 3
+    assert not feed(add[:5], mul[:5])  # mul has 2 of 3
+    session.step += 1  # a step that was not evaluated never stops
+    assert not session.stop_rule_met()
+    v1 = RunSession(RunConfig.protocol("modadd+modmul", **TINY, variant="toolkit-v1",
+                                       stop_acc=0.98), tmp_path / "v1")
+    assert v1.stop_heads() == ("acc",)

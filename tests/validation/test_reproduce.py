@@ -39,7 +39,8 @@ def test_plan_covers_every_group() -> None:
         assert any(c.forget_step is not None for c in cfgs)
         controls = [c for c in cfgs if c.wd == 0 and c.task != "scan"]
         assert all(c.steps >= 10_000 or items is quick for c in controls)
-        assert all(c.stride == 500 for c in controls)
+        # tri-task control: 100, as train_tritask.py; the others 500
+        assert all(c.stride == (100 if c.task.count("+") >= 2 else 500) for c in controls)
     assert len(quick) < len(full)
     assert {c.config.seed for c in full} == set(rp.SEEDS)
     tasks = {i.config.task for i in full}

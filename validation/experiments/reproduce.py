@@ -16,10 +16,11 @@ paper's grokking set, each with weight decay 1.0 and 0.0:
 
 Grokking runs stop by the paper's rule (docs/protocols.md) or at a CPU cap
 (:data:`CAPS`); the no-decay controls run :data:`CONTROL_STEPS` steps with snapshots every
-500 (the paper's 50,000 for modular tasks with ``long_controls``; the CPU-scaled SCAN
-control stops at the SCAN cap). Probes (exact monitor
-only) run on every 4th window of the weight-decay runs, the Hessian top on every 8th; the
-controls run without probes. Muon, the sketch and the forgetting run use the first seed.
+500 (the tri-task control every 100, as its script; the paper's 50,000 steps for modular
+tasks with ``long_controls``; the CPU-scaled SCAN control stops at the SCAN cap). Probes
+(exact monitor only) run on every 4th window of the weight-decay runs, the Hessian top on
+every 8th; the controls run without probes. Muon, the sketch and the forgetting run use
+the first seed.
 
 :func:`estimate` gives each run's expected steps and seconds from per-step costs measured
 on the 2-core development machine (:data:`STEP_S`, :data:`EVAL_S`, :data:`PROBE_S`), and

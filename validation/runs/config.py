@@ -76,6 +76,9 @@ PAPER_NO_DECAY: dict[str, dict[str, Any]] = {
     "scan": {"steps": 20_000},
 }
 PAPER_MULTI_TASK: dict[str, Any] = {"steps": 300_000}
+#: the tri-task script's no-decay runs keep its 100-step snapshots (``train_tritask.py``
+#: changes only the step count for wd 0), unlike the single-op script's 500
+PAPER_TRI_TASK_NO_DECAY: dict[str, Any] = {"stride": 100}
 
 #: ``toolkit-v1`` settings that differ from the field defaults (CPU-scaled step caps).
 TOOLKIT_V1: dict[str, dict[str, Any]] = {
@@ -135,6 +138,8 @@ def protocol_settings(task: str, protocol: str = "paper", wd: float = 1.0) -> di
 
     >>> protocol_settings("dyck", wd=0.0)["stride"], protocol_settings("modadd+modmul")["steps"]
     (500, 300000)
+    >>> protocol_settings("modadd+modmul+modsq", wd=0.0)["stride"]
+    100
     """
     check_choice("config field variant", protocol, PROTOCOL_NAMES)
     family = task_family(str(task))
@@ -145,6 +150,8 @@ def protocol_settings(task: str, protocol: str = "paper", wd: float = 1.0) -> di
         out |= PAPER_MULTI_TASK
     if wd == 0:
         out |= PAPER_NO_DECAY.get(family, {})
+        if family == "modular" and str(task).count("+") >= 2:
+            out |= PAPER_TRI_TASK_NO_DECAY
     return out
 
 
@@ -204,7 +211,8 @@ class RunConfig:
     ``config.json`` written before the field existed reads as ``toolkit-v1``.
     ``stop_acc``/``stop_patience``: stop after ``stop_patience`` consecutive evaluations
     with test ``grok_metric`` >= ``stop_acc`` (None: no such rule; the paper's scripts stop
-    this way).
+    this way). Several heads under ``paper`` (grok_metric ``acc``): each head needs its own
+    streak, and the run stops once every head has had one, as the multi-task scripts do.
     Language model (task ``lm``, docs/scaling.md): ``corpus`` (a text file or a saved
     dataset), ``seq_len`` (None: 256); ``lr_schedule`` ``constant`` or ``cosine`` (to
     ``lr_min_frac`` · lr at ``steps``) after ``warmup_steps`` of linear warm-up;

@@ -241,15 +241,19 @@ class RunSession:
             and self.step % cfg.eval_every == 0
         ):
             self.stop_reason = "early_stop_after_grok"
-        elif cfg.stop_acc is not None and self.stop_streak() >= cfg.stop_patience:
+        elif cfg.stop_acc is not None and self.stop_rule_met():
             self.stop_reason = "stop_acc"
         elif self.step >= cfg.steps:
             self.stop_reason = "max_steps"
         return self.stop_reason is not None
 
-    def stop_streak(self) -> int:
-        """Consecutive evaluations, ending at this step, with test ``grok_metric`` >=
-        ``stop_acc`` (0 when this step was not evaluated or there is no ``stop_acc``).
+    def stop_streak(self, column: str | None = None) -> int:
+        """Consecutive evaluations, ending at this step, with test ``column`` (default:
+        ``grok_metric``) >= ``stop_acc`` (0 when this step was not evaluated or there is no
+        ``stop_acc``).
+
+        Args:
+            column: the accuracy key (``acc``, ``acc_<head>``, ...); None: ``grok_metric``.
 
         Returns:
             The length of the streak.
@@ -257,12 +261,52 @@ class RunSession:
         cfg = self.config
         if cfg.stop_acc is None or not self.rows or self.rows[-1]["step"] != self.step:
             return 0
+        key = f"test_{column or cfg.grok_metric}"
         n = 0
         for row in reversed(self.rows):
-            if not row[f"test_{cfg.grok_metric}"] >= cfg.stop_acc:
+            if not row[key] >= cfg.stop_acc:
                 break
             n += 1
         return n
+
+    def stop_heads(self) -> tuple[str, ...]:
+        """The accuracy keys the stop rule watches: one per head (``acc_<head>``) for a
+        several-head task under the ``paper`` variant with ``grok_metric`` ``acc`` (the
+        multi-task scripts track each head's streak), else ``grok_metric`` alone.
+
+        Returns:
+            The keys.
+        """
+        cfg = self.config
+        heads = tuple(k for k in accuracy_keys(self.task) if k.startswith("acc_"))
+        if cfg.variant == "paper" and cfg.grok_metric == "acc" and heads:
+            return heads
+        return (cfg.grok_metric,)
+
+    def stop_rule_met(self) -> bool:
+        """The scripts' stop rule, evaluated at this step: every watched key
+        (:meth:`stop_heads`) has had ``stop_patience`` consecutive evaluations with test
+        accuracy >= ``stop_acc`` at some point (a head that has done so stays done, as in
+        ``train_multitask.py`` / ``train_tritask.py``), and this step was evaluated. One
+        key: the streak must end at this step, the single-task scripts' rule.
+
+        Returns:
+            Whether to stop.
+        """
+        cfg = self.config
+        if cfg.stop_acc is None or not self.rows or self.rows[-1]["step"] != self.step:
+            return False
+        keys = self.stop_heads()
+        if len(keys) == 1:
+            return self.stop_streak(keys[0]) >= cfg.stop_patience
+        for key in keys:
+            run = best = 0
+            for row in self.rows:
+                run = run + 1 if row[f"test_{key}"] >= cfg.stop_acc else 0
+                best = max(best, run)
+            if best < cfg.stop_patience:
+                return False
+        return True
 
     def summary(self, status: str) -> dict[str, Any]:
         """``summary.json``; ``final`` is the last evaluation whose numbers are all finite
