@@ -28,7 +28,6 @@ True
 from __future__ import annotations
 
 import operator
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,7 +46,7 @@ from spectral_edge.numerics.dyson import (
 )
 from spectral_edge.numerics.fit import FitResult, fit_signal, r_squared
 from spectral_edge.numerics.krylov import KrylovResult, krylov_experiment
-from spectral_edge.numerics.ode import PairSystem, integrate, loop_reduced_gap, sweep_reduced_gap
+from spectral_edge.numerics.ode import PairSystem, integrate
 from spectral_edge.numerics.reference import QuadraticProblem, simulate
 from spectral_edge.theory import lambdified as tx
 
@@ -616,51 +615,6 @@ FIT_QUICK: dict[str, Any] = {"replicas": 128}
 """Test sizes of :func:`fit_recovery` (``--quick``)."""
 
 
-# --------------------------------------------------------------------------- sweep
-
-
-@dataclass(frozen=True)
-class SweepTiming:
-    """Wall time of one vectorised R4 sweep against a loop of ``solve_ivp`` calls over the
-    same grid, and the largest difference between their trajectories."""
-
-    n_sets: int
-    t_sweep: float
-    t_loop: float
-    max_abs_diff: float
-    max_rel_diff: float
-
-    @property
-    def ratio(self) -> float:
-        """Loop time / sweep time."""
-        return self.t_loop / self.t_sweep
-
-
-def sweep_timing(shape: tuple[int, int, int] = (10, 5, 10), eta: float = 0.1) -> SweepTiming:
-    """Time a phase diagram over (c, β, h̄+ω) both ways."""
-    c = np.linspace(-1.0, 1.0, shape[0])[:, None, None]
-    beta = np.geomspace(1e-3, 1.0, shape[1])[None, :, None]
-    hw = np.linspace(0.5, 2.0, shape[2])[None, None, :]
-    kw = dict(eta=eta, g0=1.0, t_span=(0.0, 200.0))
-    start = time.perf_counter()
-    sweep = sweep_reduced_gap(c, beta, hw, **kw)
-    t_sweep = time.perf_counter() - start
-    start = time.perf_counter()
-    loop = loop_reduced_gap(c, beta, hw, **kw)
-    t_loop = time.perf_counter() - start
-    diff = np.abs(sweep.g - loop.g)
-    return SweepTiming(
-        n_sets=int(np.prod(shape)),
-        t_sweep=t_sweep,
-        t_loop=t_loop,
-        max_abs_diff=float(diff.max()),
-        max_rel_diff=float((diff / np.maximum(np.abs(loop.g), 1e-3)).max()),
-    )
-
-
-SWEEP_QUICK: dict[str, Any] = {"shape": (4, 3, 4)}
-"""Test sizes of :func:`sweep_timing` (``--quick``)."""
-
 EXPERIMENTS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
     "r1": (r1_steady_state, R1_QUICK),
     "r2": (r2_gap_trajectory, R2_QUICK),
@@ -669,6 +623,5 @@ EXPERIMENTS: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
     "r10": (r10_bbp, R10_QUICK),
     "r11": (r11_krylov, R11_QUICK),
     "fit": (fit_recovery, FIT_QUICK),
-    "sweep": (sweep_timing, SWEEP_QUICK),
 }
 """Every experiment by section name, in report order, with its quick (test) sizes."""

@@ -41,7 +41,6 @@ class CrossChecks:
     r10: tuple[BBPResult, ...] | None = None
     r11: KrylovResult | None = None
     fit: cc.FitRecovery | None = None
-    sweep: cc.SweepTiming | None = None
 
     @classmethod
     def run(cls, quick: bool = False, only: tuple[str, ...] = SECTIONS) -> CrossChecks:
@@ -445,21 +444,6 @@ def _fit(f: cc.FitRecovery) -> list[str]:
     return lines + [" ".join(notes), ""]
 
 
-def _sweep(s: cc.SweepTiming) -> list[str]:
-    faster = "faster" if s.ratio >= 1 else "slower"
-    return [
-        "## Vectorised sweep",
-        "",
-        f"R4 phase diagram over (c, β, h̄+ω), {s.n_sets} parameter sets: one stacked "
-        f"`solve_ivp` (BDF, sparse diagonal Jacobian) {s.t_sweep:.2f} s vs a loop of "
-        f"`solve_ivp` calls {s.t_loop:.2f} s — the sweep is **{s.ratio:.1f}×** {faster}. "
-        f"Largest difference between the two: {_f(s.max_abs_diff, 2)} absolute, "
-        f"{_f(s.max_rel_diff, 2)} relative. (Wall times on a shared machine; "
-        "`benchmarks/bench_sweep.py` repeats it.)",
-        "",
-    ]
-
-
 def render(checks: CrossChecks) -> str:
     """The Markdown report of ``checks``."""
     size = "quick (test sizes)" if checks.quick else "full"
@@ -482,7 +466,6 @@ def render(checks: CrossChecks) -> str:
         (checks.r10, _r10),
         (checks.r11, _r11),
         (checks.fit, _fit),
-        (checks.sweep, _sweep),
     )
     for result, section in parts:
         if result is not None:

@@ -37,7 +37,7 @@ from spectral_edge.numerics.ode.solve import (
     OdeSolution,
     integrate,
 )
-from spectral_edge.numerics.ode.sweep import GapSweep, loop_reduced_gap, sweep_reduced_gap
+from spectral_edge.numerics.ode.sweep import GapSweep, sweep_reduced_gap
 from spectral_edge.numerics.ode.systems import (
     FeedbackSystem,
     GammaLike,
@@ -50,5 +50,5 @@ from spectral_edge.numerics.ode.systems import (
 __all__ = [
     "METHODS", "CloseApproach", "FeedbackSystem", "GammaLike", "GapCollapse", "GapSweep",
     "GapSystem", "OdeSolution", "PairSystem", "SignalSystem", "System", "integrate",
-    "loop_reduced_gap", "sweep_reduced_gap",
+    "sweep_reduced_gap",
 ]

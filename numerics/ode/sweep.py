@@ -16,8 +16,8 @@ import scipy.sparse as sps
 from scipy.integrate import solve_ivp
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.ode.solve import _check_solver, integrate
-from spectral_edge.numerics.ode.systems import GapSystem, _positive
+from spectral_edge.numerics.ode.solve import _check_solver
+from spectral_edge.numerics.ode.systems import _positive
 from spectral_edge.theory import lambdified as tx
 
 
@@ -128,7 +128,8 @@ def sweep_reduced_gap(
 
     The solver's error norm is the RMS over the stack, so a single component may carry up to
     √(size) times the per-component error of separate solves; tighten ``rtol`` accordingly
-    (the tests compare against :func:`loop_reduced_gap`).
+    (the tests and ``benchmarks/bench_sweep.py`` compare it with a loop of
+    :func:`~spectral_edge.numerics.ode.integrate` calls).
 
     >>> sw = sweep_reduced_gap([1.0, -1.0], [0.0, 0.01], 1.0, eta=0.1, g0=1.0, t_span=(0, 100))
     >>> sw.collapsed.tolist(), np.round(sw.g_final, 3).tolist()
@@ -178,61 +179,3 @@ def sweep_reduced_gap(
     )
     g = sol.y.reshape(*shape, -1) if sol.success else np.full((*shape, n_t), np.nan)
     return setup.result(g, sol.success, sol.nfev)
-
-
-def loop_reduced_gap(
-    c: np.ndarray | float,
-    beta: np.ndarray | float,
-    hw: np.ndarray | float,
-    *,
-    eta: float,
-    g0: float,
-    t_span: tuple[float, float],
-    n_t: int = 200,
-    method: str = "BDF",
-    rtol: float = 1e-8,
-    atol: float = 1e-10,
-    g_collapse: float = 1e-3,
-) -> GapSweep:
-    """The same grid as :func:`sweep_reduced_gap`, one :func:`integrate` call per parameter
-    set (the baseline the sweep is timed against).
-
-    >>> lp = loop_reduced_gap([1.0, -1.0], [0.0, 0.01], 1.0, eta=0.1, g0=1.0, t_span=(0, 100))
-    >>> np.round(lp.g_final, 3).tolist()
-    [10.0, 0.01]
-
-    Args:
-        c: The drive c (broadcast with ``beta`` and ``hw``).
-        beta: The repulsion β >= 0.
-        hw: h̄ + ω > 0.
-        eta: The learning rate per snapshot, > 0.
-        g0: The initial gap, > 0 (the same for every parameter set).
-        t_span: ``(t0, t1)``.
-        n_t: Number of stored time points.
-        method: A ``solve_ivp`` method (any of :data:`METHODS`).
-        rtol: Relative tolerance, > 0.
-        atol: Absolute tolerance, > 0.
-        g_collapse: Gap below which a trajectory counts as collapsed.
-
-    Returns:
-        The :class:`GapSweep`.
-
-    Raises:
-        InputError: If a parameter is out of range or the method is unknown.
-    """
-    setup = _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse)
-    rows, nfev, ok = [], 0, True
-    for ci, bi, hi in zip(setup.c.ravel(), setup.beta.ravel(), setup.hw.ravel(), strict=True):
-        sol = integrate(
-            GapSystem(ci, bi, setup.eta, hi),
-            [setup.g0],
-            t_span,
-            t_eval=setup.t,
-            method=method,
-            rtol=rtol,
-            atol=atol,
-        )
-        ok &= sol.success
-        nfev += sol.nfev
-        rows.append(sol.y[0] if sol.success else np.full(n_t, np.nan))
-    return setup.result(np.array(rows).reshape(*setup.c.shape, n_t), ok, nfev)
