@@ -34,7 +34,7 @@ import numpy as np
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.common.validate import check_int
-from spectral_edge.numerics.ode import PairSystem, SignalSystem, integrate
+from spectral_edge.numerics.ode import SignalSystem, integrate
 from spectral_edge.theory import lambdified as tx
 
 
@@ -347,56 +347,4 @@ def compare_mean_path(
             if per_path.shape[0] > 1
             else np.full(ode_late.shape, np.nan)
         ),
-    )
-
-
-@dataclass(frozen=True)
-class GapPathComparison:
-    """Mean gap path g = d_1 − d_2 of SDE paths against R2's gap ODE integrated with the
-    derived Dyson term (``ode_derived``) and with D = 0 (``ode_no_d``): ``error_*`` is
-    max_t |mean g − g_ODE| / max_t mean g; ``stderr`` the largest Monte-Carlo standard error
-    of the mean gap on the same scale."""
-
-    t: np.ndarray = field(repr=False)
-    sde_mean: np.ndarray = field(repr=False)
-    ode_derived: np.ndarray = field(repr=False)
-    ode_no_d: np.ndarray = field(repr=False)
-    error_derived: float
-    error_no_d: float
-    stderr: float
-
-
-def gap_mean_path(paths: DysonPaths, *, h: np.ndarray, Gamma: np.ndarray, N: np.ndarray,
-                  eta: float, W: int, omega: float = 0.0) -> GapPathComparison:
-    """Compare the mean gap of two-level ``paths`` with R2 (``PairSystem``) with and without
-    the derived D.
-
-    >>> kw = dict(h=np.array([1.0, 1.1]), Gamma=np.array([1.0, 0.9]), N=np.array([20.0, 20.0]),
-    ...           eta=0.1, W=10)
-    >>> p = simulate_dyson(**kw, lam0=np.array([12.0, 8.0]), t_end=10.0, dt=0.01, paths=50)
-    >>> cmp = gap_mean_path(p, **kw)
-    >>> cmp.ode_derived.shape == cmp.sde_mean.shape
-    True
-    """
-    if paths.lam.shape[-1] != 2:
-        raise InputError("gap_mean_path needs paths of two levels")
-    d = np.sqrt(np.clip(paths.lam, 0.0, None))
-    gaps = d[..., 0] - d[..., 1]
-    mean = gaps.mean(axis=0)
-    g0, dbar0 = gaps[0, 0], d[0, 0].mean()
-    out = []
-    for noise in (np.asarray(N, dtype=float), np.zeros(2)):
-        pair = PairSystem(h_k=h[0], h_k1=h[1], Gamma_k=Gamma[0], Gamma_k1=Gamma[1], eta=eta,
-                          W=W, omega=omega, N_k=noise[0], N_k1=noise[1])
-        sol = integrate(pair, [g0, dbar0], (0.0, float(paths.t[-1])), t_eval=paths.t)
-        if not sol.success:
-            raise InputError(f"ODE integration failed: {sol.message}")
-        out.append(sol.y[0])
-    scale = float(np.max(np.abs(mean)))
-    stderr = float(np.max(gaps.std(axis=0) / np.sqrt(gaps.shape[0]))) / scale
-    return GapPathComparison(
-        t=paths.t, sde_mean=mean, ode_derived=out[0], ode_no_d=out[1],
-        error_derived=float(np.max(np.abs(mean - out[0]))) / scale,
-        error_no_d=float(np.max(np.abs(mean - out[1]))) / scale,
-        stderr=stderr,
     )
