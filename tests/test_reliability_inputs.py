@@ -212,6 +212,11 @@ FLAG_CASES = [
     ("demo-steps-huge", ["demo", "--out", "{ws}/d", "--steps", str(10**9)], ["--steps"]),
     ("demo-every-0", ["demo", "--out", "{ws}/d", "--every", "0"], ["--every"]),
     ("demo-out-file", ["demo", "--out", "{ws}/tiny.json", "--steps", "5000"], ["--out"]),
+    ("simulate-list-and-plot", ["simulate", "--list", "--plot", "{ws}/x.png"], ["--list",
+                                                                              "--plot"]),
+    ("simulate-list-and-name", ["simulate", "plateau", "--list"], ["--list", "NAME"]),
+    ("simulate-crosscheck-and-csv", ["simulate", "--crosscheck", "{ws}/r.md", "--csv",
+                                     "{ws}/x.csv"], ["--csv"]),
 ]
 
 

@@ -94,10 +94,17 @@ def _crosscheck(args: argparse.Namespace) -> int:
 def execute(args: argparse.Namespace) -> int:
     """Dispatch on --list / --crosscheck / a scenario name."""
     if args.list:
+        extra = [flag for flag, value in (("NAME", args.name), ("--plot", args.plot),
+                                          ("--csv", args.csv), ("--crosscheck", args.crosscheck),
+                                          ("--quick", args.quick or None)) if value is not None]
+        if extra:
+            raise InputError(f"--list prints the scenarios only; drop {', '.join(extra)}")
         return _list()
     if args.crosscheck is not None:
         if args.name is not None:
             raise InputError("give either a scenario name or --crosscheck, not both")
+        if args.plot is not None or args.csv is not None:
+            raise InputError("--plot and --csv apply to a scenario, not to --crosscheck")
         return _crosscheck(args)
     if args.name is None:
         raise InputError("simulate needs a scenario name, --list or --crosscheck REPORT.md")
