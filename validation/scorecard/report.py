@@ -348,4 +348,6 @@ def analyze(run: RunData) -> tuple[dict[str, Any], list[PredictionResult]]:
         (:func:`summarize` of the run, the prediction results).
     """
     ids = SIGMA_ONLY if run.external else None
-    return summarize(run), evaluate([run], ids)
+    with warnings.catch_warnings():  # a degenerate sample gives a NaN interval, shown as n/a
+        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
+        return summarize(run), evaluate([run], ids)
