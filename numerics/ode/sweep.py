@@ -8,7 +8,7 @@ diagonal Jacobian).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -62,52 +62,6 @@ def _grid(c, beta, hw) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return c, beta, hw
 
 
-@dataclass(frozen=True)
-class _Setup:
-    """The checked arguments both sweeps share (everything :class:`GapSweep` records but the
-    solution)."""
-
-    c: np.ndarray
-    beta: np.ndarray
-    hw: np.ndarray
-    eta: float
-    g0: float
-    g_collapse: float
-    method: str
-    rtol: float
-    atol: float
-    t: np.ndarray
-
-    def result(self, g: np.ndarray, success: bool, nfev: int) -> GapSweep:
-        """The :class:`GapSweep` of the solution ``g`` (shape S + (len(t),)).
-
-        Args:
-            g: The trajectories, NaN where a solve failed.
-            success: Whether every solve succeeded.
-            nfev: Right-hand-side evaluations, all solves together.
-
-        Returns:
-            The sweep, with ``g_star`` and ``collapsed`` filled in.
-        """
-        return GapSweep(
-            **{f.name: getattr(self, f.name) for f in fields(self)},
-            g=g,
-            g_star=np.asarray(
-                tx.gap_equilibrium(self.c, self.beta, self.eta, self.hw), dtype=np.float64
-            ),
-            collapsed=g.min(axis=-1) < self.g_collapse,
-            success=bool(success),
-            nfev=int(nfev),
-        )
-
-
-def _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse) -> _Setup:
-    _check_solver(method, rtol, atol)
-    c, beta, hw = _grid(c, beta, hw)
-    eta, g0 = _positive(eta, "eta"), _positive(g0, "g0")
-    return _Setup(c, beta, hw, eta, g0, g_collapse, method, rtol, atol, np.linspace(*t_span, n_t))
-
-
 def sweep_reduced_gap(
     c: np.ndarray | float,
     beta: np.ndarray | float,
@@ -154,9 +108,13 @@ def sweep_reduced_gap(
     Raises:
         InputError: If a parameter is out of range, the method is unknown or it is ``LSODA``.
     """
-    setup = _setup(c, beta, hw, eta, g0, t_span, n_t, method, rtol, atol, g_collapse)
-    eta, shape = setup.eta, setup.c.shape
-    cf, bf, hf = setup.c.ravel(), setup.beta.ravel(), setup.hw.ravel()
+    _check_solver(method, rtol, atol)
+    if method == "LSODA":
+        raise InputError("LSODA needs a dense Jacobian; use BDF or Radau for stiff sweeps")
+    c, beta, hw = _grid(c, beta, hw)
+    eta, g0 = _positive(eta, "eta"), _positive(g0, "g0")
+    t = np.linspace(*t_span, n_t)
+    cf, bf, hf = c.ravel(), beta.ravel(), hw.ravel()
 
     def rhs(t: float, y: np.ndarray) -> np.ndarray:
         return tx.reduced_gap_rhs(y, cf, bf, eta, hf)
@@ -165,17 +123,12 @@ def sweep_reduced_gap(
         return sps.diags(np.broadcast_to(tx.reduced_gap_slope(y, cf, bf, eta, hf), y.shape))
 
     kwargs: dict[str, Any] = {"jac": jac} if method in ("Radau", "BDF") else {}
-    if method == "LSODA":
-        raise InputError("LSODA needs a dense Jacobian; use BDF or Radau for stiff sweeps")
-    sol = solve_ivp(
-        rhs,
-        t_span,
-        np.full(cf.size, setup.g0),
-        method=method,
-        t_eval=setup.t,
-        rtol=rtol,
-        atol=atol,
-        **kwargs,
+    sol = solve_ivp(rhs, t_span, np.full(cf.size, g0), method=method, t_eval=t, rtol=rtol,
+                    atol=atol, **kwargs)
+    g = sol.y.reshape(*c.shape, -1) if sol.success else np.full((*c.shape, n_t), np.nan)
+    return GapSweep(
+        c=c, beta=beta, hw=hw, eta=eta, g0=g0, g_collapse=g_collapse, method=method,
+        rtol=rtol, atol=atol, t=t, g=g,
+        g_star=np.asarray(tx.gap_equilibrium(c, beta, eta, hw), dtype=np.float64),
+        collapsed=g.min(axis=-1) < g_collapse, success=bool(sol.success), nfev=int(sol.nfev),
     )
-    g = sol.y.reshape(*shape, -1) if sol.success else np.full((*shape, n_t), np.nan)
-    return setup.result(g, sol.success, sol.nfev)
