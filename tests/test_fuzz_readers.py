@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.spectra import stability_alpha, window_stats
 from spectral_edge.validation.scorecard.analysis import RunData, alpha_proxy
-from spectral_edge.validation.scorecard.external import load_spectra_file, sigma_stats
+from spectral_edge.validation.scorecard.external import load_spectra_file
+from spectral_edge.validation.scorecard.sigma_stats import sigma_stats
 
 DIR = Path(tempfile.mkdtemp(prefix="fuzz_readers_"))
 def fast(n: int) -> settings:

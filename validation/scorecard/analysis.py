@@ -27,15 +27,13 @@ import pandas as pd
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA
 from spectral_edge.numerics.spectra import eigenvalues_from_gram, g23
-from spectral_edge.validation.scorecard.external import (  # noqa: F401 (re-exported)
-    PLACEHOLDER_P,
-    load_spectra_file,
-)
+from spectral_edge.validation.scorecard.external import load_spectra_file
 from spectral_edge.validation.scorecard.rundata import (  # noqa: F401 (re-exported)
     RunData,
     find_runs,
     load_run,
 )
+from spectral_edge.validation.scorecard.sigma_stats import PLACEHOLDER_P  # noqa: F401
 
 
 def load(path: str | Path) -> RunData:
