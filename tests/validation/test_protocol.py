@@ -157,3 +157,35 @@ def test_multi_task_stop_rule_is_per_head_streaks(tmp_path: Path) -> None:
     v1 = RunSession(RunConfig.protocol("modadd+modmul", **TINY, variant="toolkit-v1",
                                        stop_acc=0.98), tmp_path / "v1")
     assert v1.stop_heads() == ("acc",)
+
+
+def test_dyck_script_draws_give_the_scripts_model_and_batches(tmp_path: Path) -> None:
+    from torch import nn
+
+    from spectral_edge.validation.runs.session import RunSession
+
+    assert RunConfig.protocol("dyck").draws == "script"
+    assert RunConfig.protocol("dyck", variant="toolkit-v1").draws == "keyed"
+    assert RunConfig.protocol("modadd").draws == "keyed"
+    with pytest.raises(InputError, match="draws"):
+        RunConfig.protocol("modadd", draws="script")
+    small = dict(d_model=16, n_heads=2, d_ff=16, n_train=6, n_test=4, batch_size=5, seed=7)
+    session = RunSession(RunConfig.protocol("dyck", **small), tmp_path)
+    # the script's model, built from PyTorch's modules in its order with the same seed
+    torch.manual_seed(7)
+    tok, pos = nn.Embedding(3, 16), nn.Embedding(48, 16)
+    layer = nn.TransformerEncoderLayer(16, 2, 16, dropout=0.0, activation="gelu",
+                                       batch_first=True, norm_first=True)
+    ln, head = nn.LayerNorm(16), nn.Linear(16, 13)
+    batches = [torch.randint(0, 6, (5,)) for _ in range(3)]
+    m = session.model
+    assert torch.equal(m.embed.weight[OPEN], tok.weight[0])  # the script's "(" is 0
+    assert torch.equal(m.embed.weight[CLOSE], tok.weight[1])
+    assert torch.equal(m.pos_embed.weight, pos.weight[:24])
+    q = torch.cat([m.layers[1].attn.q_proj.weight, m.layers[1].attn.k_proj.weight,
+                   m.layers[1].attn.v_proj.weight])
+    assert torch.equal(q, layer.self_attn.in_proj_weight)
+    assert torch.equal(m.layers[0].fc2.weight, layer.linear2.weight)
+    assert torch.equal(m.head.weight, head.weight) and torch.equal(m.ln_f.bias, ln.bias)
+    got = [session.script_batches.indices(6, 5, k) for k in range(3)]
+    assert all(torch.equal(torch.as_tensor(g), b) for g, b in zip(got, batches, strict=True))

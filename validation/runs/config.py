@@ -51,6 +51,13 @@ NONE_WORDS = ("none", "null")
 MODELS = ("transformer", "mlp")
 
 PROTOCOL_NAMES = ("paper", "toolkit-v1")
+
+DRAWS = ("keyed", "script")
+"""Where the random draws come from: ``keyed`` — our order of initial draws and batches
+drawn from a generator keyed by (seed, step); ``script`` — the published script's draws
+(Dyck: ``torch.manual_seed(seed)``, the model's PyTorch modules built in the script's
+order, then every batch ``torch.randint`` on the generator continuing from there), so a
+seed gives the published run's initial weights and batches (docs/protocols.md)."""
 """``paper``: the published protocols (docs/protocols.md: initialisation, data and split,
 sampling with replacement, cadences, run length, stop rule); ``toolkit-v1``: this toolkit's
 earlier choices (default PyTorch initialisation, uniform Dyck words per seed, epoch
@@ -65,7 +72,7 @@ PAPER: dict[str, dict[str, Any]] = {
                 "stop_after_grok": None},
     "dyck": {"batch_size": 50, "window": 3, "stride": 200, "steps": 20_000,
              "stop_acc": 0.99, "stop_patience": 10, "stop_after_grok": None,
-             "data_seed": 0, "n_train": 50, "n_test": 5000},
+             "data_seed": 0, "n_train": 50, "n_test": 5000, "draws": "script"},
     "scan": {"lr": 1e-4, "batch_size": 256, "window": 5, "stride": 500, "eval_every": 500,
              "steps": 30_000, "stop_acc": 0.98, "stop_patience": 5,
              "stop_after_grok": None, "data_seed": 0, "n_test": 500},
@@ -168,7 +175,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "monitor": ("monitor_select", "window", "stride", "sketch_dim", "kstar_method"),
     "probes": ("probe_every", "probe_hess_every", "probe_modes", "probe_batch",
                "probe_hess_k", "probe_noise_batches", "probe_draws", "probe_phi"),
-    "system": ("threads", "device", "precision"),
+    "system": ("threads", "device", "precision", "draws"),
     "language model": ("corpus", "seq_len", "lr_schedule", "warmup_steps", "lr_min_frac",
                        "eval_max"),
 }
@@ -209,6 +216,9 @@ class RunConfig:
     true labels. ``variant`` (:data:`PROTOCOL_NAMES`; docs/protocols.md) selects the
     initialisation, data generation and split, batch sampling and multi-task loss; a
     ``config.json`` written before the field existed reads as ``toolkit-v1``.
+    ``draws`` (:data:`DRAWS`): ``keyed`` (our draw order, batches keyed by (seed, step)) or
+    ``script`` (the published script's draws; Dyck only; the ``paper`` Dyck protocol's
+    default); a ``config.json`` without the field reads as ``keyed``.
     ``stop_acc``/``stop_patience``: stop after ``stop_patience`` consecutive evaluations
     with test ``grok_metric`` >= ``stop_acc`` (None: no such rule; the paper's scripts stop
     this way). Several heads under ``paper`` (grok_metric ``acc``): each head needs its own
@@ -283,6 +293,7 @@ class RunConfig:
     lr_min_frac: float = 0.1
     eval_max: int | None = None
     precision: str = "fp32"
+    draws: str = "keyed"
 
     @classmethod
     def protocol(cls, task: str, **overrides: Any) -> RunConfig:
@@ -365,6 +376,13 @@ class RunConfig:
         check_choice(field("optimizer"), self.optimizer, OPTIMIZERS)
         check_choice(field("model"), self.model, MODELS)
         check_choice(field("variant"), self.variant, PROTOCOL_NAMES)
+        check_choice(field("draws"), self.draws, DRAWS)
+        if self.draws == "script" and (self.task != "dyck" or self.model != "transformer"):
+            raise InputError(
+                f"{field('draws')} 'script' is implemented for the Dyck transformer only "
+                f"(the published dyck/grok_sweep.py), not task {self.task!r} / model "
+                f"{self.model!r}; use 'keyed'"
+            )
         if self.stop_acc is not None:
             check_finite_number(field("stop_acc"), self.stop_acc, 0.0, strict=True, maximum=1.0)
         check_int(field("stop_patience"), self.stop_patience, 1)

@@ -91,3 +91,48 @@ def torch_settings(threads: int, device: str) -> Iterator[None]:
         torch.set_num_threads(old_threads)
         if cuda:
             torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
+
+
+class ScriptBatches:
+    """Minibatches drawn as the published scripts draw them (``draws`` = ``script``): step
+    ``k``'s batch is the ``k + 1``-th ``torch.randint(0, n, (batch_size,))`` on a generator
+    that starts at ``start_state`` (the global generator's state right after the script's
+    model initialisation). Still a pure function of (start state, step): a request out of
+    order (a resumed run) replays the draws from the start, so a resumed run draws the
+    same batches.
+
+    Args:
+        start_state: a CPU generator state (``torch.get_rng_state()``).
+
+    >>> _ = torch.manual_seed(0)
+    >>> stream = ScriptBatches(torch.get_rng_state())
+    >>> first = [torch.randint(0, 50, (4,)).tolist() for _ in range(3)]
+    >>> [stream.indices(50, 4, k).tolist() for k in (0, 1, 2)] == first
+    True
+    >>> stream.indices(50, 4, 1).tolist() == first[1]
+    True
+    """
+
+    def __init__(self, start_state: torch.Tensor) -> None:
+        self.start_state = start_state.clone()
+        self._gen = torch.Generator()
+        self._gen.set_state(self.start_state)
+        self._next = 0
+
+    def indices(self, n: int, batch_size: int, step: int) -> np.ndarray:
+        """The indices of optimizer step ``step`` (0-based).
+
+        Args:
+            n: number of training examples.
+            batch_size: minibatch size.
+            step: the optimizer step.
+
+        Returns:
+            The step's indices (with replacement).
+        """
+        if step != self._next:
+            self._gen.set_state(self.start_state)
+            for _ in range(step):
+                torch.randint(0, n, (batch_size,), generator=self._gen)
+        self._next = step + 1
+        return torch.randint(0, n, (batch_size,), generator=self._gen).numpy()

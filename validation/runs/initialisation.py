@@ -37,9 +37,11 @@ import math
 import torch
 from torch import nn
 
+from spectral_edge.common.errors import InputError
 from spectral_edge.validation.runs.models import (
     Attention,
     Block,
+    CausalTagger,
     EncoderClassifier,
     Seq2SeqTransformer,
 )
@@ -108,3 +110,79 @@ def paper_init(model: nn.Module) -> None:
     if isinstance(model, EncoderClassifier):
         weight = model.pos_embed.weight
         weight.copy_(torch.randn(weight.shape) / math.sqrt(weight.shape[1]))
+
+
+#: rows of the Dyck script's positional table (``DyckTransformerLM`` is built with
+#: ``max(CTX_LEN, CTX_LEN_OOD)`` = 48 for a longer-sequence evaluation; 24 are used)
+DYCK_SCRIPT_POS_ROWS = 48
+
+
+@torch.no_grad()
+def dyck_script_init(model: CausalTagger, seed: int, token_order: tuple[int, ...]) -> torch.Tensor:
+    """Initialise the Dyck tagger with the published script's draws (``draws`` =
+    ``script``): ``torch.manual_seed(seed)``, then PyTorch's own modules built in the order
+    of ``DyckTransformerLM.__init__`` (token ``nn.Embedding``, a 48-row positional
+    ``nn.Embedding``, one ``nn.TransformerEncoderLayer(norm_first=True)`` — the encoder
+    deep-copies it —, the final ``nn.LayerNorm``, the head ``nn.Linear``), copied into our
+    model. The fused in-projection splits into W_Q, W_K, W_V; every layer gets the copy.
+
+    Args:
+        model: a :class:`CausalTagger` (any number of layers; all start identical).
+        seed: the run seed.
+        token_order: our token id of each of the script's token ids, in the script's
+            order (Dyck: ``(OPEN, CLOSE, PAD)``, the script's 0, 1, 2).
+
+    Returns:
+        The global generator's state after the draws: where the script's batch draws
+        (``torch.randint``) continue.
+
+    Raises:
+        InputError: for a model that is not a :class:`CausalTagger` or a token order that
+            is not a permutation of the model's vocabulary.
+
+    >>> from spectral_edge.validation.runs.tasks.dyck import SCRIPT_TOKENS
+    >>> m = CausalTagger(vocab_size=3, seq_len=24, n_classes=13, d_model=8, n_heads=2,
+    ...                  d_ff=8)
+    >>> state = dyck_script_init(m, 42, SCRIPT_TOKENS)
+    >>> again = CausalTagger(vocab_size=3, seq_len=24, n_classes=13, d_model=8, n_heads=2,
+    ...                      d_ff=8)
+    >>> bool(torch.equal(dyck_script_init(again, 42, SCRIPT_TOKENS), state))
+    True
+    >>> bool(torch.equal(m.layers[0].fc1.weight, again.layers[1].fc1.weight))
+    True
+    """
+    if not isinstance(model, CausalTagger):
+        raise InputError(
+            f"the script's draws exist for the Dyck tagger, not {type(model).__name__}")
+    vocab, d = model.embed.weight.shape
+    if sorted(token_order) != list(range(vocab)):
+        raise InputError(f"token_order must be a permutation of 0..{vocab - 1}, got {token_order}")
+    first = model.layers[0]
+    torch.manual_seed(seed)
+    tok = nn.Embedding(vocab, d)
+    pos = nn.Embedding(max(DYCK_SCRIPT_POS_ROWS, model.pos_embed.weight.shape[0]), d)
+    layer = nn.TransformerEncoderLayer(
+        d_model=d, nhead=first.attn.n_heads, dim_feedforward=first.fc1.out_features,
+        dropout=0.0, activation="gelu", batch_first=True, norm_first=True,
+    )
+    ln = nn.LayerNorm(d)
+    head = nn.Linear(d, model.head.out_features)
+    state = torch.get_rng_state()
+    for script_id, ours in enumerate(token_order):
+        model.embed.weight[ours] = tok.weight[script_id]
+    model.pos_embed.weight.copy_(pos.weight[: model.pos_embed.weight.shape[0]])
+    attn = layer.self_attn
+    for proj, w, b in zip((first.attn.q_proj, first.attn.k_proj, first.attn.v_proj),
+                          attn.in_proj_weight.chunk(3), attn.in_proj_bias.chunk(3), strict=True):
+        proj.weight.copy_(w)
+        proj.bias.copy_(b)
+    first.attn.out_proj.load_state_dict(attn.out_proj.state_dict())
+    first.fc1.load_state_dict(layer.linear1.state_dict())
+    first.fc2.load_state_dict(layer.linear2.state_dict())
+    first.ln1.load_state_dict(layer.norm1.state_dict())
+    first.ln2.load_state_dict(layer.norm2.state_dict())
+    for other in list(model.layers)[1:]:
+        other.load_state_dict(first.state_dict())
+    model.ln_f.load_state_dict(ln.state_dict())
+    model.head.load_state_dict(head.state_dict())
+    return state

@@ -34,9 +34,13 @@ from spectral_edge.validation.probes.window import (
     probe_window,
 )
 from spectral_edge.validation.runs.config import RunConfig
-from spectral_edge.validation.runs.determinism import batch_indices, sampled_indices
+from spectral_edge.validation.runs.determinism import (
+    ScriptBatches,
+    batch_indices,
+    sampled_indices,
+)
 from spectral_edge.validation.runs.evaluation import evaluate, forward, trim_padding
-from spectral_edge.validation.runs.initialisation import paper_init
+from spectral_edge.validation.runs.initialisation import dyck_script_init, paper_init
 from spectral_edge.validation.runs.models import ModelSizes, build_model, count_parameters
 from spectral_edge.validation.runs.optimizers import build_optimizer
 from spectral_edge.validation.runs.probing import probe_data
@@ -90,6 +94,14 @@ class RunSession:
                             head_norm=config.variant == "paper")
         if config.variant == "paper":
             paper_init(model)
+        # draws "script": the published script's initial weights and batch stream (the
+        # Dyck tagger only; RunConfig.validate refuses the rest)
+        self.script_batches: ScriptBatches | None = None
+        if config.draws == "script":
+            from spectral_edge.validation.runs.tasks.dyck import SCRIPT_TOKENS
+
+            self.script_batches = ScriptBatches(
+                dyck_script_init(model, config.seed, SCRIPT_TOKENS))
         self.model = model.to(device)
         self.optimizer = build_optimizer(
             self.model,
@@ -128,10 +140,12 @@ class RunSession:
             The minibatch loss before the step.
         """
         cfg, task = self.config, self.task
-        draw = sampled_indices if cfg.variant == "paper" else batch_indices
-        idx = torch.as_tensor(
-            draw(task.n_train, cfg.batch_size, cfg.seed, self.step), device=task.x_train.device
-        )
+        if self.script_batches is not None:
+            drawn = self.script_batches.indices(task.n_train, cfg.batch_size, self.step)
+        else:
+            draw = sampled_indices if cfg.variant == "paper" else batch_indices
+            drawn = draw(task.n_train, cfg.batch_size, cfg.seed, self.step)
+        idx = torch.as_tensor(drawn, device=task.x_train.device)
         x, y = trim_padding(task, task.x_train[idx], task.y_train[idx])
         if cfg.forget_step is not None and self.step >= cfg.forget_step:
             y = (y + 1) % task.n_classes  # induced forgetting (P12): switched labels

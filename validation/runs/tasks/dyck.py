@@ -30,6 +30,9 @@ from spectral_edge.validation.runs.tasks.base import TaskData
 
 PAD, OPEN, CLOSE = 0, 1, 2
 IGNORE = -100
+#: our token of each of the published script's tokens, in its order (its "(" = 0,
+#: ")" = 1, pad = 2): the script's embedding row j is our row SCRIPT_TOKENS[j]
+SCRIPT_TOKENS = (OPEN, CLOSE, PAD)
 
 
 @cache
