@@ -99,7 +99,7 @@ def test_sigma_stats_equal_window_stats(W: int, P: int | None, raw: list[float],
                                         zeros: int) -> None:
     s = -np.sort(-np.asarray(raw[:W]))
     s[W - min(zeros, W - 1):] = 0.0 if zeros else s[W - min(zeros, W - 1):]
-    if s[0] == 0:
+    if s[0] < 1e-150:  # the readers refuse a window whose largest σ is below 1e-150
         s[0] = 1.0
     row = sigma_stats(np.array([5]), s[None, :].copy(), P).iloc[0]
     ref = window_stats(np.diag(s**2), P=P or 10**9).as_row()
