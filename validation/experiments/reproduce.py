@@ -56,8 +56,11 @@ SCAN_CPU: dict[str, Any] = {"d_model": 64, "d_ff": 128, "n_layers": 2, "n_dec_la
 
 #: step caps of the weight-decay runs (the paper: 200k, 300k multi-task, 20k Dyck, 30k SCAN;
 #: its runs end earlier by the stop rule), full plan / quick plan
-CAPS = {"modular": (6000, 3000), "multi": (10000, 3000), "dyck": (4000, 2000),
+CAPS = {"modular": (6000, 3000), "multi": (10000, 3000), "dyck": (2000, 2000),
         "scan": (3000, 1500)}
+# Dyck: 2000 leaves 3 windows (stride 200) after the latest published grok step, 1400; its
+# stop rule (10 evaluations >= 0.99) had not fired by step 2000 in our seed-42 run (test
+# accuracy 0.973, docs/runs.md), so Dyck runs are expected to run to the cap
 
 #: steps of the no-decay controls (full / quick); ``long_controls``: the paper's 50k (modular)
 CONTROL_STEPS = (10_000, 2000)
@@ -71,7 +74,7 @@ EVAL_S = {"modular": 0.35, "dyck": 2.0, "scan": 1.5}
 PROBE_S, PROBE_HESS_S = 4.4, 12.0
 
 #: expected steps of a grokking run (published grok steps plus the stop rule's latency)
-EXPECTED_STEPS = {"modular": 3300, "multi": 6000, "dyck": 1800, "scan": 3000}
+EXPECTED_STEPS = {"modular": 3300, "multi": 6000, "dyck": 2000, "scan": 3000}
 
 
 def _probes(on: bool, quick: bool) -> dict[str, list[Any]]:
