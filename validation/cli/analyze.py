@@ -108,8 +108,7 @@ def execute(args: argparse.Namespace) -> int:
     """Analyze PATH; 0 when it was read (verdicts do not change the exit status)."""
     from spectral_edge.validation.runs import rundir
     from spectral_edge.validation.scorecard.analysis import load
-    from spectral_edge.validation.scorecard.figures import figure_analyze
-    from spectral_edge.validation.scorecard.report import analyze
+    from spectral_edge.validation.scorecard.summary import analyze, figure_analyze
 
     if not args.path.strip():
         raise InputError("PATH: an empty path")

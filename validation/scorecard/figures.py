@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter, NullLocator
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.columns import G23_LAMBDA, sigma_columns
+from spectral_edge.numerics.columns import G23_LAMBDA
 from spectral_edge.numerics.figures import save_figure
 from spectral_edge.numerics.forecast import Forecast
 from spectral_edge.validation.scorecard.analysis import RunData, alpha_proxy, grok_step
@@ -342,40 +342,3 @@ def write_figures(runs: list[RunData], shown: list[RunData],
             save_figure(fig, out / name)
             made[pid] = name
     return made
-
-
-
-
-MAX_POINTS = 5000
-"""The most windows :func:`figure_analyze` draws (evenly spaced beyond it)."""
-
-
-def figure_analyze(run: RunData) -> Figure:
-    """σ_j, R and g₂₃ of one run or spectra file against the step.
-
-    >>> from spectral_edge.validation.scorecard.analysis import RunData
-    >>> sp = pd.DataFrame({"step": [1, 2], "W": [2, 2], "sigma_1": [2.0, 3.0],
-    ...                    "sigma_2": [1.0, 1.0], "R": [2.0, 3.0],
-    ...                    "g23_lambda": [np.nan] * 2})
-    >>> len(figure_analyze(RunData("x", Path("x"), sp)).axes)
-    3
-    """
-    sp, title = run.spectra, run.name
-    if len(sp) > MAX_POINTS:  # a line of 400,000 points draws for minutes and shows no more
-        every = -(-len(sp) // MAX_POINTS)
-        sp, title = sp.iloc[::every], f"{run.name} (every {every}th of {len(sp)} windows)"
-    fig = Figure(figsize=(6, 8), layout="tight")
-    ax_s, ax_r, ax_g = fig.subplots(3, 1, sharex=True)
-    for c in sigma_columns(sp):
-        ax_s.plot(sp["step"], sp[c], lw=1)
-    ax_s.set(yscale="log", ylabel="σ_j", title=title)
-    ax_r.plot(sp["step"], sp["R"])
-    ax_r.set(ylabel="gap ratio R")
-    g23 = pd.to_numeric(sp[G23_LAMBDA], errors="coerce")
-    ax_g.plot(sp["step"], g23.where(g23 > 0))
-    if (g23 > 0).any():
-        ax_g.set_yscale("log")
-    ax_g.set(ylabel="g₂₃", xlabel="step")
-    for ax in (ax_s, ax_r, ax_g):
-        ax.grid(alpha=0.3)
-    return fig

@@ -9,8 +9,8 @@ runs the held-out gap-ODE forecast of each run against its two baselines
 (bootstraps use a fixed seed), so a rerun on the same runs writes the same verdicts and
 values; only the timing line differs.
 
-Also here: the per-run gap forecast (used by ``spectral-edge fit``) and the summary of one
-run or spectra file (used by ``spectral-edge analyze``); the figures are drawn by
+Also here: the per-run gap forecast (used by ``spectral-edge fit``); the summary of one run
+or spectra file (``spectral-edge analyze``) is in :mod:`.summary`; the figures are drawn by
 :mod:`spectral_edge.validation.scorecard.figures`.
 """
 
@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from spectral_edge.common.atomic import write_text
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA, KSTAR
+from spectral_edge.numerics.columns import KSTAR
 from spectral_edge.numerics.forecast import Forecast, forecast_gap
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.shortrun import no_window_message
@@ -41,12 +40,15 @@ from spectral_edge.validation.scorecard.figures import figure_runs, write_figure
 from spectral_edge.validation.scorecard.predictions import (
     RULE_CHANGES,
     RULES_VERSION,
-    SIGMA_ONLY,
     PredictionResult,
     evaluate,
     rules_markdown,
 )
 from spectral_edge.validation.scorecard.rundata import read_plan_file
+from spectral_edge.validation.scorecard.summary import (  # noqa: F401 (analyze's home before)
+    analyze,
+    summarize,
+)
 
 #: Departures of the CPU-scale runs from the published protocols (docs/spec.md §7)
 DEPARTURES = (
@@ -298,56 +300,3 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         "skipped": skipped,
     }, strict_json=True)
     return Scorecard(tuple(results), forecasts, out, len(runs), time.perf_counter() - t0)
-
-
-# --------------------------------------------------------------------------- analyze
-
-
-def summarize(run: RunData) -> dict[str, Any]:
-    """Window statistics of one run or spectra file (counts, k* modes, ranges).
-
-    Args:
-        run: a run or spectra file.
-
-    Returns:
-        A JSON-ready dict (``g_sigma``, ``g23_lambda`` ... ranges under their column names).
-    """
-    sp = run.spectra
-
-    def rng(col: str) -> dict[str, float] | None:
-        if col not in sp:
-            return None
-        v = pd.to_numeric(sp[col], errors="coerce").to_numpy(float)
-        v = v[np.isfinite(v)]
-        if not v.size:
-            return None
-        return {"min": float(v.min()), "median": float(np.median(v)), "max": float(v.max())}
-
-    out: dict[str, Any] = {"name": run.name, "external": run.external, "windows": len(sp),
-                           "W": run.W, "first_step": int(sp["step"].iloc[0]),
-                           "last_step": int(sp["step"].iloc[-1])}
-    for col in ("kstar", "kstar_ratio", "kstar_weighted", "kstar_signal"):
-        if col in sp:
-            out[f"mode_{col}"] = int(np.bincount(sp[col].to_numpy(np.int64)).argmax())
-    for col in ("R", G_SIGMA, G23_LAMBDA, "vacuity", "A", "delta_c_fro"):
-        out[col] = rng(col)
-    if run.metrics is not None:
-        out["grok_step"] = {"spec": grok_step(run.metrics),
-                            "patience": grok_step(run.metrics, "patience")}
-    return out
-
-
-def analyze(run: RunData) -> tuple[dict[str, Any], list[PredictionResult]]:
-    """Window statistics and the predictions measurable from ``run`` (σ-only ones for an
-    external spectra file).
-
-    Args:
-        run: a run or spectra file.
-
-    Returns:
-        (:func:`summarize` of the run, the prediction results).
-    """
-    ids = SIGMA_ONLY if run.external else None
-    with warnings.catch_warnings():  # a degenerate sample gives a NaN interval, shown as n/a
-        warnings.simplefilter("ignore", stats.DegenerateDataWarning)
-        return summarize(run), evaluate([run], ids)
