@@ -90,11 +90,12 @@ def no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     Raises:
         InputError: If a key repeats.
     """
-    keys = [k for k, _ in pairs]
-    if len(set(keys)) != len(keys):
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        keys = [k for k, _ in pairs]
         repeated = next(k for k in keys if keys.count(k) > 1)
         raise InputError(f"the key {repeated!r} appears twice in one object")
-    return dict(pairs)
+    return obj
 
 
 def read_json(path: str | os.PathLike) -> Any:
