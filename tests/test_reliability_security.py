@@ -195,3 +195,20 @@ def test_is_run_file_and_stale_temporary_names(tmp_path: Path) -> None:
     before = snapshot(tmp_path)
     assert atomic.remove_stale_temporaries(tmp_path / "missing") == []
     assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize("command", ["analyze", "fit"])
+def test_analyze_and_fit_do_not_write_through_a_linked_plots_folder(ws: Path, command: str,
+                                                                    capsys) -> None:
+    (ws / "elsewhere").mkdir()
+    if (ws / "run" / "plots").exists():
+        pytest.skip("the run has plots/")
+    (ws / "run" / "plots").symlink_to(ws / "elsewhere")
+    assert_refused(ws, [command, "{ws}/run"], ["plots", "not a plain directory"], capsys)
+
+
+def test_report_does_not_write_through_a_linked_figure_folder_in_a_run(ws: Path,
+                                                                        capsys) -> None:
+    (ws / "elsewhere").mkdir()
+    (ws / "run" / "scorecard_figures").symlink_to(ws / "elsewhere")
+    assert_refused(ws, ["report", "{ws}/run"], ["--out", "link"], capsys)

@@ -60,6 +60,10 @@ def outputs(path: Path, json_arg: str | None, plot_arg: str | None,
 
     if path.is_dir():
         defaults = path / f"{stem}.json", path / "plots" / f"{stem}.png"
+        plots = path / "plots"
+        if plots.is_symlink() or (plots.exists() and not plots.is_dir()):
+            raise InputError(f"{plots} is not a plain directory (a link or a file): refusing "
+                             "to write through it")
     else:
         defaults = Path(f"{path.stem}.{stem}.json"), Path(f"{path.stem}.{stem}.png")
     chosen = []

@@ -53,6 +53,10 @@ def outputs(root: Path, out_arg: str | None) -> Path:
         raise InputError(f"--out: {out} must end in .md (scorecard.json and the figures "
                          "are written beside it)")
     runs = {p.parent for p in root.rglob("spectra.csv")}
+    figures = out.parent / f"{out.stem}_figures"
+    if figures.is_symlink() and out.parent.resolve() in {d.resolve() for d in runs}:
+        raise InputError(f"--out: {figures} is a link inside a run directory; refusing to "
+                         "write through it")
     inputs = [root / "reproduce.json"]
     for path in (out, out.with_suffix(".json")):
         if any(is_run_file(path, d) for d in runs) or path.resolve() in {
