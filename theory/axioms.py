@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from spectral_edge.theory.derivation import named_item
 from spectral_edge.theory.symbols import G, Gamma, N, W, W_n, d, eta, h, lam, omega, s, t, x
 
 L0 = sp.Symbol("L_0", real=True)
@@ -69,11 +70,7 @@ class Axiom:
 
     def rel(self, name: str) -> sp.Basic:
         """The relation called ``name``; ``ValueError`` if there is none."""
-        for key, relation in self.relations:
-            if key == name:
-                return relation
-        known = ", ".join(key for key, _ in self.relations)
-        raise ValueError(f"axiom {self.id} has no relation {name!r} (known: {known})")
+        return named_item(self.relations, name, f"axiom {self.id} has no relation")
 
 
 A1 = Axiom(

@@ -27,6 +27,37 @@ ClaimKind = Literal["equal", "nonzero", "positive", "negative", "nonpositive", "
                     "true"]
 
 
+def named_item(pairs: tuple[tuple[str, sp.Basic], ...], name: str, owner: str) -> sp.Basic:
+    """The value stored under ``name`` in ``(name, value)`` pairs (an axiom's relations, a
+    derivation's outputs).
+
+    Args:
+        pairs: The named values.
+        name: The name to look up.
+        owner: What holds them and what they are, for the error (``"axiom A2 has no
+            relation"``).
+
+    Returns:
+        The value.
+
+    Raises:
+        ValueError: If no pair has this name; the message lists the known names.
+
+    >>> import sympy as sp
+    >>> named_item((("one", sp.Integer(1)),), "one", "table has no entry")
+    1
+    >>> named_item((("one", sp.Integer(1)),), "two", "table has no entry")
+    Traceback (most recent call last):
+    ...
+    ValueError: table has no entry 'two' (known: one)
+    """
+    for key, value in pairs:
+        if key == name:
+            return value
+    known = ", ".join(key for key, _ in pairs)
+    raise ValueError(f"{owner} {name!r} (known: {known})")
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a derivation: what was done, and the expression it produced."""
@@ -72,7 +103,10 @@ class Claim:
         diff = sp.sympify(self.derived) - sp.sympify(self.stated)
         if self.kind == "nonzero":
             value = sp.nsimplify(diff.subs(dict(self.witness)))
-            value = sp.simplify(value)
+            for attempt in (sp.expand, sp.radsimp, sp.simplify):  # cheap forms first
+                value = attempt(value)
+                if value.is_zero is not None:
+                    break
             return bool(value.is_zero is False), value
         if self.kind == "equal":
             if isinstance(diff, sp.MatrixBase):
@@ -81,9 +115,10 @@ class Claim:
             residual = _simplify(diff)
             return bool(residual == 0), residual
         attribute = f"is_{self.kind}"
-        for form in (diff, sp.factor(diff), sp.simplify(diff)):
-            if getattr(form, attribute):
-                return True, form
+        for form in (lambda: diff, lambda: sp.factor(diff), lambda: sp.simplify(diff)):
+            value = form()  # each form only if the cheaper ones did not decide the sign
+            if getattr(value, attribute):
+                return True, value
         return False, diff
 
 
@@ -94,8 +129,14 @@ def _expanded_numerator(expr: sp.Basic) -> sp.Basic:
 
 
 def _simplify(expr: sp.Basic) -> sp.Basic:
-    """Cheap normal forms first (rational cancellation), full ``simplify`` only if needed."""
-    expr = sp.expand(sp.sympify(expr))
+    """Cheap normal forms first (rational cancellation), full ``simplify`` only if needed.
+
+    The numerator of ``together`` is tried before and after ``expand`` (expanding a sum of
+    fractions first is often the dearest step; some radicals and powers need it)."""
+    expr = sp.sympify(expr)
+    if expr == 0 or _expanded_numerator(expr) == 0:
+        return sp.Integer(0)
+    expr = sp.expand(expr)
     if expr == 0 or _expanded_numerator(expr) == 0:
         return sp.Integer(0)
     for attempt in (sp.cancel, sp.radsimp, sp.simplify):
@@ -150,11 +191,7 @@ class Derivation:
 
     def output(self, name: str) -> sp.Basic:
         """The derived expression called ``name``; ``ValueError`` if there is none."""
-        for key, expr in self.outputs:
-            if key == name:
-                return expr
-        known = ", ".join(key for key, _ in self.outputs)
-        raise ValueError(f"derivation {self.id} has no output {name!r} (known: {known})")
+        return named_item(self.outputs, name, f"derivation {self.id} has no output")
 
     def check(self) -> Check:
         """Decide every claim; ``passed`` only if all hold."""
@@ -177,7 +214,7 @@ def positive_root(roots: list[sp.Basic]) -> sp.Basic:
 
     >>> import sympy as sp
     >>> a, z = sp.symbols("a z")
-    >>> positive_root(sp.solve(z**2 - a, z))
+    >>> positive_root([-sp.sqrt(a), sp.sqrt(a)])
     sqrt(a)
     """
     chosen = []
@@ -188,6 +225,95 @@ def positive_root(roots: list[sp.Basic]) -> sp.Basic:
     if len(chosen) != 1:
         raise ValueError(f"expected exactly one positive root among {roots}")
     return chosen[0]
+
+
+def linear_solve(equation: sp.Basic, unknown: sp.Basic) -> sp.Basic:
+    """Solve an equation that is linear in ``unknown`` (a symbol, or a derivative such as
+    ``d'(t)``) by direct algebra: ``a·unknown + b = 0`` gives ``−b/a``.
+
+    Args:
+        equation: An ``Eq`` or an expression meaning ``expression = 0``.
+        unknown: What to solve for.
+
+    Returns:
+        The solution, cancelled and expanded into a sum of terms.
+
+    Raises:
+        ValueError: If the equation is not linear in ``unknown`` (or does not contain it).
+
+    >>> import sympy as sp
+    >>> a, b, z = sp.symbols("a b z", positive=True)
+    >>> linear_solve(sp.Eq(a * z + b, 2 * b), z)
+    b/a
+    >>> linear_solve(z**2 - a, z)
+    Traceback (most recent call last):
+    ...
+    ValueError: not linear in z: -a + z**2
+    """
+    expr = equation.lhs - equation.rhs if isinstance(equation, sp.Equality) else equation
+    marker = sp.Dummy("unknown")
+    expr = sp.expand(sp.sympify(expr).subs(unknown, marker))
+    slope = sp.diff(expr, marker)
+    if slope.has(marker) or slope == 0 or expr.subs(marker, 0).has(marker):
+        raise ValueError(f"not linear in {unknown}: {expr.subs(marker, unknown)}")
+    return sp.expand(sp.cancel(-expr.subs(marker, 0) / slope))
+
+
+def numerator_roots(expr: sp.Basic, var: sp.Symbol) -> list[sp.Basic]:
+    """The distinct roots of the numerator of ``together(expr)`` as a polynomial in ``var``
+    (solved over the complex numbers by :func:`sympy.roots`; ``var``'s own assumptions do
+    not filter them). These are the zeros of ``expr`` where its denominator does not vanish.
+
+    Args:
+        expr: A rational function of ``var`` (its coefficients may hold other symbols).
+        var: The variable.
+
+    Returns:
+        The distinct roots, in SymPy's order.
+
+    Raises:
+        ValueError: If the numerator is not a polynomial in ``var`` of degree ≥ 1, or SymPy
+            cannot give all of its roots in closed form.
+
+    >>> import sympy as sp
+    >>> a, z = sp.symbols("a z", positive=True)
+    >>> numerator_roots(z - a / z, z)
+    [-sqrt(a), sqrt(a)]
+    >>> numerator_roots((z - a) ** 2, z)
+    [a]
+    """
+    free = sp.Dummy("z")
+    numerator = sp.fraction(sp.together(sp.sympify(expr)))[0].subs(var, free)
+    poly = sp.Poly(numerator, free)
+    if poly.degree() < 1 or any(co.has(free) for co in poly.all_coeffs()):
+        raise ValueError(f"not a polynomial equation in {var}: {expr}")
+    found = sp.roots(poly)
+    if sum(found.values()) != poly.degree():
+        raise ValueError(f"SymPy found only some roots in {var} of {expr}")
+    return [root.subs(free, var) for root in found]
+
+
+def positive_zero(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:
+    """The one positive zero of ``expr`` in ``var``: :func:`positive_root` of
+    :func:`numerator_roots`.
+
+    Args:
+        expr: A rational function of ``var``.
+        var: The variable.
+
+    Returns:
+        The root that is positive when every free symbol is positive.
+
+    Raises:
+        ValueError: If the numerator is not a polynomial in ``var`` or not exactly one root
+            is positive.
+
+    >>> import sympy as sp
+    >>> a, z = sp.symbols("a z", positive=True)
+    >>> positive_zero(z - a / z, z)
+    sqrt(a)
+    """
+    return positive_root(numerator_roots(expr, var))
 
 
 class StepLog:
@@ -212,3 +338,30 @@ class StepLog:
     @property
     def steps(self) -> tuple[Step, ...]:
         return tuple(self._steps)
+
+    def derivation(self, result_id: str, title: str, axioms: tuple[str, ...],
+                   **fields: object) -> Derivation:
+        """The :class:`Derivation` with these steps.
+
+        Args:
+            result_id: The result's id (``"R1"`` …).
+            title: Its title.
+            axioms: The ids of the axioms it uses.
+            **fields: The other fields of :class:`Derivation` (``result``, ``claims`` and
+                optionally ``outputs``, ``notes``, ``typed``, ``noise_model``).
+
+        Returns:
+            The record, with ``steps`` taken from this log.
+
+        Raises:
+            TypeError: For a missing or unknown field.
+
+        >>> import sympy as sp
+        >>> log = StepLog()
+        >>> one = log.add("one", sp.Integer(1))
+        >>> der = log.derivation("RX", "example", (), result=one, claims=())
+        >>> (der.id, len(der.steps))
+        ('RX', 1)
+        """
+        return Derivation(id=result_id, title=title, axioms=axioms, steps=self.steps,
+                          **fields)  # type: ignore[arg-type]

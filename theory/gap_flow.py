@@ -35,7 +35,15 @@ from functools import lru_cache
 import sympy as sp
 
 from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet
-from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_root
+from spectral_edge.theory.derivation import (
+    Claim,
+    Derivation,
+    StepLog,
+    linear_solve,
+    numerator_roots,
+    positive_root,
+    positive_zero,
+)
 from spectral_edge.theory.noise import r3
 from spectral_edge.theory.signal_flow import r1
 from spectral_edge.theory.symbols import (
@@ -70,6 +78,9 @@ from spectral_edge.theory.symbols import (
 
 __all__ = ["r2", "r4", "r12"]
 
+_R4 = ("R4", "Near-collapse regimes", ("A1", "A2", "A3"))
+"""R4's id, title and axioms (both of its routes: with and without repulsion)."""
+
 
 @lru_cache(maxsize=64)
 def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
@@ -93,7 +104,7 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             "noise rate κ_kk", lam_drift[0] + lam_mean[0] + lam_rep[0])
     level = sp.Symbol("Lambda", positive=True)
     eigen = axioms.rel("A3", "eigenvalue")
-    root = positive_root(sp.solve(sp.Eq(eigen.lhs.subs(lam, level), eigen.rhs), d))
+    root = positive_zero(eigen.rhs - eigen.lhs.subs(lam, level), d)
     first, second = sp.diff(root, level), sp.diff(root, level, 2)
     log.add("Itô's lemma for d = √λ: ḋ = f'(λ)·λ̇ + ½f''(λ)·κ_jj, f' and ½f''",
             sp.Tuple(first, second / 2))
@@ -175,11 +186,8 @@ def r2(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("noise-free part is the difference of two R1 flows (consistency with R1)",
               flow_drift, r1_difference, independent=False),
     )
-    return Derivation(
-        id="R2",
-        title="Gap flow",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        "R2", "Gap flow", ("A1", "A2", "A3"),
         # the variant's own form: no β/g term where the axioms give no repulsion (β = 0)
         result=sp.Eq(sp.Symbol(r"\dot{g}"),
                      decomposed.subs(beta_sym, 0) if beta_expr == 0 else decomposed),
@@ -283,11 +291,8 @@ def r4(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("β → 0, c < 0: g* ~ β/|c|", collapse_rate, 1 / c_abs),
         Claim("∂ġ/∂g < 0: g* is stable", slope, 0, "negative"),
     )
-    return Derivation(
-        id="R4",
-        title="Near-collapse regimes",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        *_R4,
         result=sp.Eq(sp.Symbol("g^*"), g_star),
         claims=claims,
         notes=(
@@ -323,9 +328,8 @@ def _r4_without_repulsion(log: StepLog, gap: Derivation, damping: sp.Basic,
         Claim("c ≤ 0: g* ≤ 0, no open gap (collapse with crossing)",
               g_star.subs(c, -sp.Symbol("|c|", nonnegative=True)), 0, "nonpositive"),
     )
-    return Derivation(
-        id="R4", title="Near-collapse regimes", axioms=("A1", "A2", "A3"), steps=log.steps,
-        result=sp.Eq(sp.Symbol("g^*"), g_star), claims=claims, noise_model=gap.noise_model,
+    return log.derivation(
+        *_R4, result=sp.Eq(sp.Symbol("g^*"), g_star), claims=claims, noise_model=gap.noise_model,
         notes="No repulsion under these axioms (β = 0): the collapse regime has no positive "
               "equilibrium, the gap closes and the levels may cross.",
         outputs=(("g_dot", reduced), ("beta", sp.Integer(0)), ("c", c_expr),
@@ -339,15 +343,15 @@ def r12(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log = StepLog()
     reduced = r4(axioms).output("g_dot")
     gs = sp.Symbol("g^*", positive=True)
-    c_eq = sp.solve(sp.Eq(reduced.subs(g, gs), 0), c, check=False)[0]
+    c_eq = linear_solve(reduced.subs(g, gs), c)
     log.add("equilibrium condition solved for c, in terms of g*", c_eq)
     flow = sp.factor(sp.expand(reduced.subs(c, c_eq) * g))
     log.add("g·ġ with c eliminated, factorised", flow)
-    other_root = sp.solve(flow.subs(g, sp.Symbol("z")), sp.Symbol("z"), check=False)
+    other_root = numerator_roots(flow.subs(g, sp.Symbol("z")), sp.Symbol("z"))
     log.add("roots of g·ġ: g* and the non-positive root", sp.Tuple(*other_root))
     dc_dgs = sp.diff(c_eq, gs)
     log.add("∂c/∂g* (> 0, so g* increases with c)", dc_dgs)
-    g_at_zero = positive_root(sp.solve(c_eq, gs, check=False))
+    g_at_zero = positive_zero(c_eq, gs)
     log.add("g* at c = 0: boundary between viable and collapsing", g_at_zero)
     d_low = sp.Symbol("d_k1", positive=True)
     ratio = (d_low + g) / d_low
@@ -369,11 +373,8 @@ def r12(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("g*(c = 0) = √(β/(η(h̄+ω)))", g_at_zero, sp.sqrt(beta / (eta * hw))),
         Claim("R rises with g", dr_dg, 0, "positive"),
     )
-    return Derivation(
-        id="R12",
-        title="Three-phase pattern",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        "R12", "Three-phase pattern", ("A1", "A2", "A3"),
         result=phases,
         typed=("the phase conditions (rise, plateau, collapse) are assembled from the "
                "derived signs and g*(c) (the conditions themselves are typed)",),

@@ -99,11 +99,8 @@ def r11(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
               (xs[0] - xs[1]) * (xs[0] - xs[2]) * (xs[1] - xs[2])),
         Claim("leading order: all flat profiles are the constant 1", leading, 1),
     )
-    return Derivation(
-        id="R11",
-        title="Krylov bound",
-        axioms=("A1", "A2"),
-        steps=log.steps,
+    return log.derivation(
+        "R11", "Krylov bound", ("A1", "A2"),
         result=bound,
         typed=("the bound k* ≤ K + 1 itself: a count of directions read off the derived "
                "profiles (derived: the profiles, their merging at leading order)",),

@@ -182,11 +182,8 @@ def r6(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     jj = sp.Symbol("j", integer=True)
     idx = sp.IndexedBase
     n_sym = sp.Symbol("n")
-    return Derivation(
-        id="R6",
-        title="Spectral loss decomposition",
-        axioms=("A1", "A2"),
-        steps=log.steps,
+    return log.derivation(
+        "R6", "Spectral loss decomposition", ("A1", "A2"),
         result=sp.Eq(
             sp.Symbol(r"\Delta L'"),
             -eta * W * sp.Sum(idx(r"\cos^{2}\theta")[jj] * (idx("G^{eff}")[jj] + omega

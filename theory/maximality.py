@@ -138,11 +138,8 @@ def r7(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     kstar = sp.Symbol("k^*")
     j = sp.Symbol("j", integer=True)
     sig = sp.IndexedBase(r"\sigma")
-    return Derivation(
-        id="R7",
-        title="Gap Maximality Principle",
-        axioms=(),
-        steps=log.steps,
+    return log.derivation(
+        "R7", "Gap Maximality Principle", (),
         result=sp.Eq(kstar, sp.Function(r"\operatorname{argmax}_j")(sig[j] / sig[j + 1])),
         claims=claims,
         outputs=(("boundary_change", changes[2]),),

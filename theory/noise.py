@@ -34,7 +34,7 @@ from functools import lru_cache
 import sympy as sp
 
 from spectral_edge.theory.axioms import DEFAULT_AXIOMS, AxiomSet, E, slot, xi, xi_i, xi_j
-from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_root
+from spectral_edge.theory.derivation import Claim, Derivation, StepLog, positive_zero
 from spectral_edge.theory.signal_flow import r1
 from spectral_edge.theory.symbols import (
     Gamma,
@@ -126,7 +126,7 @@ def second_order_shift(n: int) -> tuple[tuple[sp.Symbol, ...], dict, list[sp.Bas
         if sp.expand(f_1.subs(at)) != 0:
             raise ValueError("first-order shift should vanish for a zero-diagonal perturbation")
         # μ'(0) = 0, so implicit differentiation gives μ''(0) = −F_εε/F_μ.
-        shifts.append(sp.factor(-2 * f_2.subs(at) / f_mu.subs(at) / 2))
+        shifts.append(sp.cancel(-2 * f_2.subs(at) / f_mu.subs(at) / 2))
     return lams, offdiag, shifts
 
 
@@ -183,12 +183,12 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     # --- exact 2×2
     gap2, e = sp.Symbol("Delta", positive=True), sp.Symbol("e", real=True)
     two = sp.Matrix([[lam_j, eps * e], [eps * e, lam_j - gap2]])
-    upper = [ev for ev in two.eigenvals() if sp.simplify(ev.subs(eps, 0) - lam_j) == 0][0]
+    upper = [ev for ev in two.eigenvals() if sp.expand(ev.subs(eps, 0) - lam_j) == 0][0]
     log.add("exact eigenvalue of [[λ_j, εe], [εe, λ_i]] that starts at λ_j (λ_i = λ_j − Δ)",
             upper)
     upper_series = sp.series(upper, eps, 0, 4).removeO()
     log.add("series in ε to O(ε⁴)", upper_series)
-    coef_2x2 = sp.simplify(upper_series.coeff(eps, 2) / e**2).subs(gap2, lam_j - lam_i)
+    coef_2x2 = sp.cancel(upper_series.coeff(eps, 2) / e**2).subs(gap2, lam_j - lam_i)
     log.add("coefficient of ε²e²: 1/(λ_j − λ_i)", coef_2x2)
     # --- general form, n = 4
     lams, offdiag, shifts = second_order_shift(_N_MODES)
@@ -229,7 +229,7 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     def window_sum(term: sp.Sum) -> sp.Basic:
         body = sp.factor_terms(term.function)
         for fn, eig in ((slot_i, lam_i), (slot_j, lam_j)):
-            coeff = sp.simplify(body / fn(s, t) ** 2)
+            coeff = sp.cancel(body / fn(s, t) ** 2)
             if not coeff.has(slot_i) and not coeff.has(slot_j):
                 return coeff * share * window.lhs.subs(lam, eig)
         raise ValueError(f"unexpected window sum {term}")
@@ -244,7 +244,7 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     diag_entry = sp.expand((cj + tau * xi_j) ** 2).coeff(tau, 1)
     log.add("A2: noise part of the diagonal (j, j) entry, linear in ξ", diag_entry)
     diag_slot = expectation(diag_entry**2, moments)
-    diag_coeff = sp.simplify(diag_slot / cj**2)
+    diag_coeff = sp.cancel(diag_slot / cj**2)
     if diag_coeff.has(cj):
         raise ValueError("diagonal variance not proportional to c_j²")
     kappa_diag = log.add("A3: summed over the noised slots, the diffusion rate κ_jj of λ_j",
@@ -349,11 +349,8 @@ def r3(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
                           N_j: n_idx[j_sym]}, simultaneous=True),
         (i_sym, 1, n_sym),
     )
-    return Derivation(
-        id="R3",
-        title="Dyson-type level repulsion",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        "R3", "Dyson-type level repulsion", ("A1", "A2", "A3"),
         result=sp.Eq(sp.Symbol(r"\dot{\lambda}_j"), display),
         claims=tuple(claims),
         outputs=(
@@ -390,7 +387,7 @@ def r10(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     touching = sp.expand((outlier_sq - edge**2).subs(d, sp.sqrt(d2)) * d2)
     log.add("outlier meets the edge: d²·(σ_out² − σ_+²) = 0, as a polynomial in d²",
             sp.factor(touching))
-    d2_c = positive_root(sp.solve(touching, d2))
+    d2_c = positive_zero(touching, d2)
     log.add("its (double) root d_c²", d2_c)
     d_c = sp.sqrt(d2_c)
     minimum = sp.simplify(sp.diff(outlier_sq, d).subs(d, d_c))
@@ -412,13 +409,10 @@ def r10(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("at P = 1e8, W = 10 the threshold lies ~56× below the bulk edge",
               sp.And(at_scale > 50, at_scale < 60), sp.true, "true"),
     )
-    return Derivation(
-        id="R10",
-        title="BBP threshold and its vacuity",
-        axioms=(),
+    return log.derivation(
+        "R10", "BBP threshold and its vacuity", (),
         typed=("the outlier position σ_out² (cited, Benaych-Georges & Nadakuditi 2012)",
                "the bulk edge ν(√P + √W) (cited, Marchenko–Pastur)"),
-        steps=log.steps,
         result=sp.Eq(sp.Symbol("d_c") ** 4, d_c**4),
         claims=claims,
         outputs=(("d_c", d_c),),

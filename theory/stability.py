@@ -114,12 +114,9 @@ def r5(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
               "negative"),
         Claim("α → 1 for well-separated modes", well_separated, 1),
     )
-    return Derivation(
-        id="R5",
-        title="Davis–Kahan stability and α",
-        axioms=(),
+    return log.derivation(
+        "R5", "Davis–Kahan stability and α", (),
         typed=("the paper's α = max(0, 1 − c‖ΔC‖²/δ²) (a definition)",),
-        steps=log.steps,
         result=sp.Le(alpha.subs(x, dC / delta), sp.cos(theta) ** 2),
         claims=claims,
         notes=(
@@ -155,10 +152,10 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     y_minus = [r for r in roots if r != y_plus][0]
     log.add("larger root y₊", y_plus)
     log.add("smaller root y₋", y_minus)
-    product = sp.simplify(y_plus * y_minus)
+    product = sp.expand(y_plus * y_minus)
     log.add("Vieta: y₊·y₋", product)
     dF = sp.diff(F, y)
-    slope_plus = sp.simplify(dF.subs(rho * q, product).subs(y, y_plus))
+    slope_plus = sp.radsimp(dF.subs(rho * q, product).subs(y, y_plus))
     yp, ym = sp.Symbol("y_+", positive=True), sp.Symbol("y_-", positive=True)
     slope_generic = dF.subs(rho * q, yp * ym)
     log.add("F'(y) with ρq = y₊y₋, at y = y₊", slope_generic.subs(y, yp))
@@ -172,7 +169,7 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     double_root = (1 + rho) / 2
 
     def opens(rho_root: sp.Basic) -> bool:
-        margin = sp.simplify((double_root - q).subs(rho, rho_root).subs(q, 1 + p))
+        margin = sp.expand((double_root - q).subs(rho, rho_root).subs(q, 1 + p))
         return bool(margin.is_positive)
 
     branch = [r for r in rho_roots if opens(r)]
@@ -182,9 +179,9 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log.add("threshold ρ_c: the branch whose double root (1+ρ)/2 lies above q", rho_c)
     peak = sp.sqrt(rho * q)
     log.add("F is largest at y_m = √(ρq) = √(y₊y₋) ≤ y₊", peak)
-    beyond = sp.simplify((rho_c - q).subs(q, 1 + p))
+    beyond = sp.expand((rho_c - q).subs(q, 1 + p))
     log.add("ρ_c − q with q = 1 + p: y_m > q for ρ > ρ_c, so y₊ > q", beyond)
-    q_phys = sp.simplify((Gamma_b * W / (h_b + omega)) / lam_0)
+    q_phys = sp.factor((Gamma_b * W / (h_b + omega)) / lam_0)
     log.add("q for mode k*+1 at its R1 steady state λ_b = WΓ_b/(h_b+ω)", q_phys)
     threshold = rho_c.subs(q, q_phys)
     log.add("ρ_c in the physical parameters", threshold)
@@ -218,11 +215,8 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
             "true",
         ),
     )
-    return Derivation(
-        id="R8",
-        title="α-feedback loop",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        "R8", "α-feedback loop", ("A1", "A2", "A3"),
         result=sp.Eq(sp.Symbol(r"\rho_c"), rho_c),
         claims=claims,
         outputs=(
@@ -275,11 +269,8 @@ def r9(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
         Claim("A = ‖ΔC‖_F/(η g²)", A, dC / (eta * g**2)),
         Claim("A·η bounds the rotation, tightly as d_{k+1} → 0", tight, 1),
     )
-    return Derivation(
-        id="R9",
-        title="Adiabatic parameter",
-        axioms=("A1", "A2", "A3"),
-        steps=log.steps,
+    return log.derivation(
+        "R9", "Adiabatic parameter", ("A1", "A2", "A3"),
         result=sp.Eq(sp.Symbol("A"), A),
         typed=("the normalisation A = rotation bound / relaxation rate (a definition); the "
                "regime thresholds 0.1 and 10",),

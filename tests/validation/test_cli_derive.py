@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import sympy as sp
 
 from spectral_edge.theory.derivation import Claim, Derivation, Step
+from spectral_edge.theory.registry import IDS
 from spectral_edge.validation import cli
 from spectral_edge.validation.cli import derive
 
@@ -194,3 +197,36 @@ def test_two_processes_print_what_one_prints(capsys: pytest.CaptureFixture[str])
     assert one == two and any(line.startswith("R7") for line in two)
     assert cli.main([*only, "--jobs", "0"]) == 2
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_derive_never_imports_torch() -> None:
+    """``derive`` (every result, both processes) runs without importing torch."""
+    code = ("import sys\n"
+            "from spectral_edge.validation.cli import main\n"
+            "status = main(['derive'])\n"
+            "assert 'torch' not in sys.modules, 'derive imported torch'\n"
+            "sys.exit(status)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "12/12 checks passed" in done.stdout
+
+
+def test_the_second_process_derives_nothing_twice() -> None:
+    """The results derived in the second process (``derive --jobs 2``) use none of R1, R2,
+    R3: those are cached in the first process, and deriving them again would double the
+    critical path."""
+    from spectral_edge.theory import gap_flow, noise, signal_flow
+
+    cached = (signal_flow.r1, noise.r3, gap_flow.r2)
+    rest = [key for key in IDS if key not in derive._CHAINED]
+    assert rest, "every result is chained: nothing runs in parallel"
+    for builder in cached:
+        builder.cache_clear()
+    try:
+        assert all(item[3] is None for item in derive._derive_group(rest))
+        used = [b.__name__ for b in cached if b.cache_info().currsize]
+        assert not used, f"{', '.join(used)} derived again by {', '.join(rest)}"
+    finally:
+        for builder in cached:
+            builder.cache_clear()

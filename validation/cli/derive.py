@@ -164,8 +164,9 @@ def _dependencies(ids: list[str]) -> int:
     return 0 if not wrong else 1
 
 
-#: Results that reuse R1/R3 (cached once per process): derived in the same process.
-_CHAINED = ("R1", "R3", "R2", "R4", "R8", "R12")
+#: Results that reuse R1/R2/R3 (cached once per process): derived in the same process, so
+#: none of them is derived twice (R9 reads R2's damping, R8 reads R1).
+_CHAINED = ("R1", "R3", "R2", "R4", "R8", "R9", "R12")
 
 Derived = tuple[str, Derivation | None, Check | None, str | None]
 
