@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from reliability_helpers import QUIET, assert_refused, copy_workspace, make_finished
@@ -131,6 +132,16 @@ def _config(**fields: object):  # noqa: ANN202
     return prepare
 
 
+def _cell(name: str, column: str, value: str):  # noqa: ANN202
+    def prepare(ws: Path) -> None:
+        p = ws / "run" / name
+        frame = pd.read_csv(p)
+        frame[column] = frame[column].astype(object)
+        frame.loc[len(frame) - 1, column] = value
+        frame.to_csv(p, index=False)
+    return prepare
+
+
 RUN_CASES = [
     ("spectra-no-W", ["analyze", "{ws}/run"], _drop_column("spectra.csv", "W"),
      ["spectra.csv", "no W column"]),
@@ -142,6 +153,20 @@ RUN_CASES = [
      ["metrics.csv", "no step column"]),
     ("metrics-text-step", ["report", "{ws}"], _write("run/metrics.csv", "step,test_acc\nx,1\n"),
      ["metrics.csv", "row 1", "step"]),
+    ("spectra-kstar-negative", ["analyze", "{ws}/run"], _cell("spectra.csv", "kstar", "-1"),
+     ["spectra.csv", "column kstar"]),
+    ("spectra-kstar-huge", ["report", "{ws}"], _cell("spectra.csv", "kstar", "1e30"),
+     ["spectra.csv", "column kstar"]),
+    ("spectra-W-fraction", ["fit", "{ws}/run"], _cell("spectra.csv", "W", "2.5"),
+     ["spectra.csv", "column W"]),
+    ("spectra-step-huge", ["analyze", "{ws}/run"], _cell("spectra.csv", "step", "1e30"),
+     ["spectra.csv", "column step"]),
+    ("spectra-step-back", ["analyze", "{ws}/run"], _cell("spectra.csv", "step", "0"),
+     ["spectra.csv", "column step"]),
+    ("spectra-sigma-negative", ["analyze", "{ws}/run"], _cell("spectra.csv", "sigma_1", "-5"),
+     ["spectra.csv", "column sigma_1"]),
+    ("metrics-step-fraction", ["analyze", "{ws}/run"], _cell("metrics.csv", "step", "2.5"),
+     ["metrics.csv", "column step"]),
     ("grams-corrupt", ["analyze", "{ws}/run"], _write("run/grams.npz", b"PK\x03\x04garbage"),
      ["grams.npz", "unreadable"]),
     ("config-nested", ["analyze", "{ws}/run"], _write("run/config.json", "[" * 50_000),

@@ -101,7 +101,39 @@ def _read_csv(path: Path, required: bool) -> pd.DataFrame | None:
         if bad.size:
             raise InputError(f"{path}: row {bad[0] + 1}, column {col}: "
                              f"{frame[col].iloc[bad[0]]!r} is not a finite number")
+    if path.name in ("spectra.csv", "metrics.csv") and not frame.empty:
+        _check_values(path, frame)
     return frame
+
+
+def _first_bad(path: Path, frame: pd.DataFrame, col: str, bad: np.ndarray, rule: str) -> None:
+    hit = np.flatnonzero(bad)
+    if hit.size:
+        i = int(hit[0])
+        value = frame[col].iloc[i]
+        shown = repr(value) if isinstance(value, str) else str(value)
+        raise InputError(f"{path}: row {i + 1}, column {col}: {shown} {rule}")
+
+
+def _check_values(path: Path, frame: pd.DataFrame) -> None:
+    """The values the scorecard computes with: steps non-negative integers, increasing in
+    ``spectra.csv``; ``W`` one integer >= 2; ``kstar`` integers in 1..W-1; σ >= 0."""
+    step = pd.to_numeric(frame["step"], errors="coerce").to_numpy(np.float64)
+    _first_bad(path, frame, "step", (step < 0) | (step != np.floor(step)) | (step > 2.0**62),
+               "must be an integer in 0..2**62")
+    if path.name != "spectra.csv":
+        return
+    _first_bad(path, frame, "step", np.r_[False, np.diff(step) <= 0],
+               "is not above the previous row's (steps must be strictly increasing)")
+    W = pd.to_numeric(frame["W"], errors="coerce").to_numpy(np.float64)
+    _first_bad(path, frame, "W", (W != W[0]) | (W < 2) | (W != np.floor(W)),
+               "must be one integer >= 2 in every row")
+    k = pd.to_numeric(frame["kstar"], errors="coerce").to_numpy(np.float64)
+    _first_bad(path, frame, "kstar", (k < 1) | (k > W - 1) | (k != np.floor(k)),
+               "must be an integer in 1..W-1")
+    for col in sigma_columns(frame):
+        v = pd.to_numeric(frame[col], errors="coerce").to_numpy(np.float64)
+        _first_bad(path, frame, col, v < 0, "must be >= 0")
 
 
 def _read_json(path: Path) -> dict[str, Any]:
