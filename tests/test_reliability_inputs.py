@@ -377,3 +377,20 @@ def test_callbacks_check_their_arguments_at_construction(framework: str, kwargs:
     with pytest.raises(InputError, match=needle) as info:
         Callback(**kwargs)
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("bad", [None, 5, object()])
+def test_public_analyze_refuses_what_is_not_a_run(bad: object) -> None:
+    import spectral_edge
+
+    with pytest.raises(InputError, match="analyze needs"):
+        spectral_edge.analyze(bad)
+
+
+def test_public_analyze_takes_a_path(ws: Path) -> None:
+    import spectral_edge
+
+    summary, _ = spectral_edge.analyze(ws / "run")
+    assert summary["windows"] >= 1
+    with pytest.raises(InputError, match="neither"):
+        spectral_edge.analyze(ws / "nope")

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any
 
@@ -13,8 +14,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
+from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA, G_SIGMA, sigma_columns
-from spectral_edge.validation.scorecard.analysis import RunData, grok_step
+from spectral_edge.validation.scorecard.analysis import RunData, grok_step, load
 from spectral_edge.validation.scorecard.predictions import (
     SIGMA_ONLY,
     PredictionResult,
@@ -56,16 +58,23 @@ def summarize(run: RunData) -> dict[str, Any]:
     return out
 
 
-def analyze(run: RunData) -> tuple[dict[str, Any], list[PredictionResult]]:
+def analyze(run: RunData | str | os.PathLike) -> tuple[dict[str, Any], list[PredictionResult]]:
     """Window statistics and the predictions measurable from ``run`` (σ-only ones for an
     external spectra file).
 
     Args:
-        run: a run or spectra file.
+        run: a loaded run, or the path of a run directory or spectra file.
 
     Returns:
         (:func:`summarize` of the run, the prediction results).
+
+    Raises:
+        InputError: If ``run`` is neither, or what the path holds is invalid.
     """
+    if isinstance(run, str | os.PathLike):
+        run = load(run)
+    if not isinstance(run, RunData):
+        raise InputError(f"analyze needs a RunData or a path, got {type(run).__name__}")
     ids = SIGMA_ONLY if run.external else None
     with warnings.catch_warnings():  # a degenerate sample gives a NaN interval, shown as n/a
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
