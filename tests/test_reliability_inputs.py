@@ -394,3 +394,15 @@ def test_public_analyze_takes_a_path(ws: Path) -> None:
     assert summary["windows"] >= 1
     with pytest.raises(InputError, match="neither"):
         spectral_edge.analyze(ws / "nope")
+
+
+@pytest.mark.parametrize(("config", "out"), [({"task": "modadd"}, "x"), (None, "x"),
+                                             ("cfg", "x"), ("RC", None), ("RC", "  ")])
+def test_public_train_refuses_wrong_types(tmp_path: Path, config: object, out: object) -> None:
+    import spectral_edge
+
+    if config == "RC":
+        config = spectral_edge.RunConfig.protocol("modadd")
+    with pytest.raises(InputError, match="config must be|out_dir must be"):
+        spectral_edge.train(config, out if out != "x" else tmp_path / "x")
+    assert not (tmp_path / "x").exists()

@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import IO, Any
 
 TEMP_SUFFIX = ".tmp"
-_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{8}\.tmp$")
-"""What ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")`` creates: ``.NAME.<8 chars>.tmp``."""
+_TEMP_NAME = re.compile(r"^\.(?P<target>.+)\.[A-Za-z0-9_]{6,12}\.tmp$")
+"""What ``tempfile.mkstemp(prefix=".NAME.", suffix=".tmp")`` creates: ``.NAME.<8 chars>.tmp``
+(6 to 12 random characters are accepted)."""
 
 
 def _umask() -> int:

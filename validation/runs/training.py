@@ -206,6 +206,11 @@ def run(
     Raises:
         InputError: for a bad config, device, output path, ``stop_after`` or checkpoint.
     """
+    if not isinstance(config, RunConfig):
+        raise InputError(f"config must be a RunConfig (RunConfig.protocol(...) or "
+                         f"RunConfig.from_dict(...)), got {type(config).__name__}")
+    if not isinstance(out_dir, str | os.PathLike) or not str(out_dir).strip():
+        raise InputError(f"out_dir must be a non-empty path, got {out_dir!r}")
     config.validate()
     check_device(config.device)
     warn_short_run(config)
