@@ -281,16 +281,25 @@ def numerator_roots(expr: sp.Basic, var: sp.Symbol) -> list[sp.Basic]:
     [-sqrt(a), sqrt(a)]
     >>> numerator_roots((z - a) ** 2, z)
     [a]
+    >>> numerator_roots(z**2 - 2 * sp.sqrt(a) * z + a, z)
+    [sqrt(a)]
     """
     free = sp.Dummy("z")
     numerator = sp.fraction(sp.together(sp.sympify(expr)))[0].subs(var, free)
-    poly = sp.Poly(numerator, free)
+    # Radicals in the coefficients (√P) become symbols while the roots are found, so the
+    # coefficients form a polynomial domain (SymPy's root formulas then factor instead of
+    # calling simplify); the root formulas hold for any coefficients, so they are put back.
+    radicals = {p: sp.Dummy(positive=True) if p.is_positive else sp.Dummy()
+                for p in numerator.atoms(sp.Pow) if not p.exp.is_Integer and not p.has(free)}
+    poly = sp.Poly(numerator.xreplace(radicals), free)
     if poly.degree() < 1 or any(co.has(free) for co in poly.all_coeffs()):
         raise ValueError(f"not a polynomial equation in {var}: {expr}")
     found = sp.roots(poly)
     if sum(found.values()) != poly.degree():
         raise ValueError(f"SymPy found only some roots in {var} of {expr}")
-    return [root.subs(free, var) for root in found]
+    back = {dummy: radical for radical, dummy in radicals.items()}
+    # roots that differ as formulas may coincide once the radicals are back (a double root)
+    return list(dict.fromkeys(root.xreplace(back).subs(free, var) for root in found))
 
 
 def positive_zero(expr: sp.Basic, var: sp.Symbol) -> sp.Basic:

@@ -1,8 +1,8 @@
 """R11 — the Krylov bound on the number of active modes, docs/spec.md §4.
 
 Route: A1 + A2 with M = I, ω = 0 and no noise: along an eigenvector of H with curvature h
-the gradient obeys ``G_{s+1} = G_s + h·δ_s = (1 − ηh)G_s`` (solved with ``rsolve``), so
-``δ_s = −η(1 − ηh)^s G_0``, i.e. ``δ_s = −η(I − ηH)^s g``. Binomial expansion writes the
+the gradient obeys ``G_{s+1} = G_s + h·δ_s = (1 − ηh)G_s`` (solved as a product of the
+ratios), so ``δ_s = −η(1 − ηh)^s G_0``, i.e. ``δ_s = −η(I − ηH)^s g``. Binomial expansion writes the
 window's rows in the basis ``g, Hg, …, H^{W−1}g`` with a triangular coefficient matrix of
 determinant ``η^{W(W−1)/2} ≠ 0`` (shown for W = 4): the window spans the Krylov space
 ``K_W(H, g)``. The series in ``ηh`` gives each mode's temporal profile
@@ -48,12 +48,12 @@ def r11(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log.add("A1 + A2 (M = I, ω = 0, no noise): update along an eigenvector of H", update)
     G_next = sp.expand(slope.subs(x, x + update) - slope)
     log.add("change of the slope over one update, G(x + δ) − G(x)", G_next)
-    ratio = sp.simplify((slope + G_next) / slope)
+    ratio = sp.cancel((slope + G_next) / slope)
     log.add("so G_{s+1} = r·G_s with r =", ratio)
-    Gs = sp.Function("G")
     G0 = sp.Symbol("G_0", real=True)
-    solution = sp.rsolve(Gs(s + 1) - ratio * Gs(s), Gs(s), {Gs(0): G0})
-    log.add("solve the recurrence", solution)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    solution = G0 * sp.product(ratio, (k, 0, s - 1))
+    log.add("solve the recurrence: G_s = G_0 Π_{k<s} r", solution)
     delta_s = -eta * solution
     log.add("δ_s = −η G_s", delta_s)
     # Krylov span for W = 4: coefficients of H^k g in (I − ηH)^s g.
@@ -87,6 +87,9 @@ def r11(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
 
     claims = (
         Claim("G_{s+1}/G_s = 1 − ηh", ratio, 1 - eta * h),
+        Claim("G_s solves the recurrence G_{s+1} = r·G_s", solution.subs(s, s + 1)
+              - ratio * solution, 0),
+        Claim("… with G(0) = G_0", solution.subs(s, 0), G0),
         Claim("δ_s = −η(1 − ηh)^s G_0", delta_s, -eta * (1 - eta * h) ** s * G0),
         Claim("C reproduces (1 − ηh)^s for every slot",
               sp.Matrix(expanded), sp.Matrix([sp.expand((1 - eta * h) ** i)

@@ -380,7 +380,9 @@ def r10(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     edge = nu * (sp.sqrt(P) + sp.sqrt(W))
     log.add("cited (BGN 2012): outlier σ_out² of a rank-one spike d in W×P noise", outlier_sq)
     log.add("cited (Marchenko–Pastur): bulk edge σ_+", edge)
-    large_d = sp.series(outlier_sq, d, sp.oo, 3).removeO()
+    inverse = sp.Symbol("u", positive=True)  # u = 1/d: the series at d → ∞ is one at u → 0
+    large_d = sp.series(outlier_sq.subs(d, 1 / inverse), inverse, 0, 3).removeO().subs(
+        inverse, 1 / d)
     log.add("series for large d: spike plus the noise energy of one row and one column",
             sp.expand(large_d))
     d2 = sp.Symbol("d2", positive=True)
@@ -390,9 +392,9 @@ def r10(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     d2_c = positive_zero(touching, d2)
     log.add("its (double) root d_c²", d2_c)
     d_c = sp.sqrt(d2_c)
-    minimum = sp.simplify(sp.diff(outlier_sq, d).subs(d, d_c))
+    minimum = sp.cancel(sp.diff(outlier_sq, d).subs(d, d_c))
     log.add("∂σ_out²/∂d at d_c: the outlier curve touches the edge at its minimum", minimum)
-    scaled = sp.powsimp(sp.simplify(d_c / (nu * sp.sqrt(P))), force=True)
+    scaled = sp.powsimp(d_c / (nu * sp.sqrt(P)), force=True)
     log.add("d_c/(ν√P)", scaled)
     r = sp.Symbol("r", positive=True)
     vacuity = sp.limit(scaled.subs(P, r * W), r, sp.oo)

@@ -80,7 +80,7 @@ def r5(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     log.add("off-diagonal entry of Rᵀ(diag(λ₁, λ₁−δ) + ΔC)R, ΔC = [[0, e], [e, 0]]", off)
     phi = sp.Symbol("phi", real=True)
     in_double = sp.expand(off.subs(theta, phi / 2))
-    tan2 = sp.simplify(-in_double.coeff(sp.cos(phi)) / in_double.coeff(sp.sin(phi)))
+    tan2 = sp.cancel(-in_double.coeff(sp.cos(phi)) / in_double.coeff(sp.sin(phi)))
     log.add("it vanishes at tan 2θ =", tan2)
     x = sp.Symbol("x", nonnegative=True)
     angle = sp.atan(tan2.subs(e, x * gap_)) / 2
@@ -250,7 +250,7 @@ def r9(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     rotation_bound = dC / g**2
     log.add("… ≤ ‖ΔC‖/g², since δ ≥ g²", rotation_bound)
     damping = sp.expand(r2(axioms).result.rhs).coeff(g)
-    relax = sp.simplify(-damping / (hbar + omega))
+    relax = sp.cancel(-damping / (hbar + omega))
     log.add("R2: gap relaxation rate per unit restoring curvature, −(∂ġ/∂g)/(h̄+ω)", relax)
     A = rotation_bound / relax
     log.add("A = rotation bound / relaxation rate", A)
