@@ -154,13 +154,16 @@ def _r2(r: cc.R2Check) -> list[str]:
         f"Γ switches from {r.gamma_before.tolist()} to {r.gamma_after.tolist()}; "
         f"{r.replicas} replicas; simulated g = √mean λ_1 − √mean λ_2 against R2 "
         "(`theory.lambdified.gap_flow_rhs` + `signal_rhs`, D = 0) integrated from the measured "
-        f"state at the step. Rule: R² ≥ {r.r2_min} for the mode energies.",
+        f"state at the step. Rule (version {cc.RULE_VERSION}): R²/R²_ceiling ≥ {r.r2_min} for "
+        "the mode energies, R²_ceiling = 1 − Σse²/SS_tot being the R² a perfect theory reaches "
+        f"on the same noisy data, and R²_ceiling ≥ {cc.R2_CEILING_MIN} (the data resolve the "
+        "gap).",
         "",
-        "| measured levels | R² | g at step | g end (sim) | g end (R2) | verdict |",
-        "|---|---|---|---|---|---|",
-        f"| mode energies (A3) | {_f(r.r2_mode)} | {_f(r.g_mode[0])} | {_f(r.g_mode[-1])} | "
-        f"{_f(r.g_ode_mode[-1])} | {_verdict(r.passed)} |",
-        f"| Gram σ (monitor) | {_f(r.r2_gram)} | {_f(r.g_gram[0])} | {_f(r.g_gram[-1])} | "
+        "| measured levels | R² | R²/R²_ceiling | g at step | g end (sim) | g end (R2) | verdict |",
+        "|---|---|---|---|---|---|---|",
+        f"| mode energies (A3) | {_f(r.r2_mode)} | {_f(r.r2_relative)} | {_f(r.g_mode[0])} | "
+        f"{_f(r.g_mode[-1])} | {_f(r.g_ode_mode[-1])} | {_verdict(r.passed)} |",
+        f"| Gram σ (monitor) | {_f(r.r2_gram)} | — | {_f(r.g_gram[0])} | {_f(r.g_gram[-1])} | "
         f"{_f(r.g_ode_gram[-1])} | reported |",
         "",
         f"Noise diagnostics (mode energies, standard errors from 16 replica batches): "
@@ -168,11 +171,15 @@ def _r2(r: cc.R2Check) -> list[str]:
         f"within the noise); the R² a perfect theory could reach on this data = "
         f"{_f(r.r2_ceiling)}; median SE of g = {_f(float(np.median(r.se_mode)), 2)}.",
     ]
-    if not r.passed and r.r2_ceiling < r.r2_min and r.chi2_mode < 2:
+    if r.passed and r.chi2_mode < 2:
         lines[-1] += (
-            f" The rule fails although R2 is within the noise: even a perfect theory would reach "
-            f"only R² = {_f(r.r2_ceiling)} < {r.r2_min} on data this noisy (one window holds "
-            "about one independent sample of a slow mode)."
+            f" R2 reaches {_f(r.r2_relative)} of the R² a perfect theory would reach on this "
+            "data, and χ²/point is of order 1: R2 follows the mode-energy gap within the noise."
+        )
+    elif r.r2_ceiling < cc.R2_CEILING_MIN:
+        lines[-1] += (
+            f" The data do not resolve the gap: even a perfect theory would reach only R² = "
+            f"{_f(r.r2_ceiling)} (< {cc.R2_CEILING_MIN}) — too few replicas for this check."
         )
     elif not r.passed:
         lines[-1] += (
@@ -248,7 +255,9 @@ def _r3(r: cc.R3Check) -> list[str]:
             f"λ_{j + 1}: {_f(e, 2)} (± {_f(s, 1)})"
             for j, (e, s) in enumerate(zip(r.mean.max_rel_error, r.mean.stderr_rel, strict=True))
         )
-        + f". Rule ≤ {r.mean_tol}: {_verdict(r.mean_close)}. Time-averaged over the second "
+        + f". Reported, not judged (rule version {cc.RULE_VERSION}; R3 is judged through its "
+        f"drift, below): within {r.mean_tol}: {'yes' if r.mean_close else 'no'}. "
+        "Time-averaged over the second "
         "half (stationary part), mean − ODE relative to the ODE: "
         + ", ".join(
             f"λ_{j + 1}: {b:+.3f} ± {e:.3f}"
@@ -470,6 +479,11 @@ def render(checks: CrossChecks) -> str:
     for result, section in parts:
         if result is not None:
             lines += section(result)
+    lines += ["## Rule changes", "",
+              f"The judged rules are at version {cc.RULE_VERSION} (`RULE_VERSION` in "
+              "`numerics/crosscheck.py`). Every change, with its reason:", ""]
+    lines += [f"* version {version}, {name}: {text}" for version, name, text in cc.RULE_CHANGES]
+    lines.append("")
     judged = checks.judged
     failed = [c.name for c in judged if not c.passed]
     lines += ["## Summary of judged checks", ""]

@@ -27,13 +27,14 @@ def r1(gram_ratio: list[float], mode_ratio: list[float] | None = None) -> cc.R1C
     )
 
 
-def r2(r2_mode: float, r2_gram: float, g_gram_end: float) -> cc.R2Check:
+def r2(r2_mode: float, r2_gram: float, g_gram_end: float, ceiling: float = 0.95,
+       chi2: float = 1.0) -> cc.R2Check:
     t = np.arange(5.0)
     return cc.R2Check(
         t=t, g_mode=np.linspace(5, 2, 5), g_gram=np.linspace(9, g_gram_end, 5),
         g_ode_mode=np.linspace(5, 2, 5), g_ode_gram=np.linspace(9, 2, 5), r2_mode=r2_mode,
-        r2_gram=r2_gram, r2_min=0.9, se_mode=np.full(5, 0.1), chi2_mode=1.0,
-        r2_ceiling=0.95, replicas=64, gamma_before=cc.GAMMA, gamma_after=cc.GAMMA_AFTER,
+        r2_gram=r2_gram, r2_min=0.9, se_mode=np.full(5, 0.1), chi2_mode=chi2,
+        r2_ceiling=ceiling, replicas=64, gamma_before=cc.GAMMA, gamma_after=cc.GAMMA_AFTER,
     )
 
 
@@ -74,8 +75,8 @@ def test_failures_and_summary_come_from_the_judged_checks() -> None:
                          r3=r3((5, 3, 1), [0, 0, 0]))
     names = [c.name for c in checks.judged]
     assert names == ["R1 steady state, mode 1", "R1 steady state, mode 2",
-                     "R1 steady state, mode 3", "R2 gap trajectory", "R3 ordering",
-                     "R3 control crosses", "R3 mean path"]
+                     "R1 steady state, mode 3", "R2 gap trajectory", "R2 noise ceiling",
+                     "R3 ordering", "R3 control crosses"]
     assert checks.failures == ["R1 steady state, mode 2", "R2 gap trajectory"]
     text = render(checks)
     summary = text[text.index("## Summary of judged checks"):]
@@ -103,6 +104,7 @@ def test_r3_prose_follows_the_numbers() -> None:
     assert "falls as dt decreases" in falling
     assert "systematic" in falling and "pushed apart" in falling
     flat = render(CrossChecks(quick=True, r3=r3((5, 9, 2), [0.001, 0.0, -0.001])))
+    flat = flat[:flat.index("## Rule changes")]  # the R3 section, not the rules' reasons
     assert "falls as dt decreases" not in flat and "does not fall steadily" in flat
     assert "systematic" not in flat and "within three standard errors" in flat
     crossed = render(CrossChecks(quick=True, r3=r3((5, 3, 1), [0, 0, 0], adaptive=4)))
@@ -138,3 +140,37 @@ def test_dead_code_is_gone() -> None:
 
     assert not hasattr(cc, "window_kstar_modes")
     assert not hasattr(SignalSystem, "drift")
+
+
+def test_r2_is_judged_against_its_noise_ceiling() -> None:
+    """Rule version 2: R²/R²_ceiling, so a theory within the noise passes on noisy data (the
+    full run's numbers: R² 0.752 against a ceiling of 0.779) and one outside it fails."""
+    within = r2(0.752, 0.97, 2.0, ceiling=0.779, chi2=1.1)
+    assert within.passed and within.r2_relative == pytest.approx(0.752 / 0.779)
+    assert "within the noise" in render(CrossChecks(quick=True, r2=within))
+    outside = r2(0.5, 0.97, 2.0, ceiling=0.779, chi2=4.0)
+    assert [c.name for c in outside.judged if not c.passed] == ["R2 gap trajectory"]
+    assert "larger than the noise" in render(CrossChecks(quick=True, r2=outside))
+    unresolved = r2(0.3, 0.97, 2.0, ceiling=0.3)
+    assert [c.name for c in unresolved.judged if not c.passed] == ["R2 noise ceiling"]
+    assert "do not resolve the gap" in render(CrossChecks(quick=True, r2=unresolved))
+    assert np.isnan(r2(0.3, 0.97, 2.0, ceiling=-1.0).r2_relative)
+
+
+def test_r3_mean_path_is_reported_not_judged() -> None:
+    far = CrossChecks(quick=True, r3=r3((5, 3, 1), [0.04, -0.06, 0.0], max_err=0.1))
+    assert far.failures == [] and not far.r3.mean_close
+    assert [c.name for c in far.r3.reported] == ["R3 mean path"]
+    text = render(far)
+    assert "Reported, not judged" in text and "within 0.05: no" in text
+    assert "R3 mean path" not in text[text.index("## Summary of judged checks"):]
+
+
+def test_rule_changes_are_listed_with_their_reasons() -> None:
+    assert cc.RULE_VERSION == max(version for version, *_ in cc.RULE_CHANGES)
+    text = render(CrossChecks(quick=True, r3=r3((5, 3, 1), [0, 0, 0])))
+    section = text[text.index("## Rule changes"):text.index("## Summary of judged checks")]
+    assert f"at version {cc.RULE_VERSION}" in section
+    for version, name, reason in cc.RULE_CHANGES:
+        assert f"* version {version}, {name}: {reason}" in section
+        assert "Reason:" in reason
