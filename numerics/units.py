@@ -165,7 +165,8 @@ def dimension(expr: sp.Expr, extra: dict[str, Unit] | None = None) -> Unit:
         else:
             raise InputError(f"no unit for the symbol {sym.name!r}")
         scale[sym] = sym * _BASE_D ** sp.Rational(unit.delta) * _BASE_E ** sp.Rational(unit.eta)
-    ratio = sp.simplify(sp.powsimp(expr.xreplace(scale) / expr, force=True))
+    ratio = sp.powsimp(sp.cancel(sp.powsimp(expr.xreplace(scale) / expr, force=True)),
+                       force=True)
     if ratio.free_symbols - {_BASE_D, _BASE_E}:
         raise InputError(f"not dimensionally homogeneous: {expr}")
     powers = ratio.as_powers_dict()
