@@ -50,7 +50,14 @@ def _same_files(a: Path, b: Path, names: tuple[str, ...] = FILES) -> None:
     assert compared >= 3
 
 
-def test_ray_reproduce_is_byte_identical_to_local(tmp_path: Path, local_ray) -> None:
+def test_ray_executor(tmp_path: Path, local_ray) -> None:
+    """One test, so one Ray instance even under pytest-xdist (the parts below)."""
+    _byte_identical_to_local(tmp_path / "identity")
+    _a_killed_worker_resumes_from_its_checkpoint(tmp_path / "killed")
+    _the_run_lock_still_keeps_one_writer(tmp_path / "locked")
+
+
+def _byte_identical_to_local(tmp_path: Path) -> None:
     # reproduce's training step (train_plan), without the scorecard it writes afterwards
     failed_local = rp.train_plan(tiny_plan(), tmp_path / "local", 1, progress=False)
     failed_ray = rp.train_plan(tiny_plan(), tmp_path / "ray", 2, progress=False,
@@ -63,7 +70,7 @@ def test_ray_reproduce_is_byte_identical_to_local(tmp_path: Path, local_ray) -> 
     assert (tmp_path / "ray" / tiny_plan()[0].name / "probes.csv").exists()
 
 
-def test_a_killed_ray_worker_resumes_from_its_checkpoint(tmp_path: Path, local_ray) -> None:
+def _a_killed_worker_resumes_from_its_checkpoint(tmp_path: Path) -> None:
     cfg = RunConfig.protocol("modadd", seed=3, wd=1.0, **(TINY | {"steps": 240,
                                                                   "checkpoint_every": 20}))
     item = SweepItem("killed", cfg)
@@ -90,7 +97,7 @@ def test_a_killed_ray_worker_resumes_from_its_checkpoint(tmp_path: Path, local_r
     _same_files(tmp_path / "reference", out)
 
 
-def test_the_run_lock_still_keeps_one_writer(tmp_path: Path, local_ray) -> None:
+def _the_run_lock_still_keeps_one_writer(tmp_path: Path) -> None:
     item = SweepItem("locked", RunConfig.protocol("modadd", seed=1, **TINY))
     with rundir.exclusive(tmp_path / item.name):
         failed = train_items([item], tmp_path, 1, "ray", progress=False, plots=False,
