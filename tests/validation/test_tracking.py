@@ -113,6 +113,7 @@ def test_lightning_statistics_reach_its_tensorboard_logger(tmp_path: Path) -> No
                                        batch_size=4)
     logger = pl.loggers.TensorBoardLogger(str(tmp_path), name="tb", version=0)
     trainer = pl.Trainer(max_steps=12, logger=logger, log_every_n_steps=1,
+                         default_root_dir=str(tmp_path),
                          callbacks=[LightningGramMonitorCallback(window=3)],
                          enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False, accelerator="cpu")
