@@ -74,3 +74,5 @@ def test_lm_task_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "corpus" in err[0]
     assert main(["reproduce", "--list", "--corpus", "x"]) == 2
+    assert main(["reproduce", "--plan", "lm", "--out", str(tmp_path / "lm")]) == 2
+    assert "needs --corpus" in capsys.readouterr().err and not (tmp_path / "lm").exists()

@@ -70,6 +70,15 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise InputError("reproduce needs --out DIR (or --list)")
+    if args.plan == "lm":  # checked here, not once per run
+        from pathlib import Path
+
+        from spectral_edge.validation.runs.config import check_device
+
+        if args.corpus is None or not Path(args.corpus).exists():
+            raise InputError(f"--plan lm needs --corpus FILE (a local text file or a saved "
+                             f"dataset), got {args.corpus!r}")
+        check_device(args.device or "cpu")
     check_output_dir(args.out, "--out")  # before hours of training, not after
     path, failed, seconds = reproduce(args.out, args.quick, args.workers, not args.quiet,
                                       long_controls=args.long_controls, name=args.plan,
