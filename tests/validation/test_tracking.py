@@ -37,7 +37,7 @@ def test_train_tensorboard_holds_windows_evals_and_probes(tmp_path: Path) -> Non
     logged = scalars(tb)
     window = [f"gram/sigma_{j}" for j in (1, 2, 3)] + [f"gram/alpha_{j}" for j in (1, 2)]
     window += ["gram/kstar", "gram/g_sigma", "gram/R", "gram/g23_lambda", "gram/A",
-               "gram/vacuity"]
+               "gram/A_dk", "gram/vacuity"]
     evals = ["eval/train_loss", "eval/test_loss", "eval/train_acc", "eval/test_acc"]
     probes = ["probe/h_1", "probe/G_train_1", "probe/G_val_1", "probe/Gamma_1"]
     assert set(window + evals + probes) <= set(logged), sorted(logged)
@@ -85,7 +85,8 @@ def test_hf_statistics_reach_tensorboard_through_report_to(tmp_path: Path,
                                    callbacks=[HFGramMonitorCallback(window=3, stride=1)])
     trainer.train()
     logged = scalars(tmp_path / "tb")
-    for tag in ("gram/sigma_1", "gram/kstar", "gram/R", "gram/g_sigma", "gram/vacuity"):
+    for tag in ("gram/sigma_1", "gram/kstar", "gram/R", "gram/g_sigma", "gram/A_dk",
+                "gram/vacuity"):
         assert any(t.endswith(tag) for t in logged), (tag, sorted(logged))
 
 

@@ -14,7 +14,7 @@ Imports only torch, numpy and the project (never transformers or lightning).
 >>> metrics = latest_metrics(mon, top=2)
 >>> {k: round(v, 3) for k, v in metrics.items()}  # doctest: +NORMALIZE_WHITESPACE
 {'gram/sigma_1': 3.0, 'gram/sigma_2': 2.0, 'gram/kstar': 1, 'gram/g_sigma': 1.0,
- 'gram/R': 1.5, 'gram/vacuity': 1.316}
+ 'gram/R': 1.5, 'gram/A_dk': 1.811, 'gram/vacuity': 1.316}
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ MONITOR_DEFAULTS = {"window": 10, "stride": 1, "select": "all", "sketch_dim": No
 
 
 def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gram/") -> dict:
-    """The latest window's σ_1..σ_top, k*, g, R, g₂₃, A and the BBP ratio σ_W/d_crit
-    (``vacuity``) as ``{prefix + name: number}``,
+    """The latest window's σ_1..σ_top, k*, g, R, g₂₃, A, the dimensionless A_dk and the BBP
+    ratio σ_W/d_crit (``vacuity``) as ``{prefix + name: number}``,
     named as the columns of ``spectra.csv`` (``g_sigma``, ``g23_lambda``: the unit in the
     name; the same statistics ``train --tensorboard`` logs); non-finite values (A of the
     first window, g₂₃ of a rank-2 window) are left out, and the dict is empty before the
@@ -60,7 +60,8 @@ def latest_metrics(monitor: GramMonitor | None, top: int = 3, prefix: str = "gra
         out[f"{prefix}sigma_{j + 1}"] = float(s)
     out[f"{prefix}kstar"] = int(stats.kstar)
     for column, value in ((G_SIGMA, stats.g), ("R", stats.R), (G23_LAMBDA, stats.g23),
-                          ("A", stats.A), ("vacuity", stats.vacuity)):
+                          ("A", stats.A), ("A_dk", stats.A_dk),
+                          ("vacuity", stats.vacuity)):
         if math.isfinite(value):
             out[f"{prefix}{column}"] = float(value)
     return out

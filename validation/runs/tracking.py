@@ -5,7 +5,8 @@
 
 * per window (tag prefix ``gram/``, named as ``spectra.csv``'s columns): ``sigma_1`` ..
   ``sigma_W``, ``kstar``, ``g_sigma``, ``R``, ``g23_lambda``, ``A`` and the dimensionless
-  forms ``vacuity`` (σ_W/d_crit) and ``alpha_1`` .. ``alpha_W``;
+  forms ``A_dk`` (the Davis–Kahan rotation bound ‖ΔC‖_F/(λ_k* − λ_k*+1)), ``vacuity``
+  (σ_W/d_crit) and ``alpha_1`` .. ``alpha_W``;
 * per evaluation (``eval/``): every ``metrics.csv`` column (``train_loss``, ``test_acc``…);
 * per probe (``probe/``): ``h``, ``G_train``, ``G_val`` and ``Gamma`` of each probed edge
   mode j, as ``probe/<name>_<j>``.
@@ -25,7 +26,7 @@ import os
 import re
 from typing import Any
 
-WINDOW_COLUMNS = ("kstar", "g_sigma", "R", "g23_lambda", "A", "vacuity")
+WINDOW_COLUMNS = ("kstar", "g_sigma", "R", "g23_lambda", "A", "A_dk", "vacuity")
 """Window statistics logged besides the numbered ``sigma_j`` and ``alpha_j``."""
 PROBE_COLUMNS = ("h", "G_train", "G_val", "Gamma")
 """Per-mode probe terms logged."""
