@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 import numpy as np
@@ -42,7 +43,9 @@ from matplotlib.patches import Patch
 from spectral_edge.common.atomic import write_bytes_with
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA, sigma_columns, upgrade
-from spectral_edge.numerics.scenarios import ScenarioResult, Trajectory
+
+if TYPE_CHECKING:  # annotations only: importing scenarios pulls in SymPy and SciPy's ODEs
+    from spectral_edge.numerics.scenarios import ScenarioResult, Trajectory
 
 DPI = 110
 """Resolution of every figure file the project writes (dots per inch)."""

@@ -58,20 +58,23 @@ def strict(data: Any) -> Any:
     return data
 
 
-def write_json(path: str | os.PathLike, data: Any, strict_json: bool = False) -> None:
-    """Atomically write ``data`` as indented JSON (NaN written as ``NaN``, or with
-    ``strict_json`` as ``null``: strict JSON for other programs).
+def write_json(path: str | os.PathLike, data: Any, strict_json: bool = False,
+               indent: int | None = 2) -> None:
+    """Atomically write ``data`` as JSON (NaN written as ``NaN``, or with ``strict_json`` as
+    ``null``: strict JSON for other programs).
 
     Args:
         path: The file to write.
         data: JSON-ready data.
         strict_json: Replace NaN/±inf by ``null`` (:func:`strict`).
+        indent: Indentation; ``None`` writes one compact line through the standard
+            library's C encoder (several times faster for large tables).
     """
     if strict_json:
         data = strict(data)
+    text = json.dumps(data, indent=indent, sort_keys=False, allow_nan=not strict_json)
     with atomic_open(path) as handle:
-        json.dump(data, handle, indent=2, sort_keys=False, allow_nan=not strict_json)
-        handle.write("\n")
+        handle.write(text + "\n")
 
 
 MAX_JSON_BYTES = 64 * 2**20

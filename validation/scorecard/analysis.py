@@ -26,7 +26,7 @@ import pandas as pd
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import G23_LAMBDA
-from spectral_edge.numerics.spectra import eigenvalues_from_gram, g23
+from spectral_edge.numerics.spectra import eigenvalues_from_gram, g23, stability_alpha
 from spectral_edge.validation.scorecard.external import load_spectra_file
 from spectral_edge.validation.scorecard.rundata import (  # noqa: F401 (re-exported)
     RunData,
@@ -156,8 +156,7 @@ def alpha_proxy(run: RunData) -> np.ndarray:
     """The published scripts' α: ‖λ(t) − λ(t−1)‖ (eigenvalue-change norm, a lower bound on
     ‖ΔC‖_F) in place of ‖ΔC‖_F; NaN for the first window. Shape (windows, W).
 
-    :func:`spectral_edge.numerics.spectra.stability_alpha` for every window at once (it takes
-    one window; ``tests/test_fuzz_readers.py`` checks the two agree).
+    :func:`spectral_edge.numerics.spectra.stability_alpha` on every window at once.
 
     Args:
         run: a run or spectra file.
@@ -169,13 +168,7 @@ def alpha_proxy(run: RunData) -> np.ndarray:
     out = np.full_like(lam, np.nan)
     if lam.shape[0] < 2:
         return out
-    dc = np.linalg.norm(lam[1:] - lam[:-1], axis=1)[:, None]
-    gaps = lam[1:, :-1] - lam[1:, 1:]
-    inf = np.full((gaps.shape[0], 1), np.inf)
-    sep = np.minimum(np.hstack([inf, gaps]), np.hstack([gaps, inf]))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        alpha = np.where(sep > 0, 1.0 - dc**2 / sep**2, 0.0)
-    out[1:] = np.clip(alpha, 0.0, 1.0)
+    out[1:] = stability_alpha(lam[1:], np.linalg.norm(lam[1:] - lam[:-1], axis=1))
     return out
 
 
