@@ -28,6 +28,9 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from spectral_edge.common.errors import InputError
+from spectral_edge.common.validate import check_finite_number, check_int
+
 __all__ = [
     "QuadraticCase",
     "feedback_parameters",
@@ -47,14 +50,43 @@ def _floats(lo: float, hi: float) -> st.SearchStrategy[float]:
     return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
 
 
-@st.composite
-def spectra(draw: st.DrawFn, min_size: int = 2, max_size: int = 12,
-            min_ratio: float = 1.0 + 1e-6) -> np.ndarray:
+MAX_RATIO = float(np.exp(3.0))
+"""The largest consecutive ratio σ_j/σ_j+1 :func:`spectra` draws."""
+
+
+def spectra(min_size: int = 2, max_size: int = 12,
+            min_ratio: float = 1.0 + 1e-6) -> st.SearchStrategy[np.ndarray]:
     """A singular-value spectrum σ_1 > … > σ_n > 0 (consecutive ratios ≥ ``min_ratio``).
+
+    Arguments are checked when the strategy is built, not when it draws.
 
     >>> spectra().example().ndim
     1
+
+    Args:
+        min_size: The fewest values, >= 2.
+        max_size: The most values, >= ``min_size``.
+        min_ratio: The smallest consecutive ratio, in (1, e³): the spectrum is strictly
+            decreasing.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: For a size below 2, ``max_size < min_size`` or ``min_ratio`` outside
+            (1, e³).
     """
+    min_size = check_int("spectra(min_size)", min_size, 2)
+    max_size = check_int("spectra(max_size)", max_size, min_size)
+    min_ratio = check_finite_number("spectra(min_ratio)", min_ratio)
+    if not 1.0 < min_ratio < MAX_RATIO:
+        raise InputError(f"spectra(min_ratio) must lie in (1, {MAX_RATIO:.4g}) so the spectrum "
+                         f"is strictly decreasing, got {min_ratio}")
+    return _spectra(min_size, max_size, min_ratio)
+
+
+@st.composite
+def _spectra(draw: st.DrawFn, min_size: int, max_size: int, min_ratio: float) -> np.ndarray:
     n = draw(st.integers(min_size, max_size))
     top = draw(_floats(1e-3, 1e3))
     logs = draw(st.lists(_floats(np.log(min_ratio), 3.0), min_size=n - 1, max_size=n - 1))
@@ -67,9 +99,27 @@ def update_windows(W: int | None = None, P: int | None = None,
 
     >>> update_windows(3, 5).example().shape
     (3, 5)
+
+    Args:
+        W: The window length (>= 2), or ``None`` for 2–8.
+        P: The parameter count (>= 1), or ``None`` for 2–12.
+        scale: The largest entry size, > 0.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: For ``W < 2``, ``P < 1`` or a non-positive ``scale``.
     """
-    shape = st.tuples(st.just(W) if W else st.integers(2, 8),
-                      st.just(P) if P else st.integers(2, 12))
+    if W is not None:
+        W = check_int("update_windows(W)", W, 2)
+    if P is not None:
+        P = check_int("update_windows(P)", P, 1)
+    scale = check_finite_number("update_windows(scale)", scale)
+    if not scale > 0:
+        raise InputError(f"update_windows(scale) must be > 0, got {scale}")
+    shape = st.tuples(st.integers(2, 8) if W is None else st.just(W),
+                      st.integers(2, 12) if P is None else st.just(P))
     return shape.flatmap(lambda s: hnp.arrays(np.float64, s, elements=_floats(-scale, scale)))
 
 
@@ -79,7 +129,18 @@ def gram_matrices(n: int | None = None) -> st.SearchStrategy[np.ndarray]:
     >>> g = gram_matrices(3).example()
     >>> g.shape, bool(np.allclose(g, g.T))
     ((3, 3), True)
+
+    Args:
+        n: The size W (>= 2), or ``None`` for 2–8.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: For ``n < 2``.
     """
+    if n is not None:
+        n = check_int("gram_matrices(n)", n, 2)
     return update_windows(W=n).map(lambda x: x @ x.T)
 
 
@@ -104,8 +165,7 @@ class QuadraticCase:
         return -self.eta * (1.0 - self.eta * self.h[None, :]) ** s * self.g0[None, :]
 
 
-@st.composite
-def quadratic_problems(draw: st.DrawFn, max_P: int = 12) -> QuadraticCase:
+def quadratic_problems(max_P: int = 12) -> st.SearchStrategy[QuadraticCase]:
     """A :class:`QuadraticCase` with a power-law Hessian spectrum, as measured Hessians
     have (a few outliers over a bulk near zero): ηh_j = ηh_max·j^(−a), a ∈ [0.5, 3],
     ηh_max ∈ [0.1, 1.9] (stable gradient descent), W ∈ [3, 10], P ∈ [2, ``max_P``], and an
@@ -114,7 +174,21 @@ def quadratic_problems(draw: st.DrawFn, max_P: int = 12) -> QuadraticCase:
     >>> case = quadratic_problems().example()
     >>> case.window().shape == (case.W, case.h.size)
     True
+
+    Args:
+        max_P: The largest P, >= 2.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: For ``max_P < 2``.
     """
+    return _quadratic_problems(check_int("quadratic_problems(max_P)", max_P, 2))
+
+
+@st.composite
+def _quadratic_problems(draw: st.DrawFn, max_P: int) -> QuadraticCase:
     W = draw(st.integers(3, 10))
     P = draw(st.integers(2, max_P))
     eta = draw(_floats(1e-3, 1.0))
@@ -143,14 +217,13 @@ def separated_quadratic(rng: np.random.Generator, flat_max: float,
         The drawn case (its ``K`` counts the stiff modes).
 
     Raises:
-        ValueError: If ``flat_max`` is not below ``stiff_min``.
+        InputError: If not 0 < ``flat_max`` < ``stiff_min`` ≤ 5.7 (1.9·W at the smallest W).
 
     >>> case = separated_quadratic(np.random.default_rng(0), 0.01)
     >>> bool(np.all((case.eta * case.h * case.W <= 0.01) | (case.eta * case.h * case.W >= 2)))
     True
     """
-    if not 0 < flat_max < stiff_min:
-        raise ValueError(f"flat_max must lie in (0, stiff_min={stiff_min}), got {flat_max}")
+    _check_separation(flat_max, stiff_min)
     W = int(rng.integers(3, 11))
     K = int(rng.integers(1, 4))
     n_flat = int(rng.integers(1, 9))
@@ -162,9 +235,21 @@ def separated_quadratic(rng: np.random.Generator, flat_max: float,
     return QuadraticCase(h=h, eta=eta, W=W, g0=g0)
 
 
-@st.composite
-def separated_quadratics(draw: st.DrawFn, flat_max: float = 0.01,
-                         stiff_min: float = 2.0) -> QuadraticCase:
+def _check_separation(flat_max: float, stiff_min: float) -> None:
+    """Refuse a separation that :func:`separated_quadratic` cannot draw.
+
+    Raises:
+        InputError: If not 0 < ``flat_max`` < ``stiff_min`` ≤ 5.7.
+    """
+    flat_max = check_finite_number("flat_max", flat_max)
+    stiff_min = check_finite_number("stiff_min", stiff_min)
+    if not 0 < flat_max < stiff_min <= 5.7:
+        raise InputError(f"need 0 < flat_max < stiff_min <= 5.7 (stable steps at W = 3), got "
+                         f"flat_max={flat_max}, stiff_min={stiff_min}")
+
+
+def separated_quadratics(flat_max: float = 0.01,
+                         stiff_min: float = 2.0) -> st.SearchStrategy[QuadraticCase]:
     """A :class:`QuadraticCase` drawn by :func:`separated_quadratic` from a Hypothesis-drawn
     seed: stiff modes ηhW ≥ ``stiff_min``, flat modes ηhW ≤ ``flat_max`` (the explicit
     separation parameter of R11's asymptotic bound).
@@ -172,9 +257,20 @@ def separated_quadratics(draw: st.DrawFn, flat_max: float = 0.01,
     >>> case = separated_quadratics(0.1).example()
     >>> case.K >= 1
     True
+
+    Args:
+        flat_max: The largest ηhW of a flat mode, > 0.
+        stiff_min: The smallest ηhW of a stiff mode, above ``flat_max`` and ≤ 5.7.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: If not 0 < ``flat_max`` < ``stiff_min`` ≤ 5.7.
     """
-    seed = draw(st.integers(0, 2**32 - 1))
-    return separated_quadratic(np.random.default_rng(seed), flat_max, stiff_min)
+    _check_separation(flat_max, stiff_min)
+    return st.integers(0, 2**32 - 1).map(
+        lambda seed: separated_quadratic(np.random.default_rng(seed), flat_max, stiff_min))
 
 
 def signal_parameters() -> st.SearchStrategy[dict[str, float]]:
@@ -226,7 +322,17 @@ def loss_parameters(n_max: int = 6) -> st.SearchStrategy[dict[str, np.ndarray | 
 
     >>> sorted(loss_parameters().example())
     ['G_eff', 'G_val', 'W', 'alpha', 'eta', 'omega', 't', 'theta']
+
+    Args:
+        n_max: The most modes, >= 1.
+
+    Returns:
+        The strategy.
+
+    Raises:
+        InputError: For ``n_max < 1``.
     """
+    n_max = check_int("loss_parameters(n_max)", n_max, 1)
     def arrays(n: int) -> st.SearchStrategy[dict]:
         vec = lambda lo, hi: hnp.arrays(np.float64, n, elements=_floats(lo, hi))  # noqa: E731
         return st.fixed_dictionaries({
