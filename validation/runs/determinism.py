@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 
 def batch_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray:
@@ -63,8 +64,10 @@ def sampled_indices(n: int, batch_size: int, seed: int, step: int) -> np.ndarray
 
 @contextmanager
 def torch_settings(threads: int, device: str) -> Iterator[None]:
-    """Fixed thread count (CPU kernels are deterministic at a fixed thread count) and, on
-    CUDA, deterministic algorithms, for the duration of a run; restored afterwards.
+    """Fixed thread count (CPU kernels are deterministic at a fixed thread count) for torch
+    and for the BLAS libraries NumPy/SciPy call (the probes' Lanczos and eigen-solvers: under
+    another executor's default thread count their last digits moved), and, on CUDA,
+    deterministic algorithms, for the duration of a run; restored afterwards.
 
     Args:
         threads: torch's intra-op thread count.
@@ -79,6 +82,7 @@ def torch_settings(threads: int, device: str) -> Iterator[None]:
     """
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
+    blas = threadpool_limits(limits=threads, user_api="blas")
     cuda = device.startswith("cuda")
     if cuda:
         old_det = torch.are_deterministic_algorithms_enabled()
@@ -89,6 +93,7 @@ def torch_settings(threads: int, device: str) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(old_threads)
+        blas.restore_original_limits()
         if cuda:
             torch.use_deterministic_algorithms(old_det, warn_only=old_warn)
 
