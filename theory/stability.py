@@ -155,7 +155,7 @@ def r8(axioms: AxiomSet = DEFAULT_AXIOMS) -> Derivation:
     product = sp.expand(y_plus * y_minus)
     log.add("Vieta: y₊·y₋", product)
     dF = sp.diff(F, y)
-    slope_plus = sp.radsimp(dF.subs(rho * q, product).subs(y, y_plus))
+    slope_plus = sp.factor(dF.subs(rho * q, product).subs(y, y_plus))
     yp, ym = sp.Symbol("y_+", positive=True), sp.Symbol("y_-", positive=True)
     slope_generic = dF.subs(rho * q, yp * ym)
     log.add("F'(y) with ρq = y₊y₋, at y = y₊", slope_generic.subs(y, yp))
