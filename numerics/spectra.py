@@ -34,6 +34,8 @@ W ≈ 4500. ``eps=None`` (the default) treats the Gram as exact (rtol alone).
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -161,7 +163,9 @@ def _as_sigma(sigma: np.ndarray) -> np.ndarray:
 
 
 def _check_positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and int(value) == value and value >= 1)
+    if not ok:
         raise InputError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 

@@ -234,3 +234,9 @@ def test_bad_arguments_raise() -> None:
         spectra.noise_level(sigma, 0)
     with pytest.raises(InputError, match=r"\(W\+1\)"):
         spectra.window_change_fro(np.eye(2))
+
+
+@pytest.mark.parametrize("P", ["x", 2.5, float("inf"), float("nan"), None, 0, True])
+def test_a_bad_parameter_count_is_an_input_error(P) -> None:
+    with pytest.raises(InputError, match="P must be a positive integer"):
+        spectra.window_stats(np.eye(3), P=P)
