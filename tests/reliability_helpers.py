@@ -32,6 +32,7 @@ def copy_workspace(source: Path, target: Path) -> Path:
     return target
 
 
+
 def snapshot(root: Path) -> dict[str, tuple[bytes, int] | str]:
     """Every entry under ``root``: files as (bytes, mtime_ns), folders and links by kind."""
     out: dict[str, tuple[bytes, int] | str] = {}

@@ -18,24 +18,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from reliability_helpers import QUIET, assert_refused, copy_workspace, make_finished
+from reliability_helpers import QUIET, assert_refused
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.cli import main
 from spectral_edge.validation.integrations import _common
 from spectral_edge.validation.monitor import GramMonitor
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_finished(tmp_path_factory.mktemp("finished"))
-
-
-@pytest.fixture
-def ws(finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_workspace(finished, tmp_path)
-
 
 H = "step,sigma_1,sigma_2,sigma_3\n"
 GOOD = H + "1,4,2,1\n2,4,2,1\n"

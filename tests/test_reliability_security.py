@@ -10,24 +10,12 @@ import stat
 from pathlib import Path
 
 import pytest
-from reliability_helpers import QUIET, assert_refused, copy_workspace, make_finished, snapshot
+from reliability_helpers import QUIET, assert_refused, snapshot
 
 from spectral_edge.common import atomic
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.cli import main
 from spectral_edge.validation.runs import grid, rundir
-
-
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_finished(tmp_path_factory.mktemp("finished"))
-
-
-@pytest.fixture
-def ws(finished: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return copy_workspace(finished, tmp_path)
-
 
 R = ["train", "--out", "{ws}/run", "--resume", *QUIET]
 

@@ -48,14 +48,21 @@ from spectral_edge.validation.runs.models import (
 
 
 @torch.no_grad()
-def _fused_attention(attn: Attention) -> None:
-    """xavier-uniform on the fused (3d × d) in-projection; zero in/out biases."""
+def _fused_in_projection(attn: Attention) -> None:
+    """Q, K, V as the three row blocks of one xavier-uniform (3d × d) matrix, as PyTorch's
+    fused ``in_proj_weight`` is drawn (one draw, so the generator advances as it does there)."""
     d = attn.q_proj.weight.shape[1]
     fused = torch.empty(3 * d, d)
     nn.init.xavier_uniform_(fused)
     for proj, block in zip((attn.q_proj, attn.k_proj, attn.v_proj), fused.chunk(3),
                            strict=True):
         proj.weight.copy_(block)
+
+
+@torch.no_grad()
+def _fused_attention(attn: Attention) -> None:
+    """xavier-uniform on the fused (3d × d) in-projection; zero in/out biases."""
+    _fused_in_projection(attn)
     for proj in (attn.q_proj, attn.k_proj, attn.v_proj, attn.out_proj):
         proj.bias.zero_()
 
@@ -80,12 +87,7 @@ def _redraw_matrices(layers: nn.ModuleList) -> None:
     """``nn.Transformer``: every matrix xavier-uniform, per layer (fused in-projection)."""
     for layer in layers:
         for attn in _attentions(layer):
-            d = attn.q_proj.weight.shape[1]
-            fused = torch.empty(3 * d, d)
-            nn.init.xavier_uniform_(fused)
-            for proj, rows in zip((attn.q_proj, attn.k_proj, attn.v_proj), fused.chunk(3),
-                                  strict=True):
-                proj.weight.copy_(rows)
+            _fused_in_projection(attn)
             nn.init.xavier_uniform_(attn.out_proj.weight)
         nn.init.xavier_uniform_(layer.fc1.weight)
         nn.init.xavier_uniform_(layer.fc2.weight)
