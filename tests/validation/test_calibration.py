@@ -10,6 +10,7 @@ from scipy import stats
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.columns import names
+from spectral_edge.numerics.snapshot import gamma_from_drive
 from spectral_edge.theory import lambdified as tx
 from spectral_edge.validation.scorecard.calibration import (
     INCONCLUSIVE,
@@ -32,12 +33,15 @@ def p2_mode_kstar_at_most_3(spectra: pd.DataFrame, probes: pd.DataFrame) -> bool
 
 
 def p16_steady_state_hierarchy(spectra: pd.DataFrame, probes: pd.DataFrame) -> bool | None:
-    """Mean over probed windows of Spearman(d_j, √(WΓ_j/(h_j+ω))) > 0.5 (Γ in R1's units)."""
+    """Mean over probed windows of Spearman(d_j, √(WΓ_j/(h_j+ω))) > 0.5 (Γ in R1's units,
+    from the probed squared drive u²)."""
     W, rhos = int(spectra["W"].iloc[0]), []
     for _, g in probes.groupby("step"):
         if len(g) >= 3:
-            steady = tx.signal_steady_state(g["h"].to_numpy(float), g["Gamma"].to_numpy(float),
-                                            float(g["wd"].iloc[0]), W)
+            h, wd = g["h"].to_numpy(float), float(g["wd"].iloc[0])
+            gamma = gamma_from_drive(np.sqrt(g["Gamma"].to_numpy(float)), h,
+                                     float(g["eta_eff"].iloc[0]), W, wd)
+            steady = tx.signal_steady_state(h, gamma, wd, W)
             rhos.append(stats.spearmanr(g["sigma"], steady).statistic)
     return None if not rhos else bool(np.nanmean(rhos) > 0.5)
 

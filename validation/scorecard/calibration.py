@@ -12,8 +12,11 @@ Surrogates use the column schema of real runs (:mod:`spectral_edge.numerics.colu
 ``spectra`` as spectra.csv (every window statistic from the exact window Gram) and
 ``probes`` as probes.csv (one row per probed window and mode; modes are matched to the
 window's σ_j by their window energy, h and Γ are the true ones times an optional lognormal
-measurement error, Γ in R1's units [δ]²/[η]; columns the simulator does not measure are
-NaN). One simulator step stands for one snapshot at η = lr·stride (the theory's clock).
+measurement error; ``Gamma`` is the squared drive u² as in probes.csv, R1's Γ being
+η²(h+ω)u²; ``N`` per optimizer step, N·stride per snapshot; columns the simulator does not
+measure are NaN). :func:`spec_from_run` reads a real run's parameters,
+:func:`surrogate_runs` turns surrogates into run records the scorers read, and
+:func:`calibrate_runs` calibrates any test on run records. One simulator step stands for one snapshot at η = lr·stride (the theory's clock).
 
 >>> spec = SurrogateSpec(h=(0.5, 4.0), Gamma=(1.0, 0.01), eta=0.05, W=4, windows=6, P=8)
 >>> cal = calibrate(lambda s, p: bool((s["kstar"] == 1).mean() > 0.5), spec,
@@ -36,6 +39,8 @@ from spectral_edge.common.validate import check_finite_number, check_int, check_
 from spectral_edge.numerics import spectra as spectra_mod
 from spectral_edge.numerics.columns import names
 from spectral_edge.numerics.reference import QuadraticProblem, simulate
+from spectral_edge.numerics.snapshot import gamma_from_drive
+from spectral_edge.validation.scorecard.rundata import RunData
 
 PASS, FAIL, INCONCLUSIVE, NOT_MEASURABLE = "pass", "fail", "inconclusive", "not measurable"
 MIN_POWER, MAX_FALSE_PASS = 0.8, 0.2
@@ -215,6 +220,8 @@ def _probes(spec: SurrogateSpec, spectra: pd.DataFrame, energy: np.ndarray,
             rng: np.random.Generator) -> pd.DataFrame:
     n = min(len(spec.h), int(spec.W))
     h, gamma = np.array(spec.h), np.array(spec.Gamma)
+    # probes.csv's Gamma is the squared drive u²; R1's Γ is η²(h+ω)u² (gamma_from_drive)
+    drive_scale = gamma_from_drive(1.0, h, spec.eta_eff, int(spec.W), float(spec.omega))
     rows = []
     for i in range(0, len(spectra), int(spec.probe_every)):
         order = np.argsort(-energy[i])[:n]  # v_j of the window ~ the j-th most energetic mode
@@ -226,7 +233,8 @@ def _probes(spec: SurrogateSpec, spectra: pd.DataFrame, energy: np.ndarray,
                          "sigma": float(spectra[f"sigma_{j + 1}"].iloc[i]),
                          "eta_eff": spec.eta_eff, "wd": float(spec.omega),
                          "h": h[m] * err[0, j], "h_precond": h[m] * err[0, j],
-                         "Gamma": gamma[m] * err[1, j], "N": float(spec.noise)})
+                         "Gamma": gamma[m] * err[1, j] / drive_scale[m],
+                         "N": float(spec.noise) * int(spec.stride)})
     return pd.DataFrame(rows).reindex(columns=list(names("probes.csv")))
 
 
@@ -309,6 +317,140 @@ def calibrate(test: Test, spec: SurrogateSpec, violation: str | Violation, *, K:
     power, power_se, un_t = _rate([test(s.spectra, s.probes) for s in true_runs])
     fp, fp_se, un_f = _rate([test(s.spectra, s.probes) for s in false_runs])
     return Calibration(violation=violation.name, K=int(K), power=power, power_se=power_se,
+                       false_pass=fp, false_pass_se=fp_se, unmeasurable_true=un_t,
+                       unmeasurable_false=un_f, min_power=float(min_power),
+                       max_false_pass=float(max_false_pass))
+
+
+# --------------------------------------------------------------------------- run records
+
+RunTest = Callable[[list[RunData]], "bool | None"]
+"""A prediction's test on run records: passed (None: not measurable)."""
+
+RunMaker = Callable[[int], list[RunData]]
+"""Surrogate run records for one seed."""
+
+SURROGATE_P = 32
+"""Dimension of the surrogate quadratic (enough for W ≤ 16 modes and a noise bulk)."""
+
+
+def _median_by_mode(probes: pd.DataFrame, col: str, modes: int) -> np.ndarray:
+    med = probes.groupby("mode")[col].median()
+    return np.array([float(med.get(j, np.nan)) for j in range(1, modes + 1)])
+
+
+def spec_from_run(run: RunData, *, measurement_noise: float = 0.3,
+                  P: int = SURROGATE_P) -> SurrogateSpec:
+    """The :class:`SurrogateSpec` of a real run: its probed per-mode curvature and drive.
+
+    Per mode j (1..modes probed) the median over probed windows of the curvature
+    (``h_precond``, else ``h``) and of the squared drive u² (``Gamma``), turned into R1's
+    Γ_j = η²(h_j+ω)u_j² (:func:`~spectral_edge.numerics.snapshot.gamma_from_drive`); the
+    noise N per snapshot is the median probed N divided by the stride (N is per optimizer
+    step, the simulator runs one step per snapshot at η = lr·stride); W, the stride, ω, and
+    the window count are the run's.
+
+    Args:
+        run: A run with probes (``probes.csv``) and a learning rate.
+        measurement_noise: sd of the lognormal error put on the surrogates' probed h and Γ.
+        P: Dimension of the surrogate quadratic.
+
+    Returns:
+        The spec.
+
+    Raises:
+        InputError: When the run has no probes, no learning rate, or fewer than two usable
+            modes.
+    """
+    pr = run.probes
+    if pr is None or not len(pr):
+        raise InputError(f"{run.name}: no probes.csv to read h, Γ, N from")
+    eta, stride = float(run.get("lr", math.nan)), int(run.get("stride", 1) or 1)
+    if not math.isfinite(eta) or eta <= 0:
+        raise InputError(f"{run.name}: no learning rate (config lr)")
+    omega = float(run.get("wd", 0.0) or 0.0)
+    modes = int(min(pr["mode"].max(), run.W))
+    col = "h_precond" if "h_precond" in pr and pr["h_precond"].notna().any() else "h"
+    h = np.clip(_median_by_mode(pr, col, modes), 0.0, None)
+    u2 = _median_by_mode(pr, "Gamma", modes)
+    ok = np.isfinite(h) & np.isfinite(u2) & (h + omega > 0)
+    if ok.sum() < 2:
+        raise InputError(f"{run.name}: fewer than two probed modes with finite h and Γ")
+    h, u2 = h[ok], u2[ok]
+    gamma = gamma_from_drive(np.sqrt(u2), h, eta * stride, run.W, omega)
+    noise = float(np.nanmedian(pr["N"])) / stride if "N" in pr else 0.0
+    return SurrogateSpec(h=tuple(h), Gamma=tuple(np.asarray(gamma, float)), eta=eta, W=run.W,
+                         stride=stride, windows=max(len(run.spectra), 2), P=max(P, len(h) + 2),
+                         omega=omega, noise=noise if math.isfinite(noise) else 0.0,
+                         measurement_noise=measurement_noise)
+
+
+def surrogate_runs(spec: SurrogateSpec, like: RunData, K: int, seed: int = 0,
+                   violation: str | Violation | None = None) -> list[RunData]:
+    """K surrogate run records of ``spec``, named and configured like ``like``.
+
+    Args:
+        spec: The parameters to simulate (e.g. :func:`spec_from_run` of ``like``).
+        like: The real run whose config (task, lr, stride, wd, optimizer…) they carry.
+        K: How many.
+        seed: Seed.
+        violation: A negative control (name or :class:`Violation`) applied, or None.
+
+    Returns:
+        K :class:`RunData` with ``spectra`` and ``probes`` (no metrics).
+
+    Raises:
+        InputError: For an unknown violation.
+    """
+    if isinstance(violation, str):
+        if violation not in VIOLATIONS:
+            raise InputError(f"unknown violation {violation!r}; known: {sorted(VIOLATIONS)}")
+        violation = VIOLATIONS[violation]
+    if violation is not None and violation.spec is not None:
+        spec = violation.spec(spec)
+    out = surrogates(spec, K, seed)
+    if violation is not None and violation.probes is not None:
+        rng = np.random.default_rng([seed, 3])
+        out = [Surrogate(s.spectra, violation.probes(s.probes, rng)) for s in out]
+    return [RunData(name=f"{like.name}~{seed}.{i}", path=like.path, spectra=s.spectra,
+                    config=dict(like.config), probes=s.probes) for i, s in enumerate(out)]
+
+
+def calibrate_runs(test: RunTest, make_true: RunMaker, make_false: RunMaker, *,
+                   violation: str, K: int = 20, seed: int = 0,
+                   min_power: float = MIN_POWER,
+                   max_false_pass: float = MAX_FALSE_PASS) -> Calibration:
+    """Power and false-pass rate of a test on run records (any prediction, any data).
+
+    ``make_true(s)`` returns the run records of surrogate replicate s generated with the
+    theory true, ``make_false(s)`` those of the negative control; the test is applied to
+    each replicate's records as it is applied to the real runs.
+
+    Args:
+        test: Run records -> passed (None: not measurable).
+        make_true: Replicate seed -> theory-true surrogate runs.
+        make_false: Replicate seed -> negative-control surrogate runs.
+        violation: The negative control's name (reported).
+        K: Replicates per side.
+        seed: Base seed (replicate s uses seed + s; the control side seed + 10⁶ + s).
+        min_power: Power below which a verdict is inconclusive.
+        max_false_pass: False-pass rate above which a verdict is inconclusive.
+
+    Returns:
+        The frozen :class:`Calibration`.
+
+    Raises:
+        InputError: For K < 1.
+
+    >>> cal = calibrate_runs(lambda runs: len(runs) > 0, lambda s: [1], lambda s: [],
+    ...                      violation="empty", K=3)
+    >>> cal.power, cal.false_pass, cal.conclusive
+    (1.0, 0.0, True)
+    """
+    K = check_int("K", K, minimum=1)
+    power, power_se, un_t = _rate([test(make_true(seed + s)) for s in range(K)])
+    fp, fp_se, un_f = _rate([test(make_false(seed + 1_000_000 + s)) for s in range(K)])
+    return Calibration(violation=violation, K=K, power=power, power_se=power_se,
                        false_pass=fp, false_pass_se=fp_se, unmeasurable_true=un_t,
                        unmeasurable_false=un_f, min_power=float(min_power),
                        max_false_pass=float(max_false_pass))

@@ -24,7 +24,8 @@ import numpy as np
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.bootstrap import Estimate
 from spectral_edge.validation.scorecard.analysis import RunData, grok_step
-from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID, Rule
+from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID_V1
+from spectral_edge.validation.scorecard.predictions.rules import Rule
 
 PASS, FAIL, NOT_MEASURABLE = "pass", "fail", "not measurable"
 
@@ -33,7 +34,13 @@ Scorer = Callable[[list[RunData]], "PredictionResult"]
 
 @dataclass(frozen=True)
 class PredictionResult:
-    """One prediction scored: the value, its interval, the verdict and why."""
+    """One prediction scored: the value, its interval, the verdict and why.
+
+    Version-2 results (``version`` "2") also carry the rule's ``source`` and the test's
+    calibration: ``power`` (pass rate on theory-true surrogates) and ``false_pass`` (pass
+    rate on the negative control), each with its Monte-Carlo standard error; NaN when the
+    result was not calibrated (version 1, not measurable).
+    """
 
     id: str
     statement: str
@@ -48,6 +55,13 @@ class PredictionResult:
     reason: str = ""
     runs: tuple[str, ...] = ()
     details: dict[str, Any] = field(default_factory=dict)
+    version: str = "1"
+    source: str = ""
+    power: float = math.nan
+    power_se: float = math.nan
+    false_pass: float = math.nan
+    false_pass_se: float = math.nan
+    calibration: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict (NaN kept as NaN).
@@ -76,7 +90,7 @@ class Prediction:
     @property
     def spec(self) -> Rule:
         """The prediction's row of the rule table."""
-        return RULE_BY_ID[self.id]
+        return RULE_BY_ID_V1[self.id]
 
     @property
     def claim(self) -> str:
@@ -111,7 +125,7 @@ def register(pid: str, *, all_runs: bool = False) -> Callable[[Scorer], Scorer]:
     ...
     spectral_edge.common.errors.InputError: no rule for prediction 'P99'
     """
-    if pid not in RULE_BY_ID:
+    if pid not in RULE_BY_ID_V1:
         raise InputError(f"no rule for prediction {pid!r}")
 
     def decorate(scorer: Scorer) -> Scorer:
@@ -144,7 +158,7 @@ def result(pid: str, verdict: str, est: Estimate | None = None, *, over: str = "
     >>> result("P1", PASS, Estimate(6.0, 5.5, 6.5, 3)).value_text
     '6 [5.5, 6.5]'
     """
-    rule = RULE_BY_ID[pid]
+    rule = RULE_BY_ID_V1[pid]
     est = est or Estimate(math.nan, math.nan, math.nan, 0)
     names = tuple(r.name if isinstance(r, RunData) else str(r) for r in runs)
     return PredictionResult(
@@ -171,7 +185,7 @@ def missing(pid: str, reason: str, runs: list[RunData] | tuple = ()) -> Predicti
 
 def param(pid: str, key: str) -> float:
     """A threshold of ``pid``'s rule."""
-    return RULE_BY_ID[pid].params[key]
+    return RULE_BY_ID_V1[pid].params[key]
 
 
 # --------------------------------------------------------------------------- run selectors

@@ -20,12 +20,12 @@ from spectral_edge.validation.scorecard.predictions.base import (
     missing,
     standard,
 )
-from spectral_edge.validation.scorecard.predictions.rules import RULES
+from spectral_edge.validation.scorecard.predictions.rules import RULES_V1
 
 SCORER_MODULES = (sigma, grokking, probes, flow)
 """The modules whose scorers register themselves (imported for that)."""
 
-PREDICTIONS: dict[str, Scorer] = {r.id: REGISTRY[r.id].scorer for r in RULES}
+PREDICTIONS: dict[str, Scorer] = {r.id: REGISTRY[r.id].scorer for r in RULES_V1}
 """Prediction id -> its scoring function, in the order of the rule table."""
 
 SIGMA_ONLY = ("P1", "P2", "P5", "P6")
