@@ -16,7 +16,8 @@ measurement error; ``Gamma`` is the squared drive u² as in probes.csv, R1's Γ 
 η²(h+ω)u²; ``N`` per optimizer step, N·stride per snapshot; columns the simulator does not
 measure are NaN). :func:`spec_from_run` reads a real run's parameters,
 :func:`surrogate_runs` turns surrogates into run records the scorers read, and
-:func:`calibrate_runs` calibrates any test on run records. One simulator step stands for one snapshot at η = lr·stride (the theory's clock).
+:func:`calibrate_runs` calibrates any test on run records. One simulator step stands
+for one snapshot at η = lr·stride (the theory's clock).
 
 >>> spec = SurrogateSpec(h=(0.5, 4.0), Gamma=(1.0, 0.01), eta=0.05, W=4, windows=6, P=8)
 >>> cal = calibrate(lambda s, p: bool((s["kstar"] == 1).mean() > 0.5), spec,

@@ -24,8 +24,7 @@ import numpy as np
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.bootstrap import Estimate
 from spectral_edge.validation.scorecard.analysis import RunData, grok_step
-from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID_V1
-from spectral_edge.validation.scorecard.predictions.rules import Rule
+from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID_V1, Rule
 
 PASS, FAIL, NOT_MEASURABLE = "pass", "fail", "not measurable"
 
