@@ -17,7 +17,8 @@ measurement error; ``Gamma`` is the squared drive u² as in probes.csv, R1's Γ 
 measure are NaN). :func:`spec_from_run` reads a real run's parameters,
 :func:`surrogate_runs` turns surrogates into run records the scorers read, and
 :func:`calibrate_runs` calibrates any test on run records. One simulator step stands
-for one snapshot at η = lr·stride (the theory's clock).
+for one snapshot at η = lr·stride, with the per-snapshot relaxation of ``stride`` real
+steps (:meth:`SurrogateSpec.simulated`).
 
 >>> spec = SurrogateSpec(h=(0.5, 4.0), Gamma=(1.0, 0.01), eta=0.05, W=4, windows=6, P=8)
 >>> cal = calibrate(lambda s, p: bool((s["kstar"] == 1).mean() > 0.5), spec,
@@ -96,11 +97,28 @@ class SurrogateSpec:
         """η per snapshot, lr·stride."""
         return float(self.eta) * int(self.stride)
 
+    def simulated(self) -> tuple[np.ndarray, np.ndarray]:
+        """(h, Γ) the simulator runs at one step per snapshot of η_eff = lr·stride.
+
+        A snapshot is ``stride`` optimizer steps, over which a mode relaxes by the factor
+        (1 − lr(h+ω))^stride; one simulator step at η_eff relaxes it by 1 − η_eff(h_s+ω), so
+        h_s = (1 − (1 − lr(h+ω))^stride)/η_eff − ω (= h at stride 1; stable however stiff
+        the mode, as the real run is while lr(h+ω) < 1). Γ_s = Γ(h_s+ω)/(h+ω) keeps R1's
+        steady state √(WΓ/(h+ω)) of every mode.
+        """
+        h, gamma = np.array(self.h), np.array(self.Gamma)
+        a = np.clip(float(self.eta) * (h + self.omega), 0.0, 1.0 - 1e-12)
+        h_s = np.clip((1.0 - (1.0 - a) ** int(self.stride)) / self.eta_eff - self.omega, 0, None)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g_s = np.where(h + self.omega > 0, gamma * (h_s + self.omega) / (h + self.omega),
+                           gamma)
+        return h_s, g_s
+
     def burn(self) -> int:
         """Snapshots dropped before the first kept window."""
         if self.burn_in is not None:
             return int(self.burn_in)
-        slowest = self.eta_eff * (min(self.h) + self.omega)
+        slowest = self.eta_eff * (float(self.simulated()[0].min()) + self.omega)
         return int(min(2000, math.ceil(3.0 / slowest))) if slowest > 0 else 2000
 
 
@@ -186,7 +204,8 @@ def surrogates(spec: SurrogateSpec, K: int, seed: int = 0) -> list[Surrogate]:
     """
     K = check_int("K", K, minimum=1)
     burn, W = spec.burn(), int(spec.W)
-    prob = QuadraticProblem(h=np.array(spec.h), Gamma=np.array(spec.Gamma), P=int(spec.P),
+    h_sim, gamma_sim = spec.simulated()
+    prob = QuadraticProblem(h=h_sim, Gamma=gamma_sim, P=int(spec.P),
                             noise=float(spec.noise), seed=seed)
     res = simulate(prob, "sgd" if spec.noise > 0 else "gd", eta=spec.eta_eff, W=W,
                    steps=W + burn + int(spec.windows), omega=float(spec.omega), replicas=K,
@@ -380,10 +399,12 @@ def spec_from_run(run: RunData, *, measurement_noise: float = 0.3,
     h, u2 = h[ok], u2[ok]
     gamma = gamma_from_drive(np.sqrt(u2), h, eta * stride, run.W, omega)
     noise = float(np.nanmedian(pr["N"])) / stride if "N" in pr else 0.0
+    probed = max(int(pr["step"].nunique()), 1)
     return SurrogateSpec(h=tuple(h), Gamma=tuple(np.asarray(gamma, float)), eta=eta, W=run.W,
                          stride=stride, windows=max(len(run.spectra), 2), P=max(P, len(h) + 2),
                          omega=omega, noise=noise if math.isfinite(noise) else 0.0,
-                         measurement_noise=measurement_noise)
+                         measurement_noise=measurement_noise,
+                         probe_every=max(1, round(len(run.spectra) / probed)))
 
 
 def surrogate_runs(spec: SurrogateSpec, like: RunData, K: int, seed: int = 0,

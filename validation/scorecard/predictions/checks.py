@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from spectral_edge.common.errors import InputError
@@ -220,4 +220,5 @@ def score(chk: Check, runs: list[RunData], *, K: int = DEFAULT_K, seed: int = 0,
             f"{calibration.false_pass:.2f}; the rule itself says "
             f"{'pass' if outcome.passed else 'fail'}")
     res = result_v2(chk.id, verdict, outcome, calibration, note)
-    return replace(res, details=res.details | {"rule_outcome": outcome.passed})
+    return replace(res, details=res.details | {"rule_outcome": outcome.passed,
+                                               "calibration_record": asdict(calibration)})
