@@ -134,8 +134,18 @@ PROBE_WINDOWS: tuple[Column, ...] = (
     Column("hess_top_<j>", "curvature", "the K largest Hessian eigenvalues, descending"),
     Column("hess_k", "count", "K computed at this window (0: skipped)"),
     Column("hess_resid_max", "ratio", "max over the K pairs of ‖Hv − λv‖/|λ|"),
+    Column("K_eta_precond", "count", "#{eigenvalue of M^½HM^½ ≥ 1/(η_eff·W)} among the top K; "
+           "NaN when M is not diagonal (Muon) or the top K was skipped"),
+    Column("precond_top_<j>", "curvature", "the K largest eigenvalues of M^½HM^½ (A2's "
+           "curvature operator, M the optimizer's diagonal preconditioner), descending; NaN "
+           "when M is not diagonal (Muon)"),
+    Column("precond_resid_max", "ratio", "max over the K pairs of M^½HM^½ of the residual "
+           "‖Av − λv‖/|λ|"),
     Column("abl_edge_dloss", "nats", "Δ test loss ablating v_1..v_k*"),
     Column("abl_edge_dacc", "fraction", "Δ test accuracy ablating v_1..v_k*"),
+    Column("abl_top2_dloss", "nats", "Δ test loss ablating v_1 and v_2 jointly (NaN with "
+           "fewer than 2 directions)"),
+    Column("abl_top2_dacc", "fraction", "Δ test accuracy ablating v_1 and v_2 jointly"),
     Column("abl_next_dloss", "nats", "Δ test loss ablating v_k*+1..v_2k*"),
     Column("abl_next_dacc", "fraction", "Δ test accuracy ablating v_k*+1..v_2k*"),
     Column("abl_rand_dloss_mean", "nats", "Δ test loss ablating k* random directions (mean)"),
@@ -221,7 +231,7 @@ def numbered(frame: pd.DataFrame | list[str], prefix: str = "sigma") -> list[str
 
     Args:
         frame: a DataFrame (or its column names).
-        prefix: the family (``sigma``, ``alpha``, ``hess_top``).
+        prefix: the family (``sigma``, ``alpha``, ``hess_top``, ``precond_top``).
 
     Returns:
         The matching column names sorted by j.

@@ -132,4 +132,4 @@ def test_the_probe_writers_use_the_schema_names() -> None:
 
     assert tuple(window.ROW_COLUMNS) == columns.names("probes.csv")
     assert set(window.WINDOW_COLUMNS) == set(columns.names("probe_windows.csv")) - {
-        "hess_top_<j>"}
+        "hess_top_<j>", "precond_top_<j>"}

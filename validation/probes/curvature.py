@@ -201,6 +201,47 @@ def _muon_map(state: dict, shape: tuple[int, ...]) -> torch.Tensor | None:
     return 0.2 * math.sqrt(max(shape)) * r
 
 
+def _operators(optimizer: torch.optim.Optimizer | None,
+               named: Named) -> list[tuple[str, torch.Tensor | None]]:
+    """Per monitored tensor: (its form of M, the Adam scale or Muon factor or None)."""
+    ops: list[tuple[str, torch.Tensor | None]] = []
+    for _, p in named:
+        part, group = _owner(optimizer, p) if optimizer is not None else (None, None)
+        state = part.state.get(p, {}) if part is not None else {}
+        if "exp_avg_sq" in state:
+            ops.append(("adam", _adam_scale(state, group).reshape(-1)))
+        elif isinstance(part, torch.optim.Muon) and state.get("momentum_buffer") is not None:
+            ops.append(("muon", _muon_map(state, tuple(p.shape))))
+        else:
+            ops.append(("identity", None))
+    return ops
+
+
+def preconditioner_diagonal(optimizer: torch.optim.Optimizer | None,
+                            named: Named) -> torch.Tensor | None:
+    """The diagonal of M over the flat monitored parameters when M is diagonal (Adam-type
+    state or the identity on every tensor), else None (Muon's linearised map is not).
+
+    Args:
+        optimizer: The run's optimizer (None: M = I).
+        named: The monitored ``(name, tensor)`` pairs, in the monitor's order.
+
+    Returns:
+        diag M as one flat float64 tensor, or None.
+
+    >>> w = torch.nn.Parameter(torch.ones(2))
+    >>> preconditioner_diagonal(torch.optim.SGD([w], lr=0.1), [("w", w)]).tolist()
+    [1.0, 1.0]
+    """
+    parts = []
+    for (kind, op), (_, p) in zip(_operators(optimizer, named), named, strict=True):
+        if kind == "muon":
+            return None
+        parts.append(op.double().cpu() if kind == "adam"
+                     else torch.ones(p.numel(), dtype=torch.float64))
+    return torch.cat(parts)
+
+
 def preconditioner(
     optimizer: torch.optim.Optimizer | None, named: Named
 ) -> tuple[Callable[[torch.Tensor], torch.Tensor], str]:
@@ -219,16 +260,7 @@ def preconditioner(
     >>> kind, m(torch.tensor([1.0, 2.0])).tolist()
     ('identity', [1.0, 2.0])
     """
-    ops: list[tuple[str, torch.Tensor | None]] = []
-    for _, p in named:
-        part, group = _owner(optimizer, p) if optimizer is not None else (None, None)
-        state = part.state.get(p, {}) if part is not None else {}
-        if "exp_avg_sq" in state:
-            ops.append(("adam", _adam_scale(state, group).reshape(-1)))
-        elif isinstance(part, torch.optim.Muon) and state.get("momentum_buffer") is not None:
-            ops.append(("muon", _muon_map(state, tuple(p.shape))))
-        else:
-            ops.append(("identity", None))
+    ops = _operators(optimizer, named)
     kinds = {k for k, _ in ops}
     kind = kinds.pop() if len(kinds) == 1 else "mixed"
     sizes = [p.numel() for _, p in named]
@@ -263,10 +295,13 @@ class HessianTop:
 
 
 def hessian_top(
-    curv: Curvature, k: int = 20, tol: float = 1e-6, seed: int = 0, maxiter: int | None = None
+    curv: Curvature, k: int = 20, tol: float = 1e-6, seed: int = 0, maxiter: int | None = None,
+    diag: torch.Tensor | None = None,
 ) -> HessianTop:
     """The top ``k`` eigenvalues of the Hessian (largest algebraic), by
-    ``scipy.sparse.linalg.eigsh`` on a ``LinearOperator`` of :meth:`Curvature.hvp`.
+    ``scipy.sparse.linalg.eigsh`` on a ``LinearOperator`` of :meth:`Curvature.hvp` — or,
+    with ``diag`` = diag M of a diagonal preconditioner, of M^½HM^½ (A2's curvature
+    operator: the same spectrum as MH, symmetric), x ↦ √m ⊙ H(√m ⊙ x).
 
     The start vector is drawn from a private generator seeded with ``seed`` (reproducible,
     no global RNG used). ``k`` is capped at P − 1. If ARPACK stops before every value
@@ -278,6 +313,9 @@ def hessian_top(
     >>> top = hessian_top(c, k=2)
     >>> top.eigenvalues.round(8).tolist(), bool(top.residuals.max() < 1e-8)
     ([5.0, 2.0], True)
+    >>> m = torch.tensor([1.0, 0.1, 2.0], dtype=torch.float64)
+    >>> hessian_top(c, k=2, diag=m).eigenvalues.round(8).tolist()
+    [4.0, 1.0]
     """
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
@@ -290,9 +328,19 @@ def hessian_top(
     dtype = curv.grad.dtype
     start = curv.n_hvp
 
-    def matvec(x: np.ndarray) -> np.ndarray:
+    root = None
+    if diag is not None:
+        if diag.shape != (P,) or not bool(torch.all(diag >= 0)):
+            raise InputError(f"diag: need {P} non-negative entries, got {tuple(diag.shape)}")
+        root = diag.double().sqrt().cpu().numpy()
+
+    def hvp(x: np.ndarray) -> np.ndarray:
         v = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float64).reshape(-1))
         return curv.hvp(v.to(dtype=dtype, device=curv.grad.device)).double().cpu().numpy()
+
+    def matvec(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        return hvp(x) if root is None else root * hvp(root * x)
 
     op = LinearOperator((P, P), matvec=matvec, dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(P)

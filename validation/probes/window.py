@@ -38,6 +38,7 @@ PROBE_SEED_TAG = 0x9B0BE
 NOISE_TAG = 0x4015E
 RANDOM_TAG = 0xAB1A7
 HESS_TAG = 0x4E55
+PRECOND_TAG = 0x9C0D
 
 
 @dataclass(frozen=True)
@@ -231,26 +232,41 @@ def _noise_part(win: _Window, data: ProbeData, precond: Any, batch_size: int,
             "Gamma": injection.injection(G_eff, wd_part)}
 
 
-def _hessian_top(win: _Window, curv: curvature.Curvature, k: int, tol: float) -> dict:
-    """The top-``k`` Hessian eigenvalues, their largest residual and K_η (k = 0: none)."""
-    if k <= 0:
-        return {"hess": np.zeros(0), "hess_resid_max": math.nan, "K_eta": math.nan}
+def _top(win: _Window, curv: curvature.Curvature, k: int, tol: float, tag: int,
+         diag: torch.Tensor | None = None) -> tuple[np.ndarray, float, float]:
+    """(top-``k`` eigenvalues of H, or of M^½HM^½ with ``diag`` = diag M; their largest
+    residual; K_η)."""
     top = curvature.hessian_top(
-        curv, k=k, tol=tol,
-        seed=int(np.random.default_rng([win.seed, win.step, HESS_TAG]).integers(2**31)),
+        curv, k=k, tol=tol, diag=diag,
+        seed=int(np.random.default_rng([win.seed, win.step, tag]).integers(2**31)),
     )
     finite = top.residuals[np.isfinite(top.residuals)]
-    return {
-        "hess": top.eigenvalues,
-        "hess_resid_max": float(finite.max()) if finite.size else math.nan,
-        "K_eta": (curvature.count_stiff(top.eigenvalues, win.eta_eff, win.W)
-                  if win.eta_eff > 0 else math.nan),
-    }
+    return (top.eigenvalues, float(finite.max()) if finite.size else math.nan,
+            curvature.count_stiff(top.eigenvalues, win.eta_eff, win.W)
+            if win.eta_eff > 0 else math.nan)
+
+
+def _hessian_top(win: _Window, curv: curvature.Curvature, k: int, tol: float,
+                 diag: torch.Tensor | None) -> dict:
+    """The top-``k`` eigenvalues of H and of M^½HM^½ (``diag`` = diag M; None when M is not
+    diagonal: NaN), their largest residuals and K_η (k = 0: none)."""
+    if k <= 0:
+        return {"hess": np.zeros(0), "hess_resid_max": math.nan, "K_eta": math.nan,
+                "precond": np.zeros(0), "precond_resid_max": math.nan,
+                "K_eta_precond": math.nan}
+    hess, resid, K_eta = _top(win, curv, k, tol, HESS_TAG)
+    if diag is None:
+        pre, pre_resid, K_pre = np.full(k, math.nan), math.nan, math.nan
+    else:
+        pre, pre_resid, K_pre = _top(win, curv, k, tol, PRECOND_TAG, diag)
+    return {"hess": hess, "hess_resid_max": resid, "K_eta": K_eta, "precond": pre,
+            "precond_resid_max": pre_resid, "K_eta_precond": K_pre}
 
 
 def _ablations(win: _Window, data: ProbeData, te: torch.Tensor, P: int, draws: int) -> dict:
     """Loss/accuracy changes on the fixed test probe batch when the parameters lose their
-    component along each mode, the edge, the next k* modes and random k*-planes (paired:
+    component along each mode, the edge, v_1+v_2 jointly, the next k* modes and random
+    k*-planes (paired:
     the same examples before and after, so the differences carry no sampling noise)."""
     params = [p for _, p in win.named]
     x_abl, y_abl = data.x_test[te], data.y_test[te]
@@ -270,6 +286,7 @@ def _ablations(win: _Window, data: ProbeData, te: torch.Tensor, P: int, draws: i
     return {
         "modes": [delta(win.V[j : j + 1]) for j in range(win.m)],
         "edge": delta(V_all[:k]),
+        "top2": delta(V_all[:2]) if win.n_dir >= 2 else (math.nan, math.nan),
         "next": delta(V_all[k : 2 * k]) if win.n_dir >= 2 * k else (math.nan, math.nan),
         "rand": np.array([delta(ablation.random_directions(P, k, rand_rng))
                           for _ in range(draws)]),
@@ -314,8 +331,13 @@ def _window_row(win: _Window, hess: dict, abl: dict, probe_train_loss: float,
         **{f"hess_top_{i + 1}": float(v) for i, v in enumerate(hess["hess"])},
         "hess_k": len(hess["hess"]),
         "hess_resid_max": hess["hess_resid_max"],
+        "K_eta_precond": hess["K_eta_precond"],
+        **{f"precond_top_{i + 1}": float(v) for i, v in enumerate(hess["precond"])},
+        "precond_resid_max": hess["precond_resid_max"],
         "abl_edge_dloss": abl["edge"][0],
         "abl_edge_dacc": abl["edge"][1],
+        "abl_top2_dloss": abl["top2"][0],
+        "abl_top2_dacc": abl["top2"][1],
         "abl_next_dloss": abl["next"][0],
         "abl_next_dacc": abl["next"][1],
         "abl_rand_dloss_mean": float(rand[:, 0].mean()),
@@ -366,6 +388,7 @@ def probe_window(
     was_training = model.training
     win = _open_window(monitor, optimizer, step, seed, settings.modes)
     precond, _ = curvature.preconditioner(optimizer, win.named)
+    diag = curvature.preconditioner_diagonal(optimizer, win.named)
     dev = data.x_train.device
     tr = torch.as_tensor(probe_indices(data.n_train, settings.batch, seed, 0), device=dev)
     te = torch.as_tensor(probe_indices(data.n_test, settings.batch, seed, 1), device=dev)
@@ -376,7 +399,7 @@ def probe_window(
         part |= _noise_part(win, data, precond, batch_size, settings.noise_batches,
                             part["G_eff"], part["wd_part"])
         hess_tick = time.perf_counter()
-        hess = _hessian_top(win, curv, settings.hess_k, settings.hess_tol)
+        hess = _hessian_top(win, curv, settings.hess_k, settings.hess_tol, diag)
         hess_wall_s = time.perf_counter() - hess_tick
         n_hvp, probe_train_loss = curv.n_hvp, float(curv.loss)
         del curv
@@ -398,11 +421,16 @@ ROW_COLUMNS = (
 
 WINDOW_COLUMNS = (
     "step", "kstar_weighted", "rank", "modes", "K_eta", "eta_eff", "hess_k", "hess_resid_max",
-    "abl_edge_dloss", "abl_edge_dacc", "abl_next_dloss", "abl_next_dacc",
+    "K_eta_precond", "precond_resid_max",
+    "abl_edge_dloss", "abl_edge_dacc", "abl_top2_dloss", "abl_top2_dacc",
+    "abl_next_dloss", "abl_next_dacc",
     "abl_rand_dloss_mean", "abl_rand_dloss_std", "abl_rand_dacc_mean", "abl_rand_dacc_std",
     "abl_rand_draws", "base_test_loss", "base_test_acc", "probe_train_loss", "n_hvp",
 )
-"""Columns of ``probe_windows.csv`` besides ``hess_top_1..hess_top_K``."""
+"""Columns of ``probe_windows.csv`` besides ``hess_top_1..hess_top_K`` and
+``precond_top_1..precond_top_K``."""
+
+_TOPS = ("hess_top_", "precond_top_")
 
 
 def frame(rows: list[dict[str, Any]], kind: str) -> pd.DataFrame:
@@ -415,10 +443,11 @@ def frame(rows: list[dict[str, Any]], kind: str) -> pd.DataFrame:
     base = ROW_COLUMNS if kind == "rows" else WINDOW_COLUMNS
     extra = sorted({k for r in rows for k in r} - set(base),
                    key=lambda k: (k.rsplit("_", 1)[0], int(k.rsplit("_", 1)[1]))
-                   if k.startswith("hess_top_") else (k, 0))
+                   if k.startswith(_TOPS) else (k, 0))
     columns = list(base)
-    if kind == "windows":  # hess_top_i right after K_eta, eta_eff
-        at = columns.index("hess_k")
-        columns[at:at] = [k for k in extra if k.startswith("hess_top_")]
-        extra = [k for k in extra if not k.startswith("hess_top_")]
+    if kind == "windows":  # hess_top_i before hess_k, precond_top_i before precond_resid_max
+        for prefix, before in zip(_TOPS, ("hess_k", "precond_resid_max"), strict=True):
+            at = columns.index(before)
+            columns[at:at] = [k for k in extra if k.startswith(prefix)]
+        extra = [k for k in extra if not k.startswith(_TOPS)]
     return pd.DataFrame(rows, columns=columns + extra)
