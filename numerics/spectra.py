@@ -864,6 +864,58 @@ def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
     return "plateau" if A < low else ("forgetting" if A > high else "transition")
 
 
+# --------------------------------------------------------------------------- half windows
+
+
+def half_window_overlap(gram: np.ndarray, rtol: float = DEFAULT_RTOL) -> np.ndarray:
+    """α_j = |⟨v_j⁽¹⁾, v_j⁽²⁾⟩|: the overlap of mode j's parameter-space direction in the
+    window's first and second half (the author's stability α, dyck_scan), from the Gram.
+
+    With h = ⌊W/2⌋, X₁ the first h updates of the window and X₂ the last h (the middle one
+    is left out when W is odd), v_j⁽ᵃ⁾ = X_aᵀu_j⁽ᵃ⁾/σ_j⁽ᵃ⁾ is the j-th right singular vector
+    of X_a, where (σ⁽ᵃ⁾)², u⁽ᵃ⁾ are the eigenpairs of the half's Gram X_aX_aᵀ (a diagonal
+    block of G = XXᵀ). So ⟨v_j⁽¹⁾, v_j⁽²⁾⟩ = u_j⁽¹⁾ᵀ(X₁X₂ᵀ)u_j⁽²⁾/(σ_j⁽¹⁾σ_j⁽²⁾), with X₁X₂ᵀ
+    an off-diagonal block of G: no parameter vector is needed. The sign of a singular
+    vector is arbitrary, hence the absolute value.
+
+    Args:
+        gram: The W×W window Gram (oldest update first), or a stack (..., W, W).
+        rtol: A mode whose σ_j⁽ᵃ⁾ is below rtol·σ_1⁽ᵃ⁾ in either half has no direction
+            there: NaN.
+
+    Returns:
+        α_1..α_h, shape (..., ⌊W/2⌋), each in [0, 1] or NaN.
+
+    Raises:
+        InputError: If ``gram`` is not a finite, symmetric, non-zero Gram matrix (or stack)
+            with W >= 2, or ``rtol`` is not in [0, 1).
+
+    >>> X = np.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 3.0], [1.0, 0.0, 0.0]])
+    >>> half_window_overlap(X @ X.T).round(6).tolist()  # v_1: e_1 then e_3; v_2: e_2 then e_1
+    [0.0, 0.0]
+    >>> Y = np.array([[2.0, 0.0], [0.0, 1.0], [3.0, 0.0], [0.0, 1.0]])
+    >>> half_window_overlap(Y @ Y.T).round(6).tolist()
+    [1.0, 1.0]
+    """
+    g = _as_gram(gram)
+    rtol = float(rtol)
+    if not 0.0 <= rtol < 1.0:
+        raise InputError(f"rtol must be in [0, 1), got {rtol}")
+    W = g.shape[-1]
+    h = W // 2
+    lam1, U1 = np.linalg.eigh(g[..., :h, :h])
+    lam2, U2 = np.linalg.eigh(g[..., W - h:, W - h:])
+    s1 = np.sqrt(np.clip(lam1[..., ::-1], 0.0, None))
+    s2 = np.sqrt(np.clip(lam2[..., ::-1], 0.0, None))
+    U1, U2 = U1[..., ::-1], U2[..., ::-1]
+    cross = np.swapaxes(U1, -1, -2) @ g[..., :h, W - h:] @ U2
+    dot = np.diagonal(cross, axis1=-2, axis2=-1)
+    ok = (s1 > rtol * s1[..., :1]) & (s2 > rtol * s2[..., :1]) & (s1 > 0) & (s2 > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        alpha = np.abs(dot) / (s1 * s2)
+    return np.where(ok, np.clip(alpha, 0.0, 1.0), np.nan)
+
+
 # --------------------------------------------------------------------------- grad / wd split
 
 
