@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.columns import G23_LAMBDA
+from spectral_edge.numerics.columns import G23_LAMBDA, KSTAR
 from spectral_edge.numerics.spectra import eigenvalues_from_gram, g23, stability_alpha
 from spectral_edge.validation.scorecard.external import load_spectra_file
 from spectral_edge.validation.scorecard.rundata import (  # noqa: F401 (re-exported)
@@ -178,3 +178,26 @@ def val_loss_at(run: RunData, steps: np.ndarray) -> np.ndarray:
     if m is None or "test_loss" not in m:
         return np.full(len(steps), np.nan)
     return np.interp(steps, m["step"].to_numpy(float), m["test_loss"].to_numpy(float))
+
+
+def gap_series(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
+    """t (snapshots) and g = σ_k − σ_{k+1} at k = the run's modal k*, windows with g > 0.
+
+    Args:
+        run: a run or spectra file.
+
+    Returns:
+        (t, g, k).
+
+    Raises:
+        InputError: when the modal k* has no σ_(k*+1) column.
+    """
+    sp = run.spectra
+    k = int(np.bincount(sp[KSTAR].to_numpy(np.int64)).argmax())
+    if f"sigma_{k + 1}" not in sp:
+        raise InputError(f"{run.name}: modal k* = {k} has no σ_(k*+1) column")
+    g = (sp[f"sigma_{k}"] - sp[f"sigma_{k + 1}"]).to_numpy(float)
+    stride = float(run.get("stride", 1))
+    t = sp["step"].to_numpy(float) / stride
+    ok = np.isfinite(g) & (g > 0)
+    return t[ok], g[ok], k

@@ -124,10 +124,12 @@ class SurrogateSpec:
 
 @dataclass(frozen=True)
 class Surrogate:
-    """One surrogate run: ``spectra`` (spectra.csv columns), ``probes`` (probes.csv)."""
+    """One surrogate run: ``spectra`` (spectra.csv columns), ``probes`` (probes.csv),
+    ``grams`` (grams.npz: the (W+1)×(W+1) Gram of every window)."""
 
     spectra: pd.DataFrame
     probes: pd.DataFrame
+    grams: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,7 @@ def surrogates(spec: SurrogateSpec, K: int, seed: int = 0) -> list[Surrogate]:
         spectra = frame.reindex(columns=spectra_cols)
         energy = res.mode_energy[r][keep]
         probes = _probes(spec, spectra, energy, rng)
-        out.append(Surrogate(spectra=spectra, probes=probes))
+        out.append(Surrogate(spectra=spectra, probes=probes, grams=res.grams[r][keep]))
     return out
 
 
@@ -333,7 +335,8 @@ def calibrate(test: Test, spec: SurrogateSpec, violation: str | Violation, *, K:
     false_runs = surrogates(false_spec, K, seed + 1_000_003)
     if violation.probes is not None:
         rng = np.random.default_rng([seed, 3])
-        false_runs = [Surrogate(s.spectra, violation.probes(s.probes, rng)) for s in false_runs]
+        false_runs = [Surrogate(s.spectra, violation.probes(s.probes, rng), s.grams)
+                      for s in false_runs]
     power, power_se, un_t = _rate([test(s.spectra, s.probes) for s in true_runs])
     fp, fp_se, un_f = _rate([test(s.spectra, s.probes) for s in false_runs])
     return Calibration(violation=violation.name, K=int(K), power=power, power_se=power_se,
@@ -433,9 +436,10 @@ def surrogate_runs(spec: SurrogateSpec, like: RunData, K: int, seed: int = 0,
     out = surrogates(spec, K, seed)
     if violation is not None and violation.probes is not None:
         rng = np.random.default_rng([seed, 3])
-        out = [Surrogate(s.spectra, violation.probes(s.probes, rng)) for s in out]
+        out = [Surrogate(s.spectra, violation.probes(s.probes, rng), s.grams) for s in out]
     return [RunData(name=f"{like.name}~{seed}.{i}", path=like.path, spectra=s.spectra,
-                    config=dict(like.config), probes=s.probes) for i, s in enumerate(out)]
+                    config=dict(like.config), probes=s.probes, grams=s.grams)
+            for i, s in enumerate(out)]
 
 
 def calibrate_runs(test: RunTest, make_true: RunMaker, make_false: RunMaker, *,

@@ -25,12 +25,12 @@ from spectral_edge.numerics.forecast import (
     pool_seeds,
 )
 from spectral_edge.theory import lambdified as tx
+from spectral_edge.validation.scorecard.analysis import gap_series
 from spectral_edge.validation.scorecard.predictions.terms import (
     curvature_column,
     twin_key,
     weight_decay,
 )
-from spectral_edge.validation.scorecard.report import gap_series
 from spectral_edge.validation.scorecard.rundata import RunData
 
 
@@ -81,7 +81,7 @@ def forecast_v2(run: RunData, hw: float, beta: float, *, K: int = 50,
     """The version-2 gap forecast of one run, with its calibration, as JSON-ready numbers.
 
     The forecast is :func:`~spectral_edge.numerics.forecast.forecast_gap_v2` on the run's
-    gap at its modal k* (``report.gap_series``). The calibration
+    gap at its modal k* (``analysis.gap_series``). The calibration
     (:func:`~spectral_edge.numerics.forecast.calibrate_forecast`, K replicates) generates
     series from R4 with the measured hw and β, the fitted c, the run's first gap and its
     snapshot span, and noise of the run's own size (:func:`lag_noise_sd`, windows W apart).

@@ -26,17 +26,20 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from scipy import stats
 
 from spectral_edge.common.atomic import write_text
 from spectral_edge.common.errors import InputError
-from spectral_edge.numerics.columns import KSTAR
 from spectral_edge.numerics.forecast import Forecast, forecast_gap
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.shortrun import no_window_message
-from spectral_edge.validation.scorecard.analysis import RunData, find_runs, grok_step
+from spectral_edge.validation.scorecard.analysis import RunData, find_runs, gap_series, grok_step
 from spectral_edge.validation.scorecard.figures import figure_runs, write_figures
+from spectral_edge.validation.scorecard.forecasting import (
+    forecast_section,
+    forecast_v2,
+    measured_hw_beta,
+)
 from spectral_edge.validation.scorecard.predictions import (
     RULE_CHANGES,
     RULES_VERSION,
@@ -86,29 +89,6 @@ def _versions() -> dict[str, str]:
 # --------------------------------------------------------------------------- forecast
 
 
-def gap_series(run: RunData) -> tuple[np.ndarray, np.ndarray, int]:
-    """t (snapshots) and g = σ_k − σ_{k+1} at k = the run's modal k*, windows with g > 0.
-
-    Args:
-        run: a run or spectra file.
-
-    Returns:
-        (t, g, k).
-
-    Raises:
-        InputError: when the modal k* has no σ_(k*+1) column.
-    """
-    sp = run.spectra
-    k = int(np.bincount(sp[KSTAR].to_numpy(np.int64)).argmax())
-    if f"sigma_{k + 1}" not in sp:
-        raise InputError(f"{run.name}: modal k* = {k} has no σ_(k*+1) column")
-    g = (sp[f"sigma_{k}"] - sp[f"sigma_{k + 1}"]).to_numpy(float)
-    stride = float(run.get("stride", 1))
-    t = sp["step"].to_numpy(float) / stride
-    ok = np.isfinite(g) & (g > 0)
-    return t[ok], g[ok], k
-
-
 def gap_forecast(run: RunData, frac: float = 0.7) -> tuple[Forecast, int]:
     """The 70/30 gap-ODE forecast of ``run`` (with its k*).
 
@@ -127,6 +107,33 @@ def gap_forecast(run: RunData, frac: float = 0.7) -> tuple[Forecast, int]:
     if not math.isfinite(eta) or eta <= 0:
         raise InputError(f"{run.name}: no learning rate (config lr) to fit the gap ODE with")
     return forecast_gap(t, g, eta=eta, frac=frac), k
+
+
+def calibrated_forecasts(runs: list[RunData], cache: CalibrationCache
+                         ) -> dict[str, dict[str, Any]]:
+    """The version-2 forecast of every probed run (cached: each costs seconds).
+
+    Args:
+        runs: The runs.
+        cache: Where forecasts are looked up and stored.
+
+    Returns:
+        Run name -> :func:`forecast_v2`'s record (``error`` when it cannot be made).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for r in runs:
+        if r.external or r.probes is None or not len(r.probes):
+            continue
+        key = f"forecast|v2|{r.name}|{len(r.spectra)}|{len(r.probes)}"
+        record = cache.get_json(key)
+        if record is None:
+            try:
+                record = forecast_v2(r, *measured_hw_beta(r))
+            except InputError as err:
+                record = {"error": str(err)}
+            cache.put_json(key, record)
+        out[r.name] = record
+    return out
 
 
 # --------------------------------------------------------------------------- scorecard
@@ -160,7 +167,8 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
            commands: list[str], notes: list[str], seconds: float | None,
            shown: list[RunData], fig_dir: str = "scorecard_figures",
            predictions_link: str = "predictions.md",
-           results_v1: list[PredictionResult] | None = None) -> str:
+           results_v1: list[PredictionResult] | None = None,
+           forecasts_v2: dict[str, dict[str, Any]] | None = None) -> str:
     """The scorecard as Markdown: the version-2 table with each test's calibration, the
     rule changes, version 1 one line each; ``shown``: the runs of the per-run figure panels.
 
@@ -217,6 +225,8 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
     if ok:
         lines += ["", f"The theory beats both baselines in {sum(f['beats_both'] for f in ok)}"
                   f"/{len(ok)} runs."]
+    if forecasts_v2:
+        lines += [""] + forecast_section(forecasts_v2)
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"Per-run panels (P1, P5, P8, P12, forecast) show one run per configuration, "
@@ -296,8 +306,9 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
     with warnings.catch_warnings():  # a degenerate sample gives a NaN interval, shown as n/a
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         results_v1 = evaluate(runs)
-        results = evaluate_v2(runs, K=calibration_k, progress=progress,
-                              cache=CalibrationCache(out.parent / f"{out.stem}_calibration.json"))
+        cache = CalibrationCache(out.parent / f"{out.stem}_calibration.json")
+        results = evaluate_v2(runs, K=calibration_k, progress=progress, cache=cache)
+        forecasts_v2 = calibrated_forecasts(runs, cache)
     forecasts: dict[str, dict[str, Any]] = {}
     items: list[tuple[str, Forecast]] = []
     for r in runs:
@@ -322,7 +333,8 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
                          f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
     text = render(results, forecasts, runs, figures, shown=shown, title=title, commands=commands,
                   notes=notes or [], seconds=seconds, fig_dir=fig_dir.name,
-                  predictions_link=_predictions_link(out), results_v1=results_v1)
+                  predictions_link=_predictions_link(out), results_v1=results_v1,
+                  forecasts_v2=forecasts_v2)
     write_text(out, text)
     rundir.write_json(out.with_suffix(".json"), {
         "rules_version": RULES_VERSION,
@@ -330,6 +342,7 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         "rules_version_1_results": [r.as_dict() for r in results_v1],
         "rule_changes": [list(c) for c in RULE_CHANGES],
         "forecasts": forecasts,
+        "forecasts_v2": forecasts_v2,
         "runs": [r.name for r in runs],
         "skipped": skipped,
     }, strict_json=True)

@@ -134,10 +134,12 @@ RULES: tuple[Rule, ...] = (
          "claim: paper; thresholds: ours",
          "surrogates with an injection that rises, holds and collapses vs a constant one"),
     Rule("P6", "stability hierarchy",
-         "mean α_dom > mean α_gap > mean α_sub (dom = modes 1..k*, gap = k*+1, k*+2, "
+         "mean α_dom > mean α_gap ≥ mean α_sub (dom = modes 1..k*, gap = k*+1, k*+2, "
          "sub = ≥ k*+3), exact α; the scripts' proxy α beside it",
          {}, f"α₁ 0.82 > α₂ 0.23 > α≥4 ≈ 0, proxy α, GPT-2 124M ({_DYN})", "spectra.csv",
-         "claim: paper; group split: ours", "theory-true surrogates vs flat_injection"),
+         "claim: paper; group split: ours",
+         "theory-true surrogates vs flat_injection (no control found that breaks the "
+         "ordering: flat injection and many_active_modes keep it)"),
     Rule("P7", "gap flow with measured terms",
          "on windows with η_eff(h̄+ω)W ≤ 0.1 (R1's slow relaxation): R² of the observed "
          "change of g over one snapshot against R1+R3 integrated exactly over it ≥ 0.5 × "
@@ -221,6 +223,9 @@ RULE_CHANGES: tuple[tuple[str, str, str], ...] = (
      "51M model; on modular arithmetic AdamW's modal k* is already 1"),
     ("P4", "M^½HM^½ instead of the raw Hessian; the author's k* ≤ 4–5 beside it",
      f"{_REVIEW}: A2 defines the curvature as vᵀM∇²Lv (10³× the raw one for Adam)"),
+    ("P6", "α_gap ≥ α_sub instead of >", "calibration: exact α is 0 for every mode past a "
+     "well-separated edge, as the theory predicts (α ≈ 0 beyond k*), so a strict α_gap > "
+     "α_sub failed on theory-true surrogates (power 0.7 and 0.1)"),
     ("P7", "exact integration over a snapshot, slow-relaxation windows only, R² against its "
      "noise ceiling; Γ in R1's units", f"{_REVIEW}: η_eff(h+ω)W is 18–28 on the modular "
      "runs (Euler is wrong there); ġ is mostly noise (best reachable R² ≈ 0.46); Γ = u² "

@@ -80,9 +80,19 @@ class CalibrationCache:
 
     def put(self, key: str, cal: Calibration) -> None:
         """Store a calibration and write the file."""
-        self.data[key] = asdict(cal)
+        self.put_json(key, asdict(cal))
+
+    def get_json(self, key: str) -> dict | None:
+        """Any other cached record (e.g. a run's calibrated forecast), or None."""
+        raw = self.data.get(key)
+        return raw if isinstance(raw, dict) else None
+
+    def put_json(self, key: str, record: dict) -> None:
+        """Store a JSON-ready record and write the file."""
+        self.data[key] = record
         if self.path is not None:
-            write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True))
+            write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True,
+                                             default=float))
 
 
 def evaluate_v2(runs: list[RunData], ids: tuple[str, ...] | None = None, *,

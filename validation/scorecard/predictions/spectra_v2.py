@@ -145,7 +145,7 @@ def _window_mean(values: np.ndarray) -> Estimate:
 @check("P6", theory_true=mimic(), theory_false=mimic("flat_injection"),
        violation="flat_injection")
 def p6_v2(runs: list[RunData]) -> Outcome:
-    """α_dom > α_gap > α_sub on exact α; the scripts' proxy α beside it."""
+    """α_dom > α_gap ≥ α_sub on exact α; the scripts' proxy α beside it."""
     exact, proxy = [], []
     for r in runs:
         s = r.spectra
@@ -163,13 +163,13 @@ def p6_v2(runs: list[RunData]) -> Outcome:
     means = [ests[k].value for k in groups]
     if not all(np.isfinite(means)):
         return Outcome(None, reason="a mode group is empty in every window (W < k*+3?)")
-    text = "exact " + " > ".join(f"{k} {ests[k].value:.3g}" for k in groups)
+    text = "exact " + ", ".join(f"{k} {ests[k].value:.3g}" for k in groups)
     details = {"exact": {k: e.__dict__ for k, e in ests.items()}}
     if proxy:
         gp = np.concatenate(proxy)
         details["proxy"] = {k: float(np.nanmean(gp[:, i])) for i, k in enumerate(groups)}
         text += "; proxy " + ", ".join(f"{k} {details['proxy'][k]:.3g}" for k in groups)
-    return Outcome(bool(means[0] > means[1] > means[2]), ests["dom"], "windows (α_dom)", text,
+    return Outcome(bool(means[0] > means[1] >= means[2]), ests["dom"], "windows (α_dom)", text,
                    runs=_names(runs), details=details)
 
 
