@@ -26,8 +26,16 @@ def verdict(pid: str, *paths: Path) -> pr.PredictionResult:
 
 def test_rule_table_is_complete_and_versioned() -> None:
     assert [r.id for r in pr.RULES] == [f"P{i}" for i in range(1, 17)]
-    assert set(pr.PREDICTIONS) == {r.id for r in pr.RULES}
-    assert pr.RULES_VERSION == "1" and pr.RULE_CHANGES == ()
+    assert [r.id for r in pr.RULES_V1] == [r.id for r in pr.RULES]
+    assert set(pr.PREDICTIONS) == {r.id for r in pr.RULES_V1}
+    assert pr.RULES_VERSION == "2" and pr.RULE_CHANGES
+    ids = {r.id for r in pr.RULES} | {"all"}
+    assert all(pid in ids and change and why for pid, change, why in pr.RULE_CHANGES)
+    # every version-2 rule is sourced and names its negative control
+    assert all(r.source and r.calibration for r in pr.RULES)
+    changed = {pid for pid, *_ in pr.RULE_CHANGES}
+    for old, new in zip(pr.RULES_V1, pr.RULES, strict=True):  # a changed rule is listed
+        assert old.rule == new.rule or new.id in changed, new.id
     table = pr.rules_markdown()
     assert all(f"| {r.id} |" in table for r in pr.RULES)
 

@@ -20,10 +20,16 @@ The package, one job per module:
 * :mod:`.terms` — figure data shared by scorers and figures;
 * :mod:`.scoring` — :func:`evaluate`.
 
+Version 2 (:data:`RULES`, :data:`RULES_VERSION` "2"; version 1 is :data:`RULES_V1`): each
+prediction is a calibrated :class:`~.checks.Check` (:mod:`.checks`; scorers in
+:mod:`.spectra_v2`, :mod:`.flow_v2`, :mod:`.events_v2`, :mod:`.probes_v2`), scored by
+:func:`evaluate_v2` (:mod:`.scoring_v2`) with verdicts pass / fail / inconclusive / not
+measurable.
+
 >>> [r.id for r in RULES][:3], RULES_VERSION
-(['P1', 'P2', 'P3'], '1')
->>> evaluate([])[0].verdict
-'not measurable'
+(['P1', 'P2', 'P3'], '2')
+>>> evaluate([])[0].verdict, evaluate_v2([])[0].verdict
+('not measurable', 'not measurable')
 """
 
 from __future__ import annotations
@@ -40,8 +46,10 @@ from spectral_edge.validation.scorecard.predictions.base import (
 )
 from spectral_edge.validation.scorecard.predictions.rules import (
     RULE_BY_ID,
+    RULE_BY_ID_V1,
     RULE_CHANGES,
     RULES,
+    RULES_V1,
     RULES_VERSION,
     Rule,
     rules_markdown,
@@ -50,6 +58,10 @@ from spectral_edge.validation.scorecard.predictions.scoring import (
     PREDICTIONS,
     SIGMA_ONLY,
     evaluate,
+)
+from spectral_edge.validation.scorecard.predictions.scoring_v2 import (
+    CalibrationCache,
+    evaluate_v2,
 )
 from spectral_edge.validation.scorecard.predictions.stats import three_phase
 from spectral_edge.validation.scorecard.predictions.terms import (
@@ -61,6 +73,7 @@ from spectral_edge.validation.scorecard.predictions.terms import (
 )
 
 __all__ = [
+    "RULES_V1", "RULE_BY_ID_V1", "CalibrationCache", "evaluate_v2",
     "FAIL", "MONITOR_ONLY", "NOT_MEASURABLE", "PASS", "PREDICTIONS", "REGISTRY",
     "RULES", "RULES_VERSION", "RULE_BY_ID", "RULE_CHANGES", "SIGMA_ONLY", "Prediction",
     "PredictionResult", "Rule", "evaluate", "gap_flow_terms", "lifecycle_runs",

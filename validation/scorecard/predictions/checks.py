@@ -10,8 +10,9 @@ real runs, runs the same measurement on K replicates of each surrogate side
 verdict: ``pass``/``fail`` when the test can tell (power ≥ 0.8 and false-pass ≤ 0.2),
 ``inconclusive`` when it cannot, ``not measurable`` when the data lacks what the rule needs.
 
->>> sorted(CHECKS) == []  # filled by the scorer modules (see scoring_v2)
-True
+>>> from spectral_edge.validation.scorecard.predictions import scoring_v2  # registers
+>>> sorted(CHECKS, key=lambda p: int(p[1:]))[:3]
+['P1', 'P2', 'P3']
 >>> missing_v2("P3", "no LM runs").verdict
 'not measurable'
 """
