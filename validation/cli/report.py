@@ -73,7 +73,7 @@ def execute(args: argparse.Namespace) -> int:
     root = Path(args.dir)
     out = outputs(root, args.out)
     card = write_scorecard(root, out, title=args.title, notes=args.note,
-                           commands=[f"spectral-edge report {root}"])
+                           commands=[f"spectral-edge report {root}"], progress=True)
     for r in card.results:
         print(f"{r.id:4s} {r.verdict:15s} {r.value_text}")
     print(f"wrote {card.path} from {card.n_runs} runs in {card.seconds:.1f} s")

@@ -272,5 +272,5 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
         "notes": notes, "commands": commands(out, quick, workers),
         "wall_s": wall if trained else meta.get("wall_s"),
     })
-    card = write_scorecard(root, root / "scorecard.md", title="Scorecard")
+    card = write_scorecard(root, root / "scorecard.md", title="Scorecard", progress=True)
     return card.path, failed, time.perf_counter() - t0

@@ -307,8 +307,10 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         warnings.simplefilter("ignore", stats.DegenerateDataWarning)
         results_v1 = evaluate(runs)
         cache = CalibrationCache(out.parent / f"{out.stem}_calibration.json")
+        t_cal = time.perf_counter()
         results = evaluate_v2(runs, K=calibration_k, progress=progress, cache=cache)
         forecasts_v2 = calibrated_forecasts(runs, cache)
+        t_cal = time.perf_counter() - t_cal
     forecasts: dict[str, dict[str, Any]] = {}
     items: list[tuple[str, Forecast]] = []
     for r in runs:
@@ -331,6 +333,9 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         if made.get("wall_s") is not None:
             notes.append(f"`reproduce` wall time (last call that trained): "
                          f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
+    notes.append(f"Calibration ({calibration_k} surrogate replicates per side, cached in "
+                 f"{out.stem}_calibration.json) and the calibrated forecasts took {t_cal:.0f} s "
+                 "in this call.")
     text = render(results, forecasts, runs, figures, shown=shown, title=title, commands=commands,
                   notes=notes or [], seconds=seconds, fig_dir=fig_dir.name,
                   predictions_link=_predictions_link(out), results_v1=results_v1,
