@@ -23,7 +23,9 @@ from spectral_edge.common.atomic import write_text
 from spectral_edge.common.errors import InputError
 from spectral_edge.validation.scorecard.calibration import Calibration
 from spectral_edge.validation.scorecard.predictions import (  # noqa: F401  (registration)
+    events_v2,
     flow_v2,
+    probes_v2,
     spectra_v2,
 )
 from spectral_edge.validation.scorecard.predictions.base import PredictionResult, standard
