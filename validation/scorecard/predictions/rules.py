@@ -160,14 +160,15 @@ RULES: tuple[Rule, ...] = (
          "claim: paper", "surrogate grokking runs with one vs two dominant modes at grokking"),
     Rule("P10", "loss decomposition",
          "mean over probed windows of Spearman(|α_j G_j^tr G_j^val|, |Δloss of ablating "
-         "v_j|) > 0.5 with the author's α_j = |⟨v_j⁽¹⁾, v_j⁽²⁾⟩| (the window's two halves); "
-         "ours (Davis–Kahan α, signed) beside it",
+         "v_j|) > 0.5 with the author's α_j = |⟨v_j⁽¹⁾, v_j⁽²⁾⟩| (the window's two halves; "
+         "needs W ≥ 6 for three modes); ours (Davis–Kahan α, signed) beside it",
          {"min_rho": 0.5}, "-", "probes.csv, grams.npz",
          "R6: paper; α definition: the author's Dyck script; 0.5: ours",
          "theory-true surrogates vs validation gradients unrelated to the modes"),
     Rule("P11", "Gap Maximality",
          "mean |ΔS| of rotating the basis across k* ≥ 10× mean |ΔS| of rotating it within a "
-         "block, S = Σ_j α_j G_j^tr G_j^val (R6/R7's block quantity)",
+         "block, S = Σ_j α_j G_j^tr G_j^val (R6/R7's block quantity; α_j the half-window "
+         "α where W ≥ 4, Davis–Kahan α otherwise)",
          {"min_ratio": 10.0}, "-", "probes.csv, spectra.csv", "R7: paper; rule: ours",
          "theory-true surrogates vs a flat α profile"),
     Rule("P12", "adiabatic regimes",
