@@ -130,3 +130,10 @@ def test_calibration_cache_refuses_a_corrupt_file(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="not a calibration cache"):
         scoring_v2.CalibrationCache(bad)
     assert bad.read_text() == "{not json"
+
+
+def test_two_processes_give_the_same_verdicts_as_one() -> None:
+    runs = real(n=1)
+    one = scoring_v2.evaluate_v2(runs, ("P2", "P4", "P16"), K=2)
+    two = scoring_v2.evaluate_v2(runs, ("P2", "P4", "P16"), K=2, workers=2)
+    assert repr([r.as_dict() for r in one]) == repr([r.as_dict() for r in two])

@@ -51,6 +51,11 @@ Test = Callable[[pd.DataFrame, pd.DataFrame], bool | None]
 """A prediction's test on one run: (spectra, probes) -> passed (None: not measurable)."""
 
 
+MAX_BURN = 500
+"""The most snapshots a surrogate drops before its first window (the real runs are not
+at a steady state either; beyond 500 the cost grows and the windows change little)."""
+
+
 @dataclass(frozen=True)
 class SurrogateSpec:
     """A run's measured parameters, as the surrogates reproduce them.
@@ -58,7 +63,8 @@ class SurrogateSpec:
     ``h``/``Gamma``: per-mode curvature and injection (Γ in R1's units, [δ]²/[η]);
     ``eta``: the learning rate (lr), ``stride``: optimizer steps per snapshot (the
     simulator runs at η = lr·stride per snapshot); ``W``; ``windows``: windows kept after
-    ``burn_in`` snapshots (default: 3 relaxation times of the slowest mode, at most 2000);
+    ``burn_in`` snapshots (default: 3 relaxation times of the slowest mode, at most
+    :data:`MAX_BURN`);
     ``P``; ``omega``; ``noise``: gradient-noise power N per coordinate; ``measurement_noise``:
     sd of the lognormal error on the probed h and Γ; ``probe_every``: windows per probe.
     """
@@ -119,7 +125,7 @@ class SurrogateSpec:
         if self.burn_in is not None:
             return int(self.burn_in)
         slowest = self.eta_eff * (float(self.simulated()[0].min()) + self.omega)
-        return int(min(2000, math.ceil(3.0 / slowest))) if slowest > 0 else 2000
+        return int(min(MAX_BURN, math.ceil(3.0 / slowest))) if slowest > 0 else MAX_BURN
 
 
 @dataclass(frozen=True)

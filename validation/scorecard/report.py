@@ -308,7 +308,8 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         results_v1 = evaluate(runs)
         cache = CalibrationCache(out.parent / f"{out.stem}_calibration.json")
         t_cal = time.perf_counter()
-        results = evaluate_v2(runs, K=calibration_k, progress=progress, cache=cache)
+        results = evaluate_v2(runs, K=calibration_k, progress=progress, cache=cache,
+                              workers=min(2, os.cpu_count() or 1))
         forecasts_v2 = calibrated_forecasts(runs, cache)
         t_cal = time.perf_counter() - t_cal
     forecasts: dict[str, dict[str, Any]] = {}

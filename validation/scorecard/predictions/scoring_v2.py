@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -92,15 +94,36 @@ class CalibrationCache:
     def put_json(self, key: str, record: dict) -> None:
         """Store a JSON-ready record and write the file."""
         self.data[key] = record
+        self.save()
+
+    def save(self) -> None:
+        """Write the file (atomically; nothing when in memory only)."""
         if self.path is not None:
             write_text(self.path, json.dumps(self.data, indent=1, sort_keys=True,
                                              default=float))
 
 
+GROUPS = (("P2", "P6", "P7", "P16", "P1", "P3", "P14"),
+          ("P4", "P10", "P11", "P5", "P8", "P9", "P12", "P13", "P15"))
+"""How :func:`evaluate_v2` splits the work between two processes: the first group shares
+the simulator surrogates of :func:`~.spectra_v2.mimic`."""
+
+
+def _group(runs: list[RunData], ids: tuple[str, ...], K: int, seed: int,
+           data: dict) -> tuple[list[PredictionResult], dict]:
+    cache = CalibrationCache()
+    cache.data = dict(data)
+    return evaluate_v2(runs, ids, K=K, seed=seed, cache=cache), cache.data
+
+
 def evaluate_v2(runs: list[RunData], ids: tuple[str, ...] | None = None, *,
                 K: int = DEFAULT_K, seed: int = 0, cache: CalibrationCache | None = None,
-                progress: bool = False) -> list[PredictionResult]:
+                progress: bool = False, workers: int = 1) -> list[PredictionResult]:
     """Score the version-2 checks (or ``ids``) on ``runs``, each calibrated.
+
+    With ``workers`` > 1 the predictions are split into :data:`GROUPS`, one process each;
+    the results are the same as with one (each calibration's seeds depend on the
+    prediction only).
 
     Args:
         runs: The runs to score.
@@ -109,6 +132,7 @@ def evaluate_v2(runs: list[RunData], ids: tuple[str, ...] | None = None, *,
         seed: Seed of the calibrations.
         cache: Where calibrations are looked up and stored (default: not kept).
         progress: Show a progress bar over the predictions.
+        workers: Processes (1 or 2 are used).
 
     Returns:
         One version-2 result per prediction.
@@ -119,6 +143,20 @@ def evaluate_v2(runs: list[RunData], ids: tuple[str, ...] | None = None, *,
     cache = cache or CalibrationCache()
     out = []
     chosen_ids = ids or tuple(r.id for r in RULES)
+    if workers > 1 and len(chosen_ids) > 1:
+        groups = [tuple(p for p in g if p in chosen_ids) for g in GROUPS]
+        rest = tuple(p for p in chosen_ids if not any(p in g for g in groups))
+        groups = [g for g in (groups[0] + rest, groups[1]) if g]
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(len(groups), mp_context=ctx) as pool:
+            futures = [pool.submit(_group, runs, g, K, seed, cache.data) for g in groups]
+            done: dict[str, PredictionResult] = {}
+            for fut in futures:
+                results, data = fut.result()
+                done |= {r.id: r for r in results}
+                cache.data.update(data)
+        cache.save()
+        return [done[pid] for pid in chosen_ids]
     for pid in tqdm(chosen_ids, desc="calibrating", disable=not progress, unit="prediction"):
         if pid not in RULE_BY_ID:
             raise InputError(f"unknown prediction id {pid!r}; use P1..P16")
