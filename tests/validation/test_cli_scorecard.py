@@ -106,7 +106,8 @@ def test_report_writes_a_deterministic_scorecard(tmp_path: Path,
     assert stable(first) == stable(second)
     for pid in (f"P{i}" for i in range(1, 17)):
         assert f"| {pid} |" in first
-    assert "Held-out gap-ODE forecast" in first and "Rules version 1" in first
+    assert "Held-out gap-ODE forecast" in first and "Rules version 2" in first
+    assert "* P8 v1: **pass**" in first
     assert "| P8 |" in first and "**pass**" in first
     data = json.loads((tmp_path / "scorecard.json").read_text())
     p8 = next(r for r in data["results"] if r["id"] == "P8")

@@ -168,7 +168,8 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
            shown: list[RunData], fig_dir: str = "scorecard_figures",
            predictions_link: str = "predictions.md",
            results_v1: list[PredictionResult] | None = None,
-           forecasts_v2: dict[str, dict[str, Any]] | None = None) -> str:
+           forecasts_v2: dict[str, dict[str, Any]] | None = None,
+           calibration_s: float | None = None, calibration_k: int = DEFAULT_K) -> str:
     """The scorecard as Markdown: the version-2 table with each test's calibration, the
     rule changes, version 1 one line each; ``shown``: the runs of the per-run figure panels.
 
@@ -252,7 +253,10 @@ def render(results: list[PredictionResult], forecasts: dict[str, dict[str, Any]]
     train_s = sum(float(r.summary.get("wall_time_s") or 0) for r in runs)
     lines += ["", f"Training wall time summed over runs: {train_s:.0f} s."]
     if seconds is not None:
-        lines += [f"Report generation: {seconds:.1f} s."]
+        lines += [f"Report generation: {seconds:.1f} s" + (
+            f", of which {calibration_s:.1f} s calibrating (K = {calibration_k} surrogate "
+            f"replicates per side; cached in {fig_dir.replace('_figures', '')}_calibration.json "
+            "for the next report on the same runs)." if calibration_s is not None else ".")]
     return "\n".join(lines) + "\n"
 
 
@@ -334,13 +338,10 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         if made.get("wall_s") is not None:
             notes.append(f"`reproduce` wall time (last call that trained): "
                          f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
-    notes.append(f"Calibration ({calibration_k} surrogate replicates per side, cached in "
-                 f"{out.stem}_calibration.json) and the calibrated forecasts took {t_cal:.0f} s "
-                 "in this call.")
     text = render(results, forecasts, runs, figures, shown=shown, title=title, commands=commands,
                   notes=notes or [], seconds=seconds, fig_dir=fig_dir.name,
                   predictions_link=_predictions_link(out), results_v1=results_v1,
-                  forecasts_v2=forecasts_v2)
+                  forecasts_v2=forecasts_v2, calibration_s=t_cal, calibration_k=calibration_k)
     write_text(out, text)
     rundir.write_json(out.with_suffix(".json"), {
         "rules_version": RULES_VERSION,
