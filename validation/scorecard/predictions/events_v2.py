@@ -33,7 +33,7 @@ from scipy import signal, stats
 
 from spectral_edge.numerics.bootstrap import Estimate, bootstrap_ci, ratio_ci
 from spectral_edge.numerics.columns import KSTAR_WEIGHTED
-from spectral_edge.validation.scorecard.analysis import g23_decline, val_loss_at
+from spectral_edge.validation.scorecard.analysis import val_loss_at
 from spectral_edge.validation.scorecard.predictions.base import (
     forget_step,
     grok,
@@ -55,7 +55,7 @@ from spectral_edge.validation.scorecard.predictions.event_surrogates import (
 )
 from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID
 from spectral_edge.validation.scorecard.predictions.stats import three_phase
-from spectral_edge.validation.scorecard.predictions.terms import curvature_column
+from spectral_edge.validation.scorecard.predictions.terms import curvature_column, decline_table
 from spectral_edge.validation.scorecard.rundata import RunData
 
 
@@ -131,12 +131,7 @@ def p8_v2(runs: list[RunData]) -> Outcome:
     if not grokked:
         return Outcome(False, text="0 weight-decay runs grokked", runs=_names(runs),
                        details={"grok_steps": grok_steps})
-    det: dict[str, Any] = {}
-    for rule in ("spec", "patience"):
-        for adaptive in (False, True):
-            key = f"{rule}_{'adaptive' if adaptive else 'full'}"
-            det[key] = {r.name: g23_decline(r, grok(r, rule), adaptive).ratio
-                        for r in grokked if grok(r, rule) is not None}
+    det = decline_table(grokked)
     main = det["spec_full"]
     thr = _param("P8", "min_decline")
     n_decl = sum(v > thr for v in main.values())

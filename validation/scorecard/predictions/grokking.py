@@ -10,13 +10,12 @@ induced-forgetting runs and P14 sketched runs with their exact twins.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from spectral_edge.numerics.bootstrap import Estimate, bootstrap_ci
 from spectral_edge.numerics.columns import KSTAR_WEIGHTED
-from spectral_edge.validation.scorecard.analysis import RunData, g23_decline
+from spectral_edge.validation.scorecard.analysis import RunData
 from spectral_edge.validation.scorecard.predictions.base import (
     FAIL,
     NOT_MEASURABLE,
@@ -33,7 +32,7 @@ from spectral_edge.validation.scorecard.predictions.base import (
     wd_of,
     window_at,
 )
-from spectral_edge.validation.scorecard.predictions.terms import sketch_twins
+from spectral_edge.validation.scorecard.predictions.terms import decline_table, sketch_twins
 
 
 @register("P8")
@@ -48,12 +47,7 @@ def p8(runs: list[RunData]) -> PredictionResult:
     if not grokked:
         return result("P8", FAIL, reason="no weight-decay run grokked", runs=runs,
                        text="0 weight-decay runs grokked")
-    det: dict[str, Any] = {}
-    for rule in ("spec", "patience"):
-        for adaptive in (False, True):
-            key = f"{rule}_{'adaptive' if adaptive else 'full'}"
-            det[key] = {r.name: g23_decline(r, grok(r, rule), adaptive).ratio
-                        for r in grokked if grok(r, rule) is not None}
+    det = decline_table(grokked)
     main = det["spec_full"]
     thr = param("P8", "min_decline")
     n_decl = sum(v > thr for v in main.values())

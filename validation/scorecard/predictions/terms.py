@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from spectral_edge.numerics.columns import G_SIGMA, KSTAR_WEIGHTED, WD
-from spectral_edge.validation.scorecard.analysis import RunData
+from spectral_edge.validation.scorecard.analysis import RunData, g23_decline
 from spectral_edge.validation.scorecard.predictions.base import (
     grok,
     trained,
@@ -162,3 +162,22 @@ def steady_state_terms(run: RunData, curvature: str | None = None) -> pd.DataFra
     return pd.DataFrame({"step": pr["step"].to_numpy(), "mode": pr["mode"].to_numpy(),
                          "sigma": pr["sigma"].to_numpy(float), "steady": steady})
 
+
+def decline_table(grokked: list[RunData]) -> dict[str, dict[str, float]]:
+    """P8's g₂₃ declines of grokking runs for every grok rule × window rule.
+
+    Args:
+        grokked: runs that grokked.
+
+    Returns:
+        ``{"spec_full" | "spec_adaptive" | "patience_full" | "patience_adaptive": {run name:
+        g₂₃ at its pre-grok peak over g₂₃ at the grok step}}`` (spec: first evaluation ≥
+        0.95; patience: the scripts' 3 × ≥ 0.98; adaptive: early windows w < W too).
+    """
+    det: dict[str, dict[str, float]] = {}
+    for rule in ("spec", "patience"):
+        for adaptive in (False, True):
+            key = f"{rule}_{'adaptive' if adaptive else 'full'}"
+            det[key] = {r.name: g23_decline(r, grok(r, rule), adaptive).ratio
+                        for r in grokked if grok(r, rule) is not None}
+    return det
