@@ -133,3 +133,17 @@ def test_rise_midpoint_and_p9_reads_the_window_at_grok(runs: list[RunData]) -> N
     assert events_v2.rise_midpoint(m) == 200
     out = events_v2.p9_v2(CHECKS["P9"].theory_false(standard(runs), 0))
     assert out.passed is False and set(out.details["kstar_at_grok"].values()) == {2}
+
+
+def test_p15_uses_the_joint_ablation_where_a_later_probe_measured_it() -> None:
+    r = CHECKS["P15"].theory_true([template("dyck_mixed", windows=60, grok_at=7000,
+                                            top2=False)], 0)[0]
+    pw = r.probe_windows.copy()
+    pw["abl_top2_dacc"] = np.nan
+    last = pw.index[-1]
+    pw.loc[last, "abl_top2_dacc"] = -0.61  # e.g. `spectral-edge probe --at` after the run
+    rows, how = events_v2._edge_rows(RunData(r.name, r.path, r.spectra, r.config,
+                                             metrics=r.metrics, probes=r.probes,
+                                             probe_windows=pw))
+    assert rows.loc[last, "edge"] == -0.61 and np.isfinite(rows["edge"]).all()
+    assert how.startswith("v₁+v₂ (abl_top2_dacc) in 1 rows")

@@ -366,8 +366,10 @@ def _edge_rows(run: RunData) -> tuple[pd.DataFrame, str] | None:
     rows = pw[pw["step"] >= int(run.spectra["step"].iloc[gi])].copy()
     if not len(rows):
         return None
-    if "abl_top2_dacc" in rows and rows["abl_top2_dacc"].notna().all():
-        rows["edge"] = rows["abl_top2_dacc"].to_numpy(float)
+    top2 = (rows["abl_top2_dacc"].to_numpy(float) if "abl_top2_dacc" in rows
+            else np.full(len(rows), math.nan))
+    if np.isfinite(top2).all():
+        rows["edge"] = top2
         return rows, "v₁+v₂ (abl_top2_dacc)"
     mode1 = {}
     if run.probes is not None and "abl_dacc" in run.probes:
@@ -376,10 +378,14 @@ def _edge_rows(run: RunData) -> tuple[pd.DataFrame, str] | None:
                          strict=True))
     k = rows[KSTAR_WEIGHTED].to_numpy(int)
     v1 = np.array([mode1.get(int(s), math.nan) for s in rows["step"]])
-    rows["edge"] = np.where(k >= 2, rows["abl_edge_dacc"].to_numpy(float), v1)
-    how = ("the edge v₁..v_k* (abl_edge_dacc, k* ≥ 2)" if (k >= 2).all() else
-           "v₁ only — the v₁+v₂ block was not probed" if (k < 2).all() else
+    old = np.where(k >= 2, rows["abl_edge_dacc"].to_numpy(float), v1)
+    rows["edge"] = np.where(np.isfinite(top2), top2, old)
+    rest = ~np.isfinite(top2)
+    how = ("the edge v₁..v_k* (abl_edge_dacc, k* ≥ 2)" if (k[rest] >= 2).all() else
+           "v₁ only — the v₁+v₂ block was not probed" if (k[rest] < 2).all() else
            "abl_edge_dacc where k* ≥ 2, else v₁ only — the v₁+v₂ block was not probed")
+    if np.isfinite(top2).any():
+        how = f"v₁+v₂ (abl_top2_dacc) in {int(np.isfinite(top2).sum())} rows; the others: {how}"
     return rows, how
 
 
