@@ -66,8 +66,9 @@ CAPS = {"modular": (6000, 3000), "multi": (10000, 3000), "dyck": (2000, 2000),
 CONTROL_STEPS = (10_000, 2000)
 LONG_CONTROL_STEPS = 50_000
 
-#: measured seconds per training step (one torch thread; docs/runs.md), by model
-STEP_S = {"modular": 0.045, "muon": 0.06, "dyck": 0.03, "scan": 0.08}
+#: measured seconds per training step (one torch thread; docs/runs.md), by model; SCAN's from
+#: the full plan of 2026-12-03 (scan_adamw_wd1_s42: 738 s for 3000 steps beside a second run)
+STEP_S = {"modular": 0.045, "muon": 0.06, "dyck": 0.03, "scan": 0.24}
 #: measured seconds per evaluation (train + test split), by family
 EVAL_S = {"modular": 0.35, "dyck": 2.0, "scan": 1.5}
 #: measured seconds per probed window (with the Hessian top: ``PROBE_HESS_S``)
