@@ -214,7 +214,11 @@ def score(chk: Check, runs: list[RunData], *, K: int = DEFAULT_K, seed: int = 0,
         if chk.theory_true is None:
             return result_v2(chk.id, INCONCLUSIVE, outcome,
                              note="no surrogates to calibrate the test with")
-        calibration = calibrate_check(chk, runs, K=K, seed=seed)
+        try:
+            calibration = calibrate_check(chk, runs, K=K, seed=seed)
+        except (KeyError, ValueError, IndexError, InputError) as err:
+            return result_v2(chk.id, INCONCLUSIVE, outcome,
+                             note=f"calibration failed: {type(err).__name__}: {err}")
     verdict = calibration.verdict(outcome.passed)
     note = ("" if calibration.conclusive else
             f"the test cannot tell here: power {calibration.power:.2f}, false-pass "

@@ -51,13 +51,12 @@ def _surrogate_of(run: RunData, seed: int, violation: str | None) -> list[RunDat
     if key not in _MEMO:
         if len(_MEMO) >= _MEMO_MAX:
             _MEMO.clear()
-        try:
-            spec = spec_from_run(run)
+        stream = int.from_bytes(run.name.encode()[-6:].rjust(6, b"\0"), "big") % 100_003
+        try:  # no usable spec, or a control that needs more modes than W allows
+            _MEMO[key] = surrogate_runs(spec_from_run(run), run, 1, seed * 100_003 + stream,
+                                        violation)
         except InputError:
             _MEMO[key] = []
-        else:
-            stream = int.from_bytes(run.name.encode()[-6:].rjust(6, b"\0"), "big") % 100_003
-            _MEMO[key] = surrogate_runs(spec, run, 1, seed * 100_003 + stream, violation)
     return _MEMO[key]
 
 
@@ -69,7 +68,8 @@ def mimic(violation: str | None = None):
 
     Returns:
         ``(runs, seed) -> surrogate runs``; runs without probes (or with too few usable
-        modes) have no surrogate. A run's surrogate depends on the run and the seed only
+        modes, or too short a window for the control: many_active_modes needs W ≥ 7) have
+        no surrogate. A run's surrogate depends on the run and the seed only
         (not on the other runs), and is computed once per process.
     """
     def make(runs: list[RunData], seed: int) -> list[RunData]:
