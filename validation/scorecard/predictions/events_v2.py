@@ -55,7 +55,11 @@ from spectral_edge.validation.scorecard.predictions.event_surrogates import (
 )
 from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID
 from spectral_edge.validation.scorecard.predictions.stats import three_phase
-from spectral_edge.validation.scorecard.predictions.terms import curvature_column, decline_table
+from spectral_edge.validation.scorecard.predictions.terms import (
+    curvature_column,
+    decline_table,
+    kstar_at_grok,
+)
 from spectral_edge.validation.scorecard.rundata import RunData
 
 
@@ -161,14 +165,7 @@ def p9_v2(runs: list[RunData]) -> Outcome:
     Returns:
         The outcome; the estimate is the fraction of grokking runs with k* = 1.
     """
-    at = {}
-    for r in trained(runs):
-        g = grok(r)
-        if g is None or KSTAR_WEIGHTED not in r.spectra:
-            continue
-        i = window_at(r, g)
-        if i is not None:
-            at[r.name] = int(r.spectra[KSTAR_WEIGHTED].iloc[i])
+    at = kstar_at_grok(runs)
     if not at:
         return Outcome(None, reason="no grokking run with a window at or before its grok step")
     ones = [float(v == 1) for v in at.values()]

@@ -14,7 +14,6 @@ import math
 import numpy as np
 
 from spectral_edge.numerics.bootstrap import Estimate, bootstrap_ci
-from spectral_edge.numerics.columns import KSTAR_WEIGHTED
 from spectral_edge.validation.scorecard.analysis import RunData
 from spectral_edge.validation.scorecard.predictions.base import (
     FAIL,
@@ -32,7 +31,11 @@ from spectral_edge.validation.scorecard.predictions.base import (
     wd_of,
     window_at,
 )
-from spectral_edge.validation.scorecard.predictions.terms import decline_table, sketch_twins
+from spectral_edge.validation.scorecard.predictions.terms import (
+    decline_table,
+    kstar_at_grok,
+    sketch_twins,
+)
 
 
 @register("P8")
@@ -69,14 +72,7 @@ def p8(runs: list[RunData]) -> PredictionResult:
 @register("P9")
 def p9(runs: list[RunData]) -> PredictionResult:
     """Weighted k* in the last window at or before the grok step."""
-    at = {}
-    for r in trained(runs):
-        g = grok(r)
-        if g is None or KSTAR_WEIGHTED not in r.spectra:
-            continue
-        i = window_at(r, g)
-        if i is not None:
-            at[r.name] = int(r.spectra[KSTAR_WEIGHTED].iloc[i])
+    at = kstar_at_grok(runs)
     if not at:
         return missing("P9", "no grokking run with a window at or before its grok step", runs)
     ones = [float(v == 1) for v in at.values()]

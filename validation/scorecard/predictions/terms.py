@@ -19,6 +19,7 @@ from spectral_edge.validation.scorecard.predictions.base import (
     grok,
     trained,
     wd_of,
+    window_at,
     with_file,
 )
 
@@ -181,3 +182,23 @@ def decline_table(grokked: list[RunData]) -> dict[str, dict[str, float]]:
             det[key] = {r.name: g23_decline(r, grok(r, rule), adaptive).ratio
                         for r in grokked if grok(r, rule) is not None}
     return det
+
+
+def kstar_at_grok(runs: list[RunData]) -> dict[str, int]:
+    """P9's weighted k* in the last window at or before each grokking run's grok step.
+
+    Args:
+        runs: candidate runs (trained ones are read).
+
+    Returns:
+        Run name -> k*, for the runs that grokked with such a window.
+    """
+    at = {}
+    for r in trained(runs):
+        g = grok(r)
+        if g is None or KSTAR_WEIGHTED not in r.spectra:
+            continue
+        i = window_at(r, g)
+        if i is not None:
+            at[r.name] = int(r.spectra[KSTAR_WEIGHTED].iloc[i])
+    return at
