@@ -114,8 +114,9 @@ def p5_v2(runs: list[RunData]) -> Outcome:
 @check("P8", theory_true=p8_maker(False), theory_false=p8_maker(True),
        violation="decline_after_grok_or_no_decay_groks")
 def p8_v2(runs: list[RunData]) -> Outcome:
-    """g₂₃ declines > 1.5× by the grok step in every grokking weight-decay run (all of
-    them grok) and no run without weight decay groks.
+    """g₂₃ declines > 1.5× by the grok step in every weight-decay run that groks (at least
+    ``min_grokked`` of them; the others are reported) and no run without weight decay
+    groks.
 
     Args:
         runs: The runs (trained, with metrics.csv).
@@ -132,14 +133,15 @@ def p8_v2(runs: list[RunData]) -> Outcome:
     grokked = [r for r in wd_on if grok(r) is not None]
     n_off = sum(grok(r) is not None for r in wd_off)
     grok_steps = {r.name: {"spec": grok(r), "patience": grok(r, "patience")} for r in runs}
-    if not grokked:
-        return Outcome(False, text="0 weight-decay runs grokked", runs=_names(runs),
+    if len(grokked) < _param("P8", "min_grokked"):
+        return Outcome(None, reason=f"{len(grokked)} of {len(wd_on)} weight-decay runs grokked "
+                       f"(the rule needs {_param('P8', 'min_grokked'):g})", runs=_names(runs),
                        details={"grok_steps": grok_steps})
     det = decline_table(grokked)
     main = det["spec_full"]
     thr = _param("P8", "min_decline")
     n_decl = sum(v > thr for v in main.values())
-    ok = n_decl == len(main) and n_off == 0 and len(grokked) == len(wd_on)
+    ok = n_decl == len(main) and n_off == 0
     logs = np.log(np.clip(list(main.values()), 1e-300, None))
     est = bootstrap_ci(logs, np.median)
     est = Estimate(*(math.exp(x) if np.isfinite(x) else x
