@@ -42,7 +42,7 @@ def test_tiny_lm_plan_end_to_end_and_report_scores_p1_p3(tmp_path: Path, corpus:
         assert set(v1[pid]["runs"]) >= {items[0].name} and v1[pid]["value"] == \
             v1[pid]["value"]  # a number, not NaN
     v2 = {r["id"]: r for r in data["results"]}
-    # version 2: vacuity is claimed at P ~ 1e8 only; P3 reads the LM runs (no surrogates)
+    # version 2: vacuity is claimed at P ~ 1e8 only; P3 reads the LM runs (spiked surrogates)
     assert v2["P1"]["verdict"] == "not measurable" and "ceiling" in v2["P1"]["reason"]
     assert v2["P3"]["verdict"] in ("pass", "fail", "inconclusive"), v2["P3"]
     assert set(v2["P3"]["runs"]) >= {items[0].name, items[1].name}

@@ -111,7 +111,10 @@ RULES: tuple[Rule, ...] = (
          {"min_vacuity": 5.0, "min_P": 1e7},
          f"vacuous at P ~ 1e8 ({_PAPER}, Prop. 'BBP is vacuous'); not vacuous at P ~ "
          f"1e5–1e6 ({_REPL} §4.3)", "spectra.csv (P)",
-         "claim: paper; 5 and P ≥ 1e7: ours", "none (not measurable below P = 1e7)"),
+         "claim: paper; 5 and P ≥ 1e7: ours",
+         "spiked surrogates (the run's spikes plus isotropic noise at its ν, Grams drawn at "
+         "its P) vs updates in W−2 directions over a 1e-6 isotropic floor (low_rank_updates); "
+         "not measurable below P = 1e7"),
     Rule("P2", "few active modes", "mode of k* ≤ 3 in every run",
          {"max_mode": 3}, f"k* ≤ 3 ({_PAPER}); k* = 1 in every Dyck/SCAN run ({_REPL} §3)",
          "spectra.csv", "claim: paper; rule: ours",
@@ -120,7 +123,9 @@ RULES: tuple[Rule, ...] = (
          "scored only on language-model runs (--plan lm): mode k*(Muon) < mode k*(AdamW); "
          "on the CPU tasks not measurable",
          {}, f"Muon k* = 1, AdamW k* = 2, TinyStories 51M ({_DYN})",
-         "spectra.csv of AdamW and Muon LM runs", "claim: paper; rule: ours", "none"),
+         "spectra.csv of AdamW and Muon LM runs", "claim: paper; rule: ours",
+         "spiked surrogates with a two-mode AdamW edge (a, 0.9a) and a one-mode Muon edge "
+         "vs Muon's edge at AdamW's position (same_edge_position)"),
     Rule("P4", "Krylov bound with A2's curvature",
          "k* ≤ #{eigenvalues of M^½HM^½ ≥ 1/(η_eff W)} in ≥ 90% of probed windows (where "
          "the preconditioned spectrum was not probed: #{j: v_jᵀMHv_j ≥ 1/(η_eff W)}, said "

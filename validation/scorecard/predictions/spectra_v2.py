@@ -4,7 +4,9 @@ Each is a :func:`~spectral_edge.validation.scorecard.predictions.checks.check`: 
 measurement applies the version-2 rule; the surrogates (:func:`mimic`) are the reference
 simulator run with each probed real run's measured h, Γ, N, η, W, stride and window count
 (:func:`~spectral_edge.validation.scorecard.calibration.spec_from_run`), with the theory true
-or with a named violation. P14's surrogates sketch the exact twin's own window Grams.
+or with a named violation. P14's surrogates sketch the exact twin's own window Grams. P1's and
+P3's are spiked-covariance window Grams drawn at the run's own P (P ~ 1e7–1e8) without
+forming a P-dimensional vector (:mod:`.bbp_surrogates`).
 
 >>> p1_v2([]).passed is None
 True
@@ -26,6 +28,7 @@ from spectral_edge.validation.scorecard.calibration import (
     spec_from_run,
     surrogate_runs,
 )
+from spectral_edge.validation.scorecard.predictions.bbp_surrogates import p1_maker, p3_maker
 from spectral_edge.validation.scorecard.predictions.checks import Outcome, check
 from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID
 from spectral_edge.validation.scorecard.predictions.stats import alpha_groups, mode_of
@@ -90,7 +93,8 @@ def _ceiling(run: RunData) -> float:
     return (P / (run.W - 1)) ** 0.25
 
 
-@check("P1")
+@check("P1", theory_true=p1_maker(False), theory_false=p1_maker(True),
+       violation="low_rank_updates")
 def p1_v2(runs: list[RunData]) -> Outcome:
     """BBP vacuity, scored only at P ≥ 1e7; below it the value and its ceiling."""
     have = [r for r in runs if "vacuity" in r.spectra and "P" in r.spectra
@@ -133,7 +137,8 @@ def p2_v2(runs: list[RunData]) -> Outcome:
 # --------------------------------------------------------------------------- P3
 
 
-@check("P3")
+@check("P3", theory_true=p3_maker(False), theory_false=p3_maker(True),
+       violation="same_edge_position")
 def p3_v2(runs: list[RunData]) -> Outcome:
     """Muon against AdamW on language-model runs only."""
     lm = [r for r in runs if r.get("task") == "lm" and not r.external]
