@@ -108,3 +108,19 @@ def test_reproduce_skips_resumes_and_reports_the_same(tmp_path: Path,
     assert run_status(killed / item.name) == "finished"
     same = [line.replace(str(killed), str(fresh)) for line in _stable(killed / "scorecard.md")]
     assert same == _stable(fresh / "scorecard.md")
+
+
+def test_scan_plan_is_the_published_size_and_takes_a_device(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    items = rp.plan(name="scan", device="cuda")
+    assert len(items) == 6 and {i.config.device for i in items} == {"cuda"}
+    assert {(i.config.wd, i.config.steps, i.config.batch_size, i.config.stride)
+            for i in items} == {(1.0, 30_000, 256, 500), (0.0, 20_000, 256, 500)}
+    assert rp.total_hours(items, 2) > 20  # a GPU's plan, said by its estimate
+    cpu = {i.name: i.config for i in rp.plan()}  # the full plan's CPU-scaled variant
+    assert cpu["scan_adamw_wd1_s42"].batch_size == 64 and cpu["scan_adamw_wd1_s42"].stride == 200
+    assert main(["reproduce", "--plan", "scan", "--list"]) == 0
+    assert "scan_adamw_wd0_s2024" in capsys.readouterr().out
+    assert main(["reproduce", "--device", "cuda", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--device applies to" in err[0] and not (tmp_path / "x").exists()

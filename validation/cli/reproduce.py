@@ -9,9 +9,11 @@ kill at any moment followed by the same command ends with the same scorecard
     spectral-edge reproduce --out runs/scorecard --quick --workers 2
     spectral-edge reproduce --out runs/scorecard --quick --workers 2 --executor ray
     spectral-edge reproduce --plan lm --corpus TinyStories.txt --device cuda --out runs/lm
+    spectral-edge reproduce --plan scan --device cuda --out runs/scan
 
 ``--executor ray`` trains the runs as Ray tasks (``--address``: an existing cluster);
-``--plan lm`` is the language-model plan (validation/experiments/lm_plan.py, docs/scaling.md).
+``--plan lm`` is the language-model plan (validation/experiments/lm_plan.py, docs/scaling.md);
+``--plan scan`` SCAN at the published size (a GPU's: about 25 h on 2 CPU cores).
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--corpus", default=None,
                         help="--plan lm: the corpus (a local text file or a saved dataset)")
     parser.add_argument("--device", default=None,
-                        help="--plan lm: cpu (default) or cuda[:N] (bf16 autocast)")
+                        help="--plan lm and --plan scan: cpu (default) or cuda[:N] (lm: bf16 "
+                             "autocast)")
     add_executor_arguments(parser)
     parser.set_defaults(func=execute)
 
@@ -55,8 +58,10 @@ def execute(args: argparse.Namespace) -> int:
 
     check_int("--workers", args.workers, 1, MAX_WORKERS)
     options = {k: v for k, v in (("corpus", args.corpus), ("device", args.device)) if v}
-    if options and args.plan != "lm":
-        raise InputError("--corpus and --device apply to --plan lm")
+    if args.corpus and args.plan != "lm":
+        raise InputError("--corpus applies to --plan lm")
+    if args.device and args.plan not in ("lm", "scan"):
+        raise InputError("--device applies to --plan lm and --plan scan")
     items = plan(args.quick, long_controls=args.long_controls, name=args.plan, **options)
     if args.list and args.out is not None:
         raise InputError("--list prints the plan and trains nothing; drop --out")
@@ -70,12 +75,12 @@ def execute(args: argparse.Namespace) -> int:
         return 0
     if args.out is None:
         raise InputError("reproduce needs --out DIR (or --list)")
-    if args.plan == "lm":  # checked here, not once per run
+    if args.plan in ("lm", "scan"):  # checked here, not once per run
         from pathlib import Path
 
         from spectral_edge.validation.runs.config import check_device
 
-        if args.corpus is None or not Path(args.corpus).exists():
+        if args.plan == "lm" and (args.corpus is None or not Path(args.corpus).exists()):
             raise InputError(f"--plan lm needs --corpus FILE (a local text file or a saved "
                              f"dataset), got {args.corpus!r}")
         check_device(args.device or "cpu")
