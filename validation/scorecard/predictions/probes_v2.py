@@ -43,7 +43,11 @@ from spectral_edge.numerics import spectra as sp
 from spectral_edge.numerics.bootstrap import bootstrap_ci, ratio_ci
 from spectral_edge.numerics.columns import KSTAR_WEIGHTED, names, numbered
 from spectral_edge.numerics.reference import QuadraticProblem, simulate
-from spectral_edge.validation.scorecard.calibration import SurrogateSpec, spec_from_run
+from spectral_edge.validation.scorecard.calibration import (
+    VIOLATIONS,
+    SurrogateSpec,
+    spec_from_run,
+)
 from spectral_edge.validation.scorecard.predictions.checks import Outcome, check
 from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID
 from spectral_edge.validation.scorecard.predictions.stats import spearman
@@ -328,7 +332,9 @@ CONTROLS: dict[str, str] = {
                   "k* ≥ 1 with no stiff direction",
     "unrelated_val_gradient": "the ablation Δloss follows a validation gradient unrelated to "
                               "the probed G^val",
-    "flat_alpha": "every mode of a window has the window's mean α (with measurement error): "
+    "flat_alpha": "every mode has the run's mean h and mean Γ (flat_injection), so no mode "
+                  "is more stable than another and the half-window α is flat; the exact α "
+                  "of spectra.csv is set to the window's mean too (with measurement error): "
                   "mixing within a block costs what mixing across k* does",
 }
 """Surrogate kinds: the theory-true one and the negative controls of P4, P10, P11."""
@@ -337,10 +343,9 @@ SURROGATE_P = 256
 """Dimension of the surrogate quadratic: the noise bulk's directions overlap by ~1/√P
 between the window's halves."""
 
-G_VAL_SPREAD = 2.5
-"""sd of log|G^val_j| across a surrogate window's modes (log|G^tr_j|: 0.5): the validation
-gradient carries most of the spread of α G^tr G^val, as the control needs to be told
-apart."""
+G_VAL_SPREAD, G_TRAIN_SPREAD = 2.5, 0.5
+"""sd of log|G^val_j| and log|G^tr_j| across a surrogate window's modes where the real run
+does not give it (:func:`_spread`; the full plan's runs measure 0.72 and 0.64)."""
 
 SOFT = 0.01
 """η_eff·h·W of the soft modes of the P4 control."""
@@ -363,6 +368,20 @@ def _scales(run: RunData, col: str, n: int) -> np.ndarray:
     med = run.probes.assign(_a=run.probes[col].abs()).groupby("mode")["_a"].median()
     out = np.array([float(med.get(j, np.nan)) for j in range(1, n + 1)])
     return np.where(np.isfinite(out) & (out > 0), out, 1.0)
+
+
+def _spread(run: RunData, col: str, default: float) -> float:
+    """Median over the run's probed windows of the sd of log|col| across the window's modes
+    (``default`` where no window has three finite non-zero values)."""
+    if col not in run.probes:
+        return default
+    sds = []
+    for _, grp in run.probes.groupby("step"):
+        v = np.abs(grp[col].to_numpy(float))
+        v = np.log(v[np.isfinite(v) & (v > 0)])
+        if v.size >= 3:
+            sds.append(float(np.std(v)))
+    return float(np.median(sds)) if sds else default
 
 
 def _simulate(spec: SurrogateSpec, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -395,10 +414,14 @@ def _surrogate(run: RunData, kind: str, seed: int) -> RunData | None:
     if kind == "soft_modes":
         spec = _soft(spec)
         h_sim = spec.simulated()[0]
+    if kind == "flat_alpha":  # P11 reads the half-window α of the Grams: flatten what makes it
+        spec = VIOLATIONS["flat_injection"].spec(spec)
+        h_sim = spec.simulated()[0]
     spectra, grams, energy = _simulate(spec, seed)
     rng = np.random.default_rng([seed, 0x9B0B])
     n = min(len(h_sim), spec.W, int(run.probes["mode"].max()))
     g_tr, g_val = _scales(run, "G_train", n), _scales(run, "G_val", n)
+    sd_tr, sd_val = _spread(run, "G_train", G_TRAIN_SPREAD), _spread(run, "G_val", G_VAL_SPREAD)
     has_top = run.probe_windows is not None and bool(numbered(run.probe_windows,
                                                               "precond_top"))
     rows, wins = [], []
@@ -407,13 +430,13 @@ def _surrogate(run: RunData, kind: str, seed: int) -> RunData | None:
         h = h_sim[order] * np.exp(MEASUREMENT_NOISE * rng.normal(size=n))
         k = int(spectra[KSTAR_WEIGHTED].iloc[i])
         step = int(spectra["step"].iloc[i])
-        gt = g_tr * np.exp(0.5 * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n)
-        gv = g_val * np.exp(G_VAL_SPREAD * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n)
+        gt = g_tr * np.exp(sd_tr * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n)
+        gv = g_val * np.exp(sd_val * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n)
         half = sp.half_window_overlap(grams[i][1:, 1:])
         a = np.ones(n)
         a[: min(n, half.size)] = np.nan_to_num(half[: min(n, half.size)], nan=0.0)
         drive = gv if kind != "unrelated_val_gradient" else (
-            g_val * np.exp(G_VAL_SPREAD * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n))
+            g_val * np.exp(sd_val * rng.normal(size=n)) * rng.choice([-1.0, 1.0], n))
         dloss = -a * gt * drive * np.exp(MEASUREMENT_NOISE * rng.normal(size=n))
         for j in range(n):
             rows.append({"step": step, "mode": j + 1, KSTAR_WEIGHTED: k,
