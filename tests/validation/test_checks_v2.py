@@ -159,3 +159,36 @@ def test_p6_fails_when_no_direction_is_stable() -> None:
     out = CHECKS["P6"].measure([isotropic_run(seed=s) for s in (0, 1)])
     assert out.passed is False, out.text
     assert CHECKS["P6"].measure(real()).passed is True
+
+
+def mean_path_run(permute: bool = False, windows: int = 40) -> RunData:
+    """Spectra that follow R1 exactly (each window's levels are the previous window's,
+    integrated over one snapshot by ``predict_gap_change``: the theory's noise-free mean
+    path, far from its steady state so the gap moves), probed every window with the drives
+    u² that give those Γ; ``permute``: the probed h and Γ belong to other modes."""
+    from spectral_edge.numerics.snapshot import predict_gap_change
+
+    eta, W, omega = 0.002, 10, 0.1
+    h = np.array([0.5, 1.0, 2.0, 4.0])
+    gamma = np.array([2.0, 0.4, 0.1, 0.02])
+    sig = np.array([0.5, 0.45, 0.3, 0.2])
+    rows, probes = [], []
+    for t in range(windows):
+        rows.append({"step": t, "W": W, **{f"sigma_{j + 1}": s for j, s in enumerate(sig)}})
+        hp, gp = (h[[1, 0, 3, 2]], gamma[[3, 2, 1, 0]]) if permute else (h, gamma)
+        for j in range(sig.size):
+            probes.append({"step": t, "mode": j + 1, "kstar_weighted": 1, "sigma": sig[j],
+                           "h": hp[j], "Gamma": gp[j] / (eta**2 * (hp[j] + omega)),
+                           "wd": omega, "eta_eff": eta})
+        sig = predict_gap_change(sig, h, gamma, eta, W, omega=omega, k=1).sigma_end
+    return RunData("path", Path("p"), pd.DataFrame(rows),
+                   {"lr": eta, "stride": 1, "wd": omega, "window": W},
+                   probes=pd.DataFrame(probes))
+
+
+def test_p7_passes_on_the_theorys_mean_path_and_fails_when_its_terms_are_permuted() -> None:
+    # what P7 can tell when the change of g is R1's mean drift; on stochastic theory-true
+    # data it cannot (the test above), so the scorecard calls it inconclusive
+    out = CHECKS["P7"].measure([mean_path_run()])
+    assert out.passed is True and out.details["n_slow"] >= 30, out.text
+    assert CHECKS["P7"].measure([mean_path_run(permute=True)]).passed is False
