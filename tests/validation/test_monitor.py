@@ -557,15 +557,17 @@ def _naive_rows(params: list[torch.Tensor], updates: np.ndarray):
         yield
 
 
+@pytest.mark.parametrize("block", [4, 64])  # several blocks (θ staged), one (θ in place)
 @pytest.mark.parametrize("shapes", [[7], [3, 5, 2], [40, 1]])
-def test_exact_storage_dots_equal_a_naive_recomputation(shapes, monkeypatch) -> None:
+def test_exact_storage_dots_equal_a_naive_recomputation(shapes, block, monkeypatch) -> None:
     from spectral_edge.validation.monitor import storage
 
-    monkeypatch.setattr(storage, "BLOCK", 4)  # several blocks, pieces across tensors
+    monkeypatch.setattr(storage, "BLOCK", block)  # 4: several blocks, pieces across tensors
     rng = np.random.default_rng(0)
     params = [torch.zeros(s, dtype=torch.float64) for s in shapes]
     W = 3
     store = storage.ExactStorage(params, window=W, dtype=torch.float64)
+    assert store.in_place == (block == 64)
     store.resync()
     updates = rng.normal(size=(9, sum(shapes)))
     for t, _ in enumerate(_naive_rows(params, updates)):
@@ -580,10 +582,11 @@ def test_exact_storage_dots_equal_a_naive_recomputation(shapes, monkeypatch) -> 
 
 
 def test_exact_storage_leaves_theta_prev_until_commit() -> None:
+    """Staged θ (two buffers, the GPU path): write() does not touch θ_{t−1}."""
     from spectral_edge.validation.monitor.storage import ExactStorage
 
     w = torch.zeros(5)
-    store = ExactStorage([w], window=2, dtype=torch.float32)
+    store = ExactStorage([w], window=2, dtype=torch.float32, copies=2)
     w.add_(1.0)
     store.write(0)  # not committed: θ_{t−1} is still zero
     assert store.theta_prev.abs().sum() == 0
@@ -591,6 +594,28 @@ def test_exact_storage_leaves_theta_prev_until_commit() -> None:
     assert store.write(1)[1] == pytest.approx(5 * 4.0)  # δ = 2 from the uncommitted θ
     store.commit()
     np.testing.assert_array_equal(store.theta_prev.numpy(), np.full(5, 2.0))
+
+
+def test_exact_storage_in_place_keeps_theta_prev_for_a_non_finite_update() -> None:
+    """θ in place (one buffer: CPU, one block): write() replaces θ_{t−1} by θ_t only when δ
+    is finite; commit() copies θ_t after a write that left θ_{t−1} as it was."""
+    from spectral_edge.validation.monitor.storage import ExactStorage
+
+    w = torch.zeros(5)
+    store = ExactStorage([w], window=2, dtype=torch.float32)
+    assert store.in_place and store.memory_bytes == 4 * (4 * 5 + 5 + 4)
+    w.add_(1.0)
+    assert store.write(0)[0] == 5.0
+    np.testing.assert_array_equal(store.theta_prev.numpy(), np.ones(5))
+    w.add_(1.0)
+    w[3] = float("inf")
+    assert np.isnan(store.write(1)).all()
+    np.testing.assert_array_equal(store.theta_prev.numpy(), np.ones(5))  # kept
+    w[3] = 2.0  # finite again: what GramMonitor commits after a skip
+    store.commit()
+    np.testing.assert_array_equal(store.theta_prev.numpy(), np.full(5, 2.0))
+    with pytest.raises(ValueError, match="one block"):
+        ExactStorage([torch.zeros(1 << 19)], window=2, dtype=torch.float32, copies=1)
 
 
 def test_sketch_storage_dots_equal_a_naive_recomputation(monkeypatch) -> None:

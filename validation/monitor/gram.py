@@ -138,7 +138,8 @@ class GramMonitor(MonitorReadout):
         self.keep_grams = self._log.keep
         slots = cfg.window + 2  # W+1 live updates and one spare slot for the incoming update
         if cfg.sketch_dim is None:
-            buffer_bytes = new_storage_bytes(local, cfg.window, self.dtype, self.param_dtype)
+            buffer_bytes = new_storage_bytes(local, cfg.window, self.dtype, self.param_dtype,
+                                             self._device)
         else:
             buffer_bytes = sketch_storage_bytes(local, cfg.window, cfg.sketch_dim,
                                                 self.param_dtype)
@@ -213,35 +214,39 @@ class GramMonitor(MonitorReadout):
         if calls % self.stride:
             self._calls = calls
             return False
-        changed = self._bindings.check()
+        bindings = self._bindings
+        changed = bindings.check()
         if changed is not None:
             return self._stop(changed)
-        if self._bindings.signature is not self._bound:
-            self._storage.rebind(self._bindings.params)
-            self._bound = self._bindings.signature
-        records = self._n_updates + 1 >= self.window
-        lr, bad = (snapshot_lr(self.optimizer, self.lr, calls, self.on_error) if records
-                   else (None, 0))
-        self.bad_lr += bad
+        if bindings.signature is not self._bound:
+            self._storage.rebind(bindings.params)
+            self._bound = bindings.signature
+        n_updates = self._n_updates + 1
+        records = n_updates >= self.window
+        if records:
+            lr, bad = snapshot_lr(self.optimizer, self.lr, calls, self.on_error)
+            self.bad_lr += bad
         self._calls = calls
         order = self._order
         spare = order[-1]
-        dots = all_reduce_sum(self._storage.write(spare, order[0]), self.shard_group,
-                              self._device)
-        if not math.isfinite(float(dots.sum())):
+        dots = self._storage.write(spare, order[0])
+        if self.shard_group is not None:
+            dots = all_reduce_sum(dots, self.shard_group, self._device)
+        if not math.isfinite(dots.sum()):
             return self._skip("nonfinite", "a NaN/Inf update", calls)
         if dots[spare] == 0.0:
             return self._skip("zero", "a zero update (the parameters did not change)", calls)
-        self._gram_slots[spare, :] = dots
-        self._gram_slots[:, spare] = dots
+        gram_slots = self._gram_slots
+        gram_slots[spare] = dots
+        gram_slots[:, spare] = dots
         # the spare slot now holds the newest update; the oldest slot becomes the spare
         self._order = order[1:-1] + [spare, order[0]]
         self._storage.commit()
-        self._n_updates += 1
+        self._n_updates = n_updates
         if not records:
             return False
-        self._log.add(calls, self._n_updates, lr, self._n_updates == self.window,
-                      self.gram_plus(), self.skipped, self.on_error)
+        self._log.add(calls, n_updates, lr, n_updates == self.window, self.gram_plus(),
+                      self.skipped, self.on_error)
         return True
 
     # ------------------------------------------------------------------ persistence

@@ -17,8 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -33,9 +32,9 @@ KEEP_GRAMS_BYTES = 256 << 20
 (256 MiB: 277,000 windows at W = 10, one window above W ≈ 5,800); older ones are dropped."""
 
 
-@dataclass(frozen=True)
-class Pending:
-    """A window whose statistics wait to be computed."""
+class Pending(NamedTuple):
+    """A window whose statistics wait to be computed (a named tuple: built at every
+    recorded snapshot, on the hot path)."""
 
     step: int
     snapshot: int
@@ -158,8 +157,9 @@ class WindowLog:
     def add(self, step: int, snapshot: int, lr: float | None, first: bool, K: np.ndarray,
             skipped: int, on_error: str = "warn") -> None:
         """Queue a window (statistics computed at the next :meth:`flush`)."""
-        self.pending.append(Pending(step, snapshot, lr, first, K, skipped))
-        if len(self.pending) >= self.pending_limit:
+        pending = self.pending
+        pending.append(Pending(step, snapshot, lr, first, K, skipped))
+        if len(pending) >= self.pending_limit:
             self.flush(on_error)
 
     def flush(self, on_error: str = "warn") -> None:

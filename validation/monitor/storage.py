@@ -5,9 +5,11 @@ A storage holds ``W + 2`` rows (the W+1 live updates and one spare for the incom
 single pass over the parameters, block by block (so a block of δ is still in cache when it
 is used): it forms δ = θ_t − θ_{t−1} in θ_{t−1}'s dtype (exact: bfloat16/float16 kept in
 float32, which holds them exactly), stores δ (or S δ) in the row, stages θ_t, and returns the
-dot products of the new row with every row, in float64. θ_{t−1} is double-buffered, so a
-rejected update leaves it untouched; :meth:`UpdateStorage.commit` makes the staged θ_t the
-new θ_{t−1}.
+dot products of the new row with every row, in float64. A rejected update leaves θ_{t−1} as
+it was; :meth:`UpdateStorage.commit` makes θ_t the new θ_{t−1}. θ_{t−1} is double-buffered
+(the pass stages θ_t in the second buffer), except in exact mode on the CPU with P ≤ one
+block, where the pass overwrites θ_{t−1} in place once δ·δ shows δ finite (see
+:class:`ExactStorage`).
 
 :class:`ExactStorage` stores δ itself: each dot product is a sum, in float64, of
 matrix–vector products over blocks of :data:`BLOCK` entries (a single float32 product over
@@ -113,7 +115,8 @@ class UpdateStorage(ABC):
       caller sums it over a shard group), with 0 at row ``drop`` (the update leaving the
       window, whose product nobody reads: exact mode does not read that row at all).
       θ_{t−1} and the other rows are not touched.
-    * :meth:`commit`: the staged θ_t becomes θ_{t−1} (after an accepted or a zero update).
+    * :meth:`commit`: θ_t becomes θ_{t−1} (after an accepted or a zero update, or a rejected
+      one whose parameters are finite).
     * :meth:`resync`: θ_{t−1} ← the current parameters (construction, a NaN recovered).
     * :meth:`rebind`: the parameter tensors were replaced or moved (same shapes): rebuild
       every cached view.
@@ -126,9 +129,12 @@ class UpdateStorage(ABC):
         params: the monitored tensors (one device).
         window: W.
         dtype: dtype of ``rows``.
+        copies: buffers for θ_{t−1}: 2 (double-buffered: θ_t is staged in the other one)
+            or 1 (the storage overwrites θ_{t−1} in place and keeps it exact itself).
     """
 
-    def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype) -> None:
+    def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype,
+                 copies: int = 2) -> None:
         self.slots = window + 2
         self.dtype = dtype
         self.param_dtype = widest([p.dtype for p in params])
@@ -136,8 +142,9 @@ class UpdateStorage(ABC):
         self.sizes = [p.numel() for p in params]
         self.local = sum(self.sizes)
         self.plan = plan_blocks(self.sizes, BLOCK)
-        self._prev = torch.zeros(2, self.local, dtype=self.param_dtype, device=self.device)
-        self._cur = 0  # self._prev[self._cur] is θ_{t−1}; the other one is staged θ_t
+        self._prev = torch.zeros(copies, self.local, dtype=self.param_dtype,
+                                 device=self.device)
+        self._cur = 0  # self._prev[self._cur] is θ_{t−1}; the other one (if any) is staged θ_t
         self.rows = torch.zeros(self.slots, self.row_dim(), dtype=dtype, device=self.device)
         self.rebind(params)
 
@@ -198,18 +205,73 @@ class UpdateStorage(ABC):
             torch._foreach_copy_(prev, src)
 
 
+def _copy(dst: list[torch.Tensor], src: list[torch.Tensor]) -> None:
+    """``dst[i] ← src[i]`` for each piece of a block (one ``torch._foreach_copy_`` call when
+    the block has many pieces)."""
+    if len(src) >= FOREACH_MIN:
+        torch._foreach_copy_(dst, src)
+    else:
+        for d, s in zip(dst, src, strict=True):
+            d.copy_(s)
+
+
+def theta_copies(device: torch.device, local: int) -> int:
+    """How many θ_{t−1} buffers exact mode keeps: one (overwritten in place) when the
+    parameters are on the CPU and fit in one block, else two (θ_t staged in the second).
+
+    Args:
+        device: the parameters' device.
+        local: entries of this process's parameters.
+
+    Returns:
+        1 or 2.
+
+    >>> theta_copies(torch.device("cpu"), 1000), theta_copies(torch.device("cpu"), 10**6)
+    (1, 2)
+    """
+    return 1 if device.type == "cpu" and local <= BLOCK else 2
+
+
 class ExactStorage(UpdateStorage):
     """Exact mode: row i is the update δ itself (length P, ``dtype`` float32 or float64).
 
-    Memory (W+2)·P numbers plus two copies of θ_{t−1}. A snapshot reads θ_t, θ_{t−1} and
-    the W live rows once, and writes δ and θ_t once: W+4 streams of P numbers, against the
-    W+1 of one matrix–vector product over the (W+1)-row buffer (the benchmark's floor).
+    Memory (W+2)·P numbers plus θ_{t−1} (:func:`theta_copies`: once or twice). A snapshot
+    reads θ_t, θ_{t−1} and the W live rows once, and writes δ and θ_t once: W+4 streams of P
+    numbers, against the W+1 of one matrix–vector product over the (W+1)-row buffer (the
+    benchmark's floor).
+
+    With two θ buffers each block's θ_t is staged in the second one and :meth:`commit` flips
+    the two. With one (parameters on the CPU, P ≤ one block) the pass forms δ, takes the dot
+    products, and only then, if δ·δ is finite (so δ and θ_t are), writes θ_t over θ_{t−1}
+    in place, into cache lines it has just read: no second buffer whose lines a staged copy
+    would first have to read (write-allocate). A non-finite δ·δ leaves θ_{t−1} as it was, as
+    staging does, and :meth:`commit` then copies θ_t if asked to.
+
+    Args:
+        params: the monitored tensors (one device).
+        window: W.
+        dtype: dtype of the rows.
+        copies: θ_{t−1} buffers, 1 (in place; one block only) or 2 (staged); ``None``:
+            :func:`theta_copies`.
+
+    Raises:
+        ValueError: ``copies=1`` for parameters of more than one block.
 
     >>> w = torch.zeros(4)
     >>> store = ExactStorage([w], window=2, dtype=torch.float32)
     >>> store.rows.shape, store.memory_bytes
-    (torch.Size([4, 4]), 112)
+    (torch.Size([4, 4]), 96)
     """
+
+    def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype,
+                 copies: int | None = None) -> None:
+        local = sum(p.numel() for p in params)
+        copies = theta_copies(params[0].device, local) if copies is None else copies
+        if copies == 1 and local > BLOCK:
+            raise ValueError("θ_{t−1} in place needs the parameters in one block")
+        self.in_place = copies == 1
+        self._stale = False  # in place: θ_{t−1} still waits for the last write's θ_t
+        super().__init__(params, window, dtype, copies=copies)
 
     def row_dim(self) -> int:
         return self.local
@@ -222,6 +284,8 @@ class ExactStorage(UpdateStorage):
         self._new = [[self.rows[s, block] for block, _ in self.plan] for s in range(self.slots)]
         self._partial = torch.zeros(len(self.plan), self.slots, dtype=self.dtype,
                                     device=self.device)
+        # in place (CPU, one block): the block's products read through NumPy, no torch call
+        self._host = self._partial[0].numpy() if self.in_place else None
         # per leaving row: the (rows, out) views before and after it, for every block
         self._cut = [[[(self._cols[b][lo:hi], self._partial[b, lo:hi])
                        for lo, hi in ((0, drop), (drop + 1, self.slots)) if lo < hi]
@@ -236,31 +300,49 @@ class ExactStorage(UpdateStorage):
     def write(self, slot: int, drop: int | None = None) -> np.ndarray:
         if self._copied:
             self._src = self._sources()
-        prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
+        prev, host = self._prev_views[self._cur], self._host
+        staged = None if host is not None else self._prev_views[1 - self._cur]
         dst, new, partial = self._dst[slot], self._new[slot], self._partial
         cut = None if drop is None else self._cut[drop]
         for b, src in enumerate(self._src):
             if len(src) >= FOREACH_MIN and self._foreach:
                 torch._foreach_copy_(dst[b], src)
                 torch._foreach_sub_(dst[b], prev[b])
-                torch._foreach_copy_(staged[b], src)
             else:
-                for s, p, d, t in zip(src, prev[b], dst[b], staged[b], strict=True):
+                for s, p, d in zip(src, prev[b], dst[b], strict=True):
                     torch.sub(s, p, out=d)  # formed in θ_{t−1}'s dtype, then stored
-                    t.copy_(s)
+            if staged is not None:
+                _copy(staged[b], src)
             if cut is None:
                 torch.mv(self._cols[b], new[b], out=partial[b])
                 continue
             for rows, out in cut[b]:  # the rows before and after the leaving one
                 torch.mv(rows, new[b], out=out)
-        dots = partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
+        if host is None:
+            dots = partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
+        else:  # in place: θ_t over θ_{t−1} once δ·δ shows δ finite
+            self._stale = True
+            if not math.isfinite(host[slot]):
+                return np.full(self.slots, np.nan)
+            _copy(prev[0], self._src[0])
+            self._stale = False
+            dots = np.add(host, 0.0, dtype=np.float64)  # = torch's sum of one row (−0 → 0)
         if drop is not None:
             dots[drop] = 0.0
         return dots
 
+    def commit(self) -> None:
+        """θ_{t−1} ← θ_t: flip the buffers, or (in place) copy θ_t if the last write left
+        θ_{t−1} as it was."""
+        if not self.in_place:
+            super().commit()
+        elif self._stale:
+            _copy(self._prev_views[self._cur][0], self._src[0])
+            self._stale = False
+
 
 def new_storage_bytes(local: int, window: int, dtype: torch.dtype,
-                      param_dtype: torch.dtype) -> int:
+                      param_dtype: torch.dtype, device: torch.device) -> int:
     """:attr:`ExactStorage.memory_bytes` before building one (for the memory check).
 
     Args:
@@ -268,13 +350,15 @@ def new_storage_bytes(local: int, window: int, dtype: torch.dtype,
         window: W.
         dtype: row dtype.
         param_dtype: θ_{t−1}'s dtype.
+        device: the parameters' device (:func:`theta_copies`).
 
     Returns:
         Bytes.
 
-    >>> new_storage_bytes(4, 2, torch.float32, torch.float32)
-    112
+    >>> new_storage_bytes(4, 2, torch.float32, torch.float32, torch.device("cpu"))
+    96
     """
     slots = window + 2
-    return (slots * local * dtype.itemsize + 2 * local * param_dtype.itemsize
+    return (slots * local * dtype.itemsize
+            + theta_copies(device, local) * local * param_dtype.itemsize
             + math.ceil(local / BLOCK) * slots * dtype.itemsize)
