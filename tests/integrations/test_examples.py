@@ -62,6 +62,7 @@ def torchrun(script: str, out: Path, steps: int) -> dict:
     return json.loads((out / "summary.json").read_text())
 
 
+@pytest.mark.xdist_group("distributed")  # one multi-process job at a time
 def test_ddp_every_rank_reports_the_same_spectrum(tmp_path) -> None:
     summary = torchrun("ddp.py", tmp_path, steps=12)
     assert summary["world_size"] == 2
@@ -70,6 +71,7 @@ def test_ddp_every_rank_reports_the_same_spectrum(tmp_path) -> None:
     assert len(summary["sigma"]) == 4 and summary["sigma"][0] > 0
 
 
+@pytest.mark.xdist_group("distributed")  # one multi-process job at a time
 def test_fsdp_sharded_gram_equals_unsharded(tmp_path) -> None:
     summary = torchrun("fsdp.py", tmp_path, steps=12)
     assert summary["n_params"] == 16 * 63 + 63 + 63 + 1  # the global count

@@ -33,6 +33,7 @@ def worker(rank: int, init_file: str, out_file: str) -> None:
         dist.destroy_process_group()
 
 
+@pytest.mark.xdist_group("distributed")  # one multi-process job at a time
 def test_sharded_gram_equals_full_gram(tmp_path) -> None:
     mp.spawn(worker, args=(str(tmp_path / "init"), str(tmp_path / "out")), nprocs=2)
     X = updates()[-(W + 1) :]
