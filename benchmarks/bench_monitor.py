@@ -6,8 +6,12 @@
 * floor: reading the W+1 buffered updates once (one matrix–vector product over the buffer).
 
 The three are timed interleaved in one process and the minimum over repeats is kept
-(shared machines are noisy: only the ratios mean anything). A second part times a
-training step of the demo model with and without the monitor at stride 1.
+(shared machines are noisy: only the ratios mean anything). Every timed call starts from
+the same cache state: a buffer of ``--evict-mb`` MiB (more than the last-level cache) is
+written first, then the vector the method reads first (θ_t for ours and naive, as an
+optimizer step leaves it; the floor's vector for the floor); the order of the three turns
+with each repeat, so each follows each of the others. A second part times a training step
+of the demo model with and without the monitor at stride 1.
 
 Run:  .venv/bin/python benchmarks/bench_monitor.py [--sizes 1e5 1e6 1e7] [--repeats 7]
 """
@@ -41,9 +45,12 @@ def _timed(fn, device: str = "cpu") -> float:
     return time.perf_counter() - start
 
 
-def bench_update_cost(P: int, W: int, repeats: int, device: str = "cpu") -> dict[str, float]:
-    """Seconds per update (minimum over repeats) for ours, naive and floor at P parameters."""
+def bench_update_cost(P: int, W: int, repeats: int, device: str = "cpu",
+                      evict_mb: int = 64) -> dict[str, float]:
+    """Seconds per update (minimum over repeats) for ours, naive and floor at P parameters,
+    each call timed after ``evict_mb`` MiB were written (the same cold caches for all)."""
     gen = torch.Generator().manual_seed(0)
+    evict = torch.zeros(evict_mb << 18, device=device)  # float32: 4 bytes an entry
     param = torch.zeros(P, requires_grad=True, device=device)
     steps = [(torch.randn(P, generator=gen) * 1e-3).to(device) for _ in range(3)]
     monitor = GramMonitor([param], window=W, keep_grams=False)
@@ -74,13 +81,18 @@ def bench_update_cost(P: int, W: int, repeats: int, device: str = "cpu") -> dict
         advance(i)
         ours()
         naive()
-    times: dict[str, list[float]] = {"ours": [], "naive": [], "floor": []}
+    methods = {"ours": ours, "naive": naive, "floor": floor}
+    times: dict[str, list[float]] = {name: [] for name in methods}
+    names = list(methods)
     for i in range(repeats):
-        advance(i)
-        # ours and naive both measure the same new parameters
-        times["ours"].append(_timed(ours, device))
-        times["naive"].append(_timed(naive, device))
-        times["floor"].append(_timed(floor, device))
+        # the order turns with each repeat, so each method follows each of the others
+        for name in names[i % 3:] + names[:i % 3]:
+            evict.fill_(i)
+            if name == "floor":
+                floor_vec.mul_(-1.0)  # the floor's vector just written, like θ_t for the others
+            else:
+                advance(i)  # θ_t just written, as after an optimizer step
+            times[name].append(_timed(methods[name], device))
     return {k: min(v) for k, v in times.items()}
 
 
@@ -136,6 +148,9 @@ def main() -> None:
     parser.add_argument("--train-repeats", type=int, default=15)
     parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1)")
+    parser.add_argument("--evict-mb", type=int, default=64,
+                        help="MiB written before every timed update call, more than the "
+                             "last-level cache (64)")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
                         help="where parameters, buffers and the demo model live (cpu)")
     args = parser.parse_args()
@@ -149,7 +164,7 @@ def main() -> None:
           f"{'ours/floor':>10} {'naive/ours':>10}")
     for size in args.sizes:
         P = int(size)
-        t = bench_update_cost(P, args.window, args.repeats, args.device)
+        t = bench_update_cost(P, args.window, args.repeats, args.device, args.evict_mb)
         print(
             f"{P:>10d} {t['ours'] * 1e3:9.2f} {t['naive'] * 1e3:9.2f} {t['floor'] * 1e3:9.2f} "
             f"{t['ours'] / t['floor']:10.2f} {t['naive'] / t['ours']:10.1f}"
