@@ -72,13 +72,14 @@ CONTROL_STEPS = (10_000, 2000)
 LONG_CONTROL_STEPS = 50_000
 
 #: measured seconds per training step (one torch thread; docs/runs.md), by model; SCAN's from
-#: :data:`SCAN_CPU` alone (``scan_cpu``: 0.095 s/step at batch 64; the full plan of 2026-12-03
-#: measured 0.25-0.38 s/step at batch 256) and the published SCAN size (``scan``: 4.3 s/step)
-STEP_S = {"modular": 0.045, "muon": 0.06, "dyck": 0.03, "scan_cpu": 0.095, "scan": 4.3}
+#: the faithful full plan of 2026-12-03 (runs/faithful, docs/runs.md: modular 0.031-0.054,
+#: Dyck 0.053-0.068, the SCAN variant 0.053-0.069 s/step with evaluations); the published
+#: SCAN size (``scan``): 4.3 s/step, measured alone
+STEP_S = {"modular": 0.04, "muon": 0.05, "dyck": 0.04, "scan_cpu": 0.06, "scan": 4.3}
 #: measured seconds per evaluation (train + test split), by family
 EVAL_S = {"modular": 0.35, "dyck": 2.0, "scan": 1.5}
 #: measured seconds per probed window (with the Hessian top: ``PROBE_HESS_S``)
-PROBE_S, PROBE_HESS_S = 4.4, 12.0
+PROBE_S, PROBE_HESS_S = 7.0, 15.0
 
 #: expected steps of a grokking run (published grok steps plus the stop rule's latency)
 EXPECTED_STEPS = {"modular": 3300, "multi": 6000, "dyck": 2000, "scan": 3000}
