@@ -111,7 +111,10 @@ def test_report_writes_a_deterministic_scorecard(tmp_path: Path,
     assert "| P8 |" in first and "**pass**" in first
     data = json.loads((tmp_path / "scorecard.json").read_text())
     p8 = next(r for r in data["results"] if r["id"] == "P8")
-    assert p8["verdict"] == "pass" and p8["runs"] == ["off", "on"]
+    # version 2.1 scores P8 on at least 3 grokking weight-decay runs; here there is one
+    assert p8["verdict"] == "not measurable" and "needs 3" in p8["reason"], p8
+    p8_v1 = next(r for r in data["rules_version_1_results"] if r["id"] == "P8")
+    assert p8_v1["verdict"] == "pass" and p8_v1["runs"] == ["off", "on"]
     assert (tmp_path / "scorecard_figures" / "p6_alpha.png").exists()
     assert "wrote" in capsys.readouterr().out
 
