@@ -91,7 +91,7 @@ EXPECTED_STEPS = {"modular": 3300, "multi": 6000, "dyck": 2000, "scan": 3000}
 PROBE_CADENCE = {"dyck": (1, 2)}
 
 
-def _probes(on: bool, quick: bool, cap: str = "modular") -> dict[str, list[Any]]:
+def _probes(on: bool, cap: str = "modular") -> dict[str, list[Any]]:
     every, hess = PROBE_CADENCE.get(cap, (4, 8))
     return {"probe_every": [every if on else None], "probe_hess_every": [hess if on else None]}
 
@@ -105,9 +105,9 @@ def _pair(task: str, seeds: list[int], quick: bool, long_controls: bool,
     if cap == "scan":  # CPU-scaled SCAN: the control stops at the same cap
         control = CAPS[cap][1 if quick else 0]
     on = grid({}, {"task": [task], "wd": [1.0], "seed": seeds,
-                   "steps": [CAPS[cap][1 if quick else 0]]} | extra | _probes(True, quick, cap))
+                   "steps": [CAPS[cap][1 if quick else 0]]} | extra | _probes(True, cap))
     off = grid({}, {"task": [task], "wd": [0.0], "seed": seeds, "steps": [control]}
-               | extra | _probes(False, quick))
+               | extra | _probes(False))
     return on + off
 
 
@@ -138,14 +138,14 @@ def scorecard_plan(quick: bool = False, long_controls: bool = False) -> list[Swe
                        {k: [v] for k, v in SCAN_CPU.items()})
     cap = {"steps": [CAPS["modular"][1 if quick else 0]]}
     items += grid({}, {"task": ["modadd"], "optimizer": ["muon"], "wd": [1.0],
-                       "seed": seeds[:1]} | cap | _probes(True, quick))
+                       "seed": seeds[:1]} | cap | _probes(True))
     sketch = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
-                       "sketch_dim": [100]} | cap | _probes(False, quick))
+                       "sketch_dim": [100]} | cap | _probes(False))
     items += [SweepItem(i.name + "_sketch100", i.config) for i in sketch]
     forget = 2500 if quick else 3500
     forgetting = grid({}, {"task": ["modadd"], "wd": [1.0], "seed": seeds[:1],
                            "steps": [forget + 600], "stop_acc": [None],
-                           "forget_step": [forget]} | _probes(False, quick))
+                           "forget_step": [forget]} | _probes(False))
     items += [SweepItem(f"{i.name}_forget{forget}", i.config) for i in forgetting]
     names = [i.name for i in items]
     if len(set(names)) != len(names):
@@ -174,9 +174,9 @@ def scan_plan(quick: bool = False, long_controls: bool = False, device: str = "c
     """
     short = {"steps": [2000]} if quick else {}
     on = grid({}, {"task": ["scan"], "wd": [1.0], "seed": list(seeds), "device": [device]}
-              | short | _probes(True, quick))
+              | short | _probes(True))
     off = grid({}, {"task": ["scan"], "wd": [0.0], "seed": list(seeds), "device": [device]}
-               | short | _probes(False, quick))
+               | short | _probes(False))
     return on + off
 
 
