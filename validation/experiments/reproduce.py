@@ -24,6 +24,11 @@ every 8th (Dyck: every window, the Hessian every 2nd, :data:`PROBE_CADENCE`); th
 run without probes. Muon, the sketch and the forgetting run use
 the first seed.
 
+A weight-decay run that groks before its second full window (Dyck seed 42 at step 600,
+stride 200, W = 3) gets a dense re-run with snapshots 4 times as often after the plan
+(:func:`dense_reruns`; the full plan only), as the author re-ran that seed; P8 reads it in
+the original's place.
+
 :func:`estimate` gives each run's expected steps and seconds from per-step costs measured
 on the 2-core development machine (:data:`STEP_S`, :data:`EVAL_S`, :data:`PROBE_S`), and
 ``spectral-edge reproduce --list`` prints them. :func:`reproduce` trains what is not
@@ -39,7 +44,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +292,44 @@ def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
     return failed
 
 
+def dense_reruns(items: list[SweepItem], root: Path) -> list[SweepItem]:
+    """The dense re-runs of the finished weight-decay runs that grokked too early to see a
+    window before it: fewer than two full windows end at or before the grok step (P8 needs
+    a peak and a later value). Each is trained again with snapshots
+    :data:`~spectral_edge.validation.runs.rundir.DENSE_FACTOR` times as often and probes as
+    many windows apart in steps, as the author re-ran Dyck seed 42 every 50 steps instead of
+    200 (dyck_scan SPECTRAL_EDGE_THESIS_REPLICATION.md §2.4, §6.1: W+1 snapshots before the
+    grok step). Training is the same (the monitor is neutral); only the snapshots differ.
+
+    Args:
+        items: the plan's runs.
+        root: the plan's output folder (each run's ``summary.json`` is read).
+
+    Returns:
+        The re-runs, named :func:`~spectral_edge.validation.runs.rundir.dense_name`
+        (none for an unfinished run, a sketched or forgetting run, or a stride below the
+        factor).
+    """
+    out = []
+    factor = rundir.DENSE_FACTOR
+    for item in items:
+        c = item.config
+        summary = root / item.name / "summary.json"
+        if (c.wd <= 0 or c.sketch_dim is not None or c.forget_step is not None
+                or c.stride < factor or not summary.exists()):
+            continue
+        done = rundir.read_json(summary)
+        g = done.get("grok_step") if done.get("grokked") else None
+        if g is None or g >= (c.window + 1) * c.stride:
+            continue
+        stride = c.stride // factor
+        scale = {k: None if getattr(c, k) is None else getattr(c, k) * factor
+                 for k in ("probe_every", "probe_hess_every")}
+        out.append(SweepItem(rundir.dense_name(item.name, stride),
+                             replace(c, stride=stride, **scale)))
+    return out
+
+
 def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
               progress: bool = True, long_controls: bool = False,
               name: str = "scorecard", executor: str = "local", address: str | None = None,
@@ -304,9 +347,15 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     items = plan(quick, long_controls=long_controls, name=name, **options)
     trained = sum(not is_finished(root / i.name, i.config) for i in items)
     failed = train_plan(items, root, workers, progress, executor, address)
+    dense = [] if quick else dense_reruns(items, root)
+    if dense:
+        trained += sum(not is_finished(root / i.name, i.config) for i in dense)
+        failed += train_plan(items + dense, root, workers, progress, executor, address)
     grid_name = "quick grid (--quick: one seed, short caps)" if quick else "full grid"
     notes = [f"Plan: the {grid_name}; {len(items)} runs (validation/experiments/reproduce.py lists "
-             "them; `spectral-edge reproduce --list` prints them)."]
+             "them; `spectral-edge reproduce --list` prints them)"
+             + (f", and {len(dense)} dense re-run(s) of runs that grokked before their second "
+                f"window ({', '.join(i.name for i in dense)})." if dense else ".")]
     meta_path = root / "reproduce.json"
     meta = rundir.read_json(meta_path) if meta_path.exists() else {}
     wall = time.perf_counter() - t0

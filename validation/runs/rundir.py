@@ -272,3 +272,44 @@ def exclusive(out_dir: str | os.PathLike) -> Iterator[Path]:
     finally:
         lock_path.unlink(missing_ok=True)
         os.close(fd)
+
+
+DENSE_FACTOR = 4
+"""A dense re-run takes snapshots this many times as often (the author's Dyck re-run of
+seed 42: every 50 steps instead of 200)."""
+
+_DENSE = re.compile(r"(.+)_dense\d+(~\d+)?")
+
+
+def dense_name(name: str, stride: int) -> str:
+    """The run-directory name of ``name``'s dense re-run with snapshots every ``stride``.
+
+    Args:
+        name: the original run's name.
+        stride: the re-run's snapshot stride.
+
+    Returns:
+        ``<name>_dense<stride>``.
+
+    >>> dense_name("dyck_adamw_wd1_s42", 50)
+    'dyck_adamw_wd1_s42_dense50'
+    """
+    return f"{name}_dense{int(stride)}"
+
+
+def dense_base(name: str) -> str | None:
+    """The original run of a dense re-run (a ``~seed`` suffix of a surrogate kept).
+
+    Args:
+        name: a run name.
+
+    Returns:
+        The original's name, or None when ``name`` is not a dense re-run.
+
+    >>> dense_base("dyck_adamw_wd1_s42_dense50"), dense_base("dyck_adamw_wd1_s42_dense50~3")
+    ('dyck_adamw_wd1_s42', 'dyck_adamw_wd1_s42~3')
+    >>> dense_base("dyck_adamw_wd1_s42") is None
+    True
+    """
+    m = _DENSE.fullmatch(name)
+    return None if m is None else m.group(1) + (m.group(2) or "")

@@ -178,12 +178,21 @@ def _many(spec: SurrogateSpec) -> SurrogateSpec:
                    Gamma=(100.0 * max(spec.Gamma),) * 5 + (min(spec.Gamma),))
 
 
+def _isotropic(spec: SurrogateSpec) -> SurrogateSpec:
+    n = len(spec.h)
+    # no injection: every update is the isotropic gradient noise (at least the mean drive)
+    return replace(spec, Gamma=(0.0,) * n,
+                   noise=max(float(spec.noise), float(np.mean(spec.Gamma)) * spec.eta_eff))
+
+
 VIOLATIONS: dict[str, Violation] = {v.name: v for v in (
     Violation("permuted_hierarchy", "the probed h_j and Γ_j belong to other modes "
               "(permuted within each window): σ_j is unrelated to R1's steady state",
               probes=_permute),
     Violation("flat_injection", "every mode has the mean h and the mean Γ: the gap-driving "
               "and curvature terms are switched off, no hierarchy", spec=_flat),
+    Violation("isotropic_updates", "no injection: the updates are the isotropic gradient "
+              "noise, so no direction persists from one snapshot to the next", spec=_isotropic),
     Violation("many_active_modes", "five equally driven stiff modes (η(h+ω) = 1, 100× the "
               "strongest Γ) above one weak one: five active directions, the gap at k = 5",
               spec=_many),

@@ -23,6 +23,7 @@ import numpy as np
 
 from spectral_edge.common.errors import InputError
 from spectral_edge.numerics.bootstrap import Estimate
+from spectral_edge.validation.runs.rundir import dense_base
 from spectral_edge.validation.scorecard.analysis import RunData, grok_step
 from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID_V1, Rule
 
@@ -191,13 +192,25 @@ def param(pid: str, key: str) -> float:
 
 
 def standard(runs: list[RunData]) -> list[RunData]:
-    """Runs that are neither sketched (``sketch_dim``) nor induced-forgetting
-    (``forget_step``): the ones every prediction but P12 (c) and P14 reads.
+    """Runs that are neither sketched (``sketch_dim``), induced-forgetting
+    (``forget_step``) nor dense re-runs (:func:`dense_reruns`; the same training as their
+    original): the ones every prediction but P8, P12 (c) and P14 reads.
 
     >>> standard([])
     []
     """
-    return [r for r in runs if r.get("sketch_dim") is None and r.get("forget_step") is None]
+    return [r for r in runs if r.get("sketch_dim") is None and r.get("forget_step") is None
+            and dense_base(r.name) is None]
+
+
+def dense_reruns(runs: list[RunData]) -> dict[str, RunData]:
+    """The dense re-runs among ``runs`` (snapshots more often, same training; named by
+    :func:`~spectral_edge.validation.runs.rundir.dense_name`), by their original's name.
+
+    >>> dense_reruns([])
+    {}
+    """
+    return {base: r for r in runs if (base := dense_base(r.name)) is not None}
 
 
 def trained(runs: list[RunData]) -> list[RunData]:

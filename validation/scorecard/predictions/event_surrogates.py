@@ -229,10 +229,12 @@ def p5_maker(violate: bool) -> Maker:
 
 
 def p8_maker(violate: bool) -> Maker:
-    """P8: weight-decay runs grok; mode 2's injection (1.5, above mode 1's 3 and mode 3's
-    0.5) decays with time constant one snapshot from W + 2 snapshots before the grok step,
-    so g₂₃ declines by it; no-decay runs never grok. Control (by seed parity): mode 2 stays
-    on until the grok step (the decline only after it), or the no-decay runs grok too.
+    """P8: weight-decay runs grok; mode 2's injection (1.5, between mode 1's 3 and mode
+    3's 0.5) decays with time constant one snapshot from W + 2 snapshots before the grok
+    step, or from the snapshot before the first window when the run has fewer (the decline
+    precedes the grok step and is seen), so g₂₃ declines by it; no-decay runs never grok.
+    Control (by seed parity): mode 2 stays on until the grok step (the decline only after
+    it), or the no-decay runs grok too.
 
     Args:
         violate: Build the control.
@@ -255,7 +257,7 @@ def p8_maker(violate: bool) -> Maker:
                 gi = window_at(r, g)
                 idx = range((gi if gi is not None else 0) + 1)
                 t = np.arange(snapshots(r)[idx[-1]] + 1)
-                start = snapshots(r)[idx[-1]] - r.W - 2
+                start = max(snapshots(r)[idx[-1]] - r.W - 2, snapshots(r)[0] - 1)
                 a2 = 1.5 * (np.ones(t.size) if late else np.exp(-np.clip(t - start, 0, None)))
                 amps = np.stack([np.full(t.size, 3.0), a2, np.full(t.size, 0.5)], axis=1)
             out.append(_copy(r, seed, spectra=_frame(r, amps, idx, rng),

@@ -33,8 +33,10 @@ from scipy import signal, stats
 
 from spectral_edge.numerics.bootstrap import Estimate, bootstrap_ci, ratio_ci
 from spectral_edge.numerics.columns import KSTAR_WEIGHTED
+from spectral_edge.validation.runs.rundir import dense_base
 from spectral_edge.validation.scorecard.analysis import val_loss_at
 from spectral_edge.validation.scorecard.predictions.base import (
+    dense_reruns,
     forget_step,
     grok,
     standard,
@@ -112,19 +114,22 @@ def p5_v2(runs: list[RunData]) -> Outcome:
 
 
 @check("P8", theory_true=p8_maker(False), theory_false=p8_maker(True),
-       violation="decline_after_grok_or_no_decay_groks")
+       violation="decline_after_grok_or_no_decay_groks", all_runs=True)
 def p8_v2(runs: list[RunData]) -> Outcome:
     """g₂₃ declines > 1.5× by the grok step in every weight-decay run that groks (at least
     ``min_grokked`` of them; the others are reported) and no run without weight decay
-    groks.
+    groks. A run needs ``min_windows`` full windows ending at or before its grok step;
+    one that groks earlier is scored on its dense re-run, or reported.
 
     Args:
-        runs: The runs (trained, with metrics.csv).
+        runs: The runs (trained, with metrics.csv); dense re-runs are read in their
+            original's place, sketched and forgetting runs are not read.
 
     Returns:
         The outcome; the estimate is the median decline (spec grok rule, full windows).
     """
-    runs = [r for r in trained(runs) if r.metrics is not None]
+    dense = dense_reruns(runs)
+    runs = [r for r in trained(standard(runs)) if r.metrics is not None]
     wd_on = [r for r in runs if wd_of(r) > 0]
     wd_off = [r for r in runs if wd_of(r) == 0]
     if not wd_on or not wd_off:
@@ -133,11 +138,13 @@ def p8_v2(runs: list[RunData]) -> Outcome:
     grokked = [r for r in wd_on if grok(r) is not None]
     n_off = sum(grok(r) is not None for r in wd_off)
     grok_steps = {r.name: {"spec": grok(r), "patience": grok(r, "patience")} for r in runs}
-    if len(grokked) < _param("P8", "min_grokked"):
-        return Outcome(None, reason=f"{len(grokked)} of {len(wd_on)} weight-decay runs grokked "
-                       f"(the rule needs {_param('P8', 'min_grokked'):g})", runs=_names(runs),
-                       details={"grok_steps": grok_steps})
-    det = decline_table(grokked)
+    scored, too_early = _resolved(grokked, dense, int(_param("P8", "min_windows")))
+    details: dict[str, Any] = {"grok_steps": grok_steps, "too_early": too_early}
+    if len(scored) < _param("P8", "min_grokked"):
+        return Outcome(None, reason=f"{len(scored)} of {len(wd_on)} weight-decay runs grokked "
+                       f"with two windows before it (the rule needs "
+                       f"{_param('P8', 'min_grokked'):g})", runs=_names(runs), details=details)
+    det = decline_table(scored)
     main = det["spec_full"]
     thr = _param("P8", "min_decline")
     n_decl = sum(v > thr for v in main.values())
@@ -146,11 +153,36 @@ def p8_v2(runs: list[RunData]) -> Outcome:
     est = bootstrap_ci(logs, np.median)
     est = Estimate(*(math.exp(x) if np.isfinite(x) else x
                      for x in (est.value, est.low, est.high)), est.n)
+    n_dense = sum(dense_base(r.name) is not None for r in scored)
     text = (f"decline > {thr:g}× in {n_decl}/{len(main)} grokking wd runs "
-            f"({len(grokked)}/{len(wd_on)} grokked); {n_off}/{len(wd_off)} no-wd runs grok; "
-            f"median decline {est.text()}")
+            f"({len(grokked)}/{len(wd_on)} grokked"
+            + (f"; {n_dense} scored on a dense re-run" if n_dense else "")
+            + (f"; {len(too_early)} too early to score" if too_early else "")
+            + f"); {n_off}/{len(wd_off)} no-wd runs grok; median decline {est.text()}")
     return Outcome(bool(ok), est, "grokking wd runs (median decline)", text,
-                   runs=_names(runs), details={"declines": det, "grok_steps": grok_steps})
+                   runs=_names(runs), details=details | {"declines": det})
+
+
+def _resolved(grokked: list[RunData], dense: dict[str, RunData], need: int
+              ) -> tuple[list[RunData], dict[str, str]]:
+    """P8's scored runs: each grokking run with ``need`` full windows ending at or before
+    its grok step, else its dense re-run when that has them; the rest, with why."""
+    def windows(r: RunData) -> int:
+        g = grok(r)
+        return 0 if g is None else int((r.spectra["step"].to_numpy() <= g).sum())
+
+    scored, too_early = [], {}
+    for r in grokked:
+        d = dense.get(r.name)
+        if windows(r) >= need:
+            scored.append(r)
+        elif d is not None and d.metrics is not None and windows(d) >= need:
+            scored.append(d)
+        else:
+            too_early[r.name] = (f"{windows(r)} window(s) end at or before the grok step "
+                                 f"{grok(r)}" + ("" if d is None else
+                                                 f"; its dense re-run has {windows(d)}"))
+    return scored, too_early
 
 
 # --------------------------------------------------------------------------- P9

@@ -163,8 +163,8 @@ def _window_mean(values: np.ndarray) -> Estimate:
                         if x.size else x)
 
 
-@check("P6", theory_true=mimic(), theory_false=mimic("flat_injection"),
-       violation="flat_injection")
+@check("P6", theory_true=mimic(), theory_false=mimic("isotropic_updates"),
+       violation="isotropic_updates")
 def p6_v2(runs: list[RunData]) -> Outcome:
     """α_dom > α_gap ≥ α_sub on exact α; the scripts' proxy α beside it."""
     exact, proxy = [], []
