@@ -147,3 +147,34 @@ def test_p15_uses_the_joint_ablation_where_a_later_probe_measured_it() -> None:
                                              probe_windows=pw))
     assert rows.loc[last, "edge"] == -0.61 and np.isfinite(rows["edge"]).all()
     assert how.startswith("v₁+v₂ (abl_top2_dacc) in 1 rows")
+
+
+def _early_plan(dense: bool) -> list[RunData]:
+    """Three modular weight-decay runs, a Dyck run that groks in its first window (step
+    600, W = 3, stride 200), its dense re-run (stride 50) if ``dense``, and controls."""
+    out = [template(f"modadd_wd1_s{s}", task="modadd", W=10, stride=100, windows=22,
+                    grok_at=2900) for s in range(3)]
+    out += [template(f"modadd_wd0_s{s}", task="modadd", wd=0.0, W=10, stride=500,
+                     windows=30, probe=False) for s in range(2)]
+    out.append(template("dyck_wd1_s42", windows=8, grok_at=600))
+    if dense:
+        out.append(template("dyck_wd1_s42_dense50", stride=50, windows=37, grok_at=600))
+    return out
+
+
+def test_p8_scores_a_dense_rerun_in_place_of_a_run_that_groks_in_its_first_window() -> None:
+    sparse = events_v2.p8_v2(CHECKS["P8"].theory_true(_early_plan(False), 0))
+    assert "dyck_wd1_s42~0" in sparse.details["too_early"]
+    assert "dyck_wd1_s42~0" not in sparse.details["declines"]["spec_full"]
+    assert "1 too early to score" in sparse.text
+    dense = events_v2.p8_v2(CHECKS["P8"].theory_true(_early_plan(True), 0))
+    assert dense.details["too_early"] == {}
+    assert "dyck_wd1_s42_dense50~0" in dense.details["declines"]["spec_full"]
+    assert dense.passed is True and "1 scored on a dense re-run" in dense.text
+    # the dense re-run is read by P8 only: every other check sees the original once
+    assert "dyck_wd1_s42_dense50" not in [r.name for r in standard(_early_plan(True))]
+
+
+def test_p8_is_calibrated_with_a_dense_rerun() -> None:
+    cal = calibrate_check(CHECKS["P8"], _early_plan(True), K=10)
+    assert cal.power >= 0.8 and cal.false_pass <= 0.2, cal

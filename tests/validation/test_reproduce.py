@@ -121,3 +121,22 @@ def test_scan_plan_is_the_published_size_and_takes_a_device(
     assert main(["reproduce", "--device", "cuda", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--device applies to" in err[0] and not (tmp_path / "x").exists()
+
+
+def test_dense_reruns_follow_runs_that_grok_before_their_second_window(
+        tmp_path: Path) -> None:
+    from spectral_edge.validation.runs import rundir
+
+    items = [SweepItem(f"dyck_adamw_wd{wd:g}_s{seed}",
+                       RunConfig.protocol("dyck", seed=seed, wd=wd, probe_every=1,
+                                          probe_hess_every=2))
+             for wd, seed in ((1.0, 42), (1.0, 137), (0.0, 42), (1.0, 7))]
+    grok = {"dyck_adamw_wd1_s42": 600, "dyck_adamw_wd1_s137": 800, "dyck_adamw_wd0_s42": 600}
+    for name, g in grok.items():  # s7 is not finished: no summary
+        rundir.write_json(tmp_path / name / "summary.json", {"grokked": True, "grok_step": g})
+    (dense,) = rp.dense_reruns(items, tmp_path)  # 800 = (W+1)·stride: two windows, none
+    assert dense.name == "dyck_adamw_wd1_s42_dense50"
+    c = items[0].config
+    assert (dense.config.stride, dense.config.probe_every, dense.config.probe_hess_every) == (
+        c.stride // 4, 4, 8)
+    assert dense.config.seed == c.seed and dense.config.steps == c.steps
