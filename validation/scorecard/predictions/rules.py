@@ -202,7 +202,7 @@ RULES: tuple[Rule, ...] = (
          "Dyck/SCAN weight-decay runs: gradient energy fraction on v_1 > 0.8 in the pre-grok "
          "windows and < 0.2 in the window at the grok step; modular runs reported, not scored",
          {"before": 0.8, "after": 0.2},
-         f"97.6% → 5.3% → 99.5% (Dyck, {_LIFE}); 88–98% → 0.2–5%",
+         f"97.6% → 5.3% → 99.5% (Dyck, {_LIFE}); 88–98% → 0.2–5% (Dyck/SCAN, {_LIFE})",
          "probes.csv, metrics.csv", "claim: paper (Dyck/SCAN); thresholds: ours",
          "surrogates whose edge turns weight-decay-driven at the grok step vs never"),
     Rule("P14", "sketching keeps the spectrum",
