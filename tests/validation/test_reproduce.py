@@ -72,7 +72,10 @@ def test_reproduce_list_and_bad_workers(capsys: pytest.CaptureFixture[str],
     lines = capsys.readouterr().out.splitlines()
     names = [i.name for i in rp.plan(True)]
     assert [line.split()[0] for line in lines[1:1 + len(names)]] == names
-    assert "estimated" in lines[-1]
+    assert "estimated" in lines[-1]  # the quick plan trains no dense re-run
+    assert main(["reproduce", "--list"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "dense re-runs" in last and "dyck_adamw_wd1_s42_dense50" in last
     assert main(["reproduce", "--out", str(tmp_path / "o"), "--workers", "0"]) == 2
     assert "--workers" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()

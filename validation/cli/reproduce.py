@@ -71,7 +71,7 @@ def execute(args: argparse.Namespace) -> int:
         print(describe(items))
         return 0
     if args.list:
-        print_plan(items, args.workers)
+        print_plan(items, args.workers, dense=not args.quick)
         return 0
     if args.out is None:
         raise InputError("reproduce needs --out DIR (or --list)")
@@ -94,14 +94,20 @@ def execute(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def print_plan(items: list, workers: int) -> None:
-    """One line per run (name, step cap, expected steps, estimated minutes), then the total.
+def print_plan(items: list, workers: int, dense: bool = True) -> None:
+    """One line per run (name, step cap, expected steps, estimated minutes), then the total
+    and, with ``dense``, the expected dense re-runs.
 
     Args:
         items: the plan's runs.
         workers: the parallel processes the total assumes.
+        dense: the plan trains dense re-runs after it (the full scorecard plan).
     """
-    from spectral_edge.validation.experiments.reproduce import estimate, total_hours
+    from spectral_edge.validation.experiments.reproduce import (
+        estimate,
+        expected_dense,
+        total_hours,
+    )
 
     print(f"{'run':48s} {'cap':>7s} {'expected':>8s} {'min':>6s}")
     total = 0.0
@@ -112,3 +118,9 @@ def print_plan(items: list, workers: int) -> None:
     print(f"{len(items)} runs, {total / 3600:.2f} h of training; estimated "
           f"{total_hours(items, workers):.2f} h at --workers {workers} (per-step costs "
           "measured on the 2-core development machine, docs/runs.md)")
+    extra_runs = expected_dense(items) if dense else []
+    if extra_runs:
+        extra = sum(estimate(i).seconds for i in extra_runs)
+        print(f"then dense re-runs of the weight-decay runs that grok before their second "
+              f"window (expected: {', '.join(i.name for i in extra_runs)}; "
+              f"{extra / 60:.1f} min); {total_hours(items + extra_runs, workers):.2f} h in all")

@@ -322,12 +322,40 @@ def dense_reruns(items: list[SweepItem], root: Path) -> list[SweepItem]:
         g = done.get("grok_step") if done.get("grokked") else None
         if g is None or g >= (c.window + 1) * c.stride:
             continue
-        stride = c.stride // factor
-        scale = {k: None if getattr(c, k) is None else getattr(c, k) * factor
-                 for k in ("probe_every", "probe_hess_every")}
-        out.append(SweepItem(rundir.dense_name(item.name, stride),
-                             replace(c, stride=stride, **scale)))
+        out.append(_dense(item))
     return out
+
+
+def _dense(item: SweepItem) -> SweepItem:
+    """``item`` with snapshots and probes :data:`~spectral_edge.validation.runs.rundir.
+    DENSE_FACTOR` times as often in steps (the same windows probed in number)."""
+    c, factor = item.config, rundir.DENSE_FACTOR
+    scale = {k: None if getattr(c, k) is None else getattr(c, k) * factor
+             for k in ("probe_every", "probe_hess_every")}
+    return SweepItem(rundir.dense_name(item.name, c.stride // factor),
+                     replace(c, stride=c.stride // factor, **scale))
+
+
+#: runs expected to grok before their second window (published grok step 600, stride 200,
+#: W = 3), so ``--list`` counts their dense re-runs; :func:`dense_reruns` decides from the
+#: runs' own grok steps
+EXPECTED_DENSE = ("dyck_adamw_wd1_s42",)
+
+
+def expected_dense(items: list[SweepItem]) -> list[SweepItem]:
+    """The dense re-runs the plan is expected to need (:data:`EXPECTED_DENSE`), for
+    estimates.
+
+    Args:
+        items: the plan's runs.
+
+    Returns:
+        Their dense re-runs (:func:`dense_reruns`' settings).
+
+    >>> [i.name for i in expected_dense(plan())]
+    ['dyck_adamw_wd1_s42_dense50']
+    """
+    return [_dense(i) for i in items if i.name in EXPECTED_DENSE]
 
 
 def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
