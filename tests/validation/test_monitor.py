@@ -557,17 +557,19 @@ def _naive_rows(params: list[torch.Tensor], updates: np.ndarray):
         yield
 
 
-@pytest.mark.parametrize("block", [4, 64])  # several blocks (θ staged), one (θ in place)
+@pytest.mark.parametrize("copies", [1, 2])  # θ in place (the CPU's), staged (the GPU's)
+@pytest.mark.parametrize("block", [4, 64])  # several blocks, one
 @pytest.mark.parametrize("shapes", [[7], [3, 5, 2], [40, 1]])
-def test_exact_storage_dots_equal_a_naive_recomputation(shapes, block, monkeypatch) -> None:
+def test_exact_storage_dots_equal_a_naive_recomputation(shapes, block, copies,
+                                                        monkeypatch) -> None:
     from spectral_edge.validation.monitor import storage
 
     monkeypatch.setattr(storage, "BLOCK", block)  # 4: several blocks, pieces across tensors
     rng = np.random.default_rng(0)
     params = [torch.zeros(s, dtype=torch.float64) for s in shapes]
     W = 3
-    store = storage.ExactStorage(params, window=W, dtype=torch.float64)
-    assert store.in_place == (block == 64)
+    store = storage.ExactStorage(params, window=W, dtype=torch.float64, copies=copies)
+    assert store.in_place == (copies == 1)
     store.resync()
     updates = rng.normal(size=(9, sum(shapes)))
     for t, _ in enumerate(_naive_rows(params, updates)):
@@ -597,8 +599,8 @@ def test_exact_storage_leaves_theta_prev_until_commit() -> None:
 
 
 def test_exact_storage_in_place_keeps_theta_prev_for_a_non_finite_update() -> None:
-    """θ in place (one buffer: CPU, one block): write() replaces θ_{t−1} by θ_t only when δ
-    is finite; commit() copies θ_t after a write that left θ_{t−1} as it was."""
+    """θ in place (one buffer: the CPU), one block: write() replaces θ_{t−1} by θ_t only when
+    δ is finite; commit() copies θ_t after a write that left θ_{t−1} as it was."""
     from spectral_edge.validation.monitor.storage import ExactStorage
 
     w = torch.zeros(5)
@@ -614,8 +616,6 @@ def test_exact_storage_in_place_keeps_theta_prev_for_a_non_finite_update() -> No
     w[3] = 2.0  # finite again: what GramMonitor commits after a skip
     store.commit()
     np.testing.assert_array_equal(store.theta_prev.numpy(), np.full(5, 2.0))
-    with pytest.raises(ValueError, match="one block"):
-        ExactStorage([torch.zeros(1 << 19)], window=2, dtype=torch.float32, copies=1)
 
 
 def test_sketch_storage_dots_equal_a_naive_recomputation(monkeypatch) -> None:

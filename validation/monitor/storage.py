@@ -6,10 +6,11 @@ single pass over the parameters, block by block (so a block of δ is still in ca
 is used): it forms δ = θ_t − θ_{t−1} in θ_{t−1}'s dtype (exact: bfloat16/float16 kept in
 float32, which holds them exactly), stores δ (or S δ) in the row, stages θ_t, and returns the
 dot products of the new row with every row, in float64. A rejected update leaves θ_{t−1} as
-it was; :meth:`UpdateStorage.commit` makes θ_t the new θ_{t−1}. θ_{t−1} is double-buffered
-(the pass stages θ_t in the second buffer), except in exact mode on the CPU with P ≤ one
-block, where the pass overwrites θ_{t−1} in place once δ·δ shows δ finite (see
-:class:`ExactStorage`).
+it was (with one exception below); :meth:`UpdateStorage.commit` makes θ_t the new θ_{t−1}.
+θ_{t−1} is double-buffered (the pass stages θ_t in the second buffer), except in exact mode
+on the CPU, where the pass overwrites each block of θ_{t−1} in place once that block's δ·δ
+shows its δ finite (see :class:`ExactStorage`; the exception: a non-finite block after the
+first, whose earlier blocks are already overwritten, leaves those entries of θ_{t−1} NaN).
 
 :class:`ExactStorage` stores δ itself: each dot product is a sum, in float64, of
 matrix–vector products over blocks of :data:`BLOCK` entries (a single float32 product over
@@ -114,7 +115,8 @@ class UpdateStorage(ABC):
       float64 array of ⟨row i, row ``slot``⟩ for every row i (this process's share: the
       caller sums it over a shard group), with 0 at row ``drop`` (the update leaving the
       window, whose product nobody reads: exact mode does not read that row at all).
-      θ_{t−1} and the other rows are not touched.
+      The other rows are not touched, nor is θ_{t−1} unless the storage keeps it in place
+      (:class:`ExactStorage` on the CPU).
     * :meth:`commit`: θ_t becomes θ_{t−1} (after an accepted or a zero update, or a rejected
       one whose parameters are finite).
     * :meth:`resync`: θ_{t−1} ← the current parameters (construction, a NaN recovered).
@@ -130,7 +132,7 @@ class UpdateStorage(ABC):
         window: W.
         dtype: dtype of ``rows``.
         copies: buffers for θ_{t−1}: 2 (double-buffered: θ_t is staged in the other one)
-            or 1 (the storage overwrites θ_{t−1} in place and keeps it exact itself).
+            or 1 (the storage overwrites θ_{t−1} in place and keeps track of it itself).
     """
 
     def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype,
@@ -215,21 +217,20 @@ def _copy(dst: list[torch.Tensor], src: list[torch.Tensor]) -> None:
             d.copy_(s)
 
 
-def theta_copies(device: torch.device, local: int) -> int:
-    """How many θ_{t−1} buffers exact mode keeps: one (overwritten in place) when the
-    parameters are on the CPU and fit in one block, else two (θ_t staged in the second).
+def theta_copies(device: torch.device) -> int:
+    """How many θ_{t−1} buffers exact mode keeps: one (overwritten in place, block by block)
+    when the parameters are on the CPU, else two (θ_t staged in the second).
 
     Args:
         device: the parameters' device.
-        local: entries of this process's parameters.
 
     Returns:
         1 or 2.
 
-    >>> theta_copies(torch.device("cpu"), 1000), theta_copies(torch.device("cpu"), 10**6)
+    >>> theta_copies(torch.device("cpu")), theta_copies(torch.device("cuda"))
     (1, 2)
     """
-    return 1 if device.type == "cpu" and local <= BLOCK else 2
+    return 1 if device.type == "cpu" else 2
 
 
 class ExactStorage(UpdateStorage):
@@ -241,21 +242,27 @@ class ExactStorage(UpdateStorage):
     benchmark's floor).
 
     With two θ buffers each block's θ_t is staged in the second one and :meth:`commit` flips
-    the two. With one (parameters on the CPU, P ≤ one block) the pass forms δ, takes the dot
-    products, and only then, if δ·δ is finite (so δ and θ_t are), writes θ_t over θ_{t−1}
-    in place, into cache lines it has just read: no second buffer whose lines a staged copy
-    would first have to read (write-allocate). A non-finite δ·δ leaves θ_{t−1} as it was, as
-    staging does, and :meth:`commit` then copies θ_t if asked to.
+    the two. With one (parameters on the CPU) the pass forms a block's δ, takes its dot
+    products, and only then, if that block's δ·δ is finite (so its δ and θ_t are), writes the
+    block's θ_t over its θ_{t−1} in place, into cache lines it has just read: no second
+    buffer whose lines a staged copy would first have to read (write-allocate). A block whose
+    δ·δ is not finite ends the pass and the update is rejected (all products NaN):
+
+    * in the first block, θ_{t−1} is left as it was, as staging leaves it (always the case
+      for P ≤ one block, :data:`BLOCK`);
+    * in a later block, the blocks before it already hold θ_t, and θ_{t−1} cannot be put back
+      (θ_t − fl(θ_t − θ_{t−1}) is not θ_{t−1} when the subtraction rounded, e.g. θ_{t−1} =
+      2⁻³⁰, θ_t = 1 in float32), so those entries of θ_{t−1} are set to NaN: the next update
+      is non-finite too and is rejected, and the monitor re-anchors at the first finite
+      parameters (:meth:`commit`), instead of measuring that update from the last finite θ.
+
+    :meth:`commit` after a rejected write copies θ_t (the current parameters) over θ_{t−1}.
 
     Args:
         params: the monitored tensors (one device).
         window: W.
         dtype: dtype of the rows.
-        copies: θ_{t−1} buffers, 1 (in place; one block only) or 2 (staged); ``None``:
-            :func:`theta_copies`.
-
-    Raises:
-        ValueError: ``copies=1`` for parameters of more than one block.
+        copies: θ_{t−1} buffers, 1 (in place) or 2 (staged); ``None``: :func:`theta_copies`.
 
     >>> w = torch.zeros(4)
     >>> store = ExactStorage([w], window=2, dtype=torch.float32)
@@ -265,10 +272,7 @@ class ExactStorage(UpdateStorage):
 
     def __init__(self, params: list[torch.Tensor], window: int, dtype: torch.dtype,
                  copies: int | None = None) -> None:
-        local = sum(p.numel() for p in params)
-        copies = theta_copies(params[0].device, local) if copies is None else copies
-        if copies == 1 and local > BLOCK:
-            raise ValueError("θ_{t−1} in place needs the parameters in one block")
+        copies = theta_copies(params[0].device) if copies is None else copies
         self.in_place = copies == 1
         self._stale = False  # in place: θ_{t−1} still waits for the last write's θ_t
         super().__init__(params, window, dtype, copies=copies)
@@ -284,8 +288,8 @@ class ExactStorage(UpdateStorage):
         self._new = [[self.rows[s, block] for block, _ in self.plan] for s in range(self.slots)]
         self._partial = torch.zeros(len(self.plan), self.slots, dtype=self.dtype,
                                     device=self.device)
-        # in place (CPU, one block): the block's products read through NumPy, no torch call
-        self._host = self._partial[0].numpy() if self.in_place else None
+        # in place (CPU): each block's δ·δ, and one block's products, read through NumPy
+        self._host = self._partial.numpy() if self.in_place else None
         # per leaving row: the (rows, out) views before and after it, for every block
         self._cut = [[[(self._cols[b][lo:hi], self._partial[b, lo:hi])
                        for lo, hi in ((0, drop), (drop + 1, self.slots)) if lo < hi]
@@ -315,29 +319,47 @@ class ExactStorage(UpdateStorage):
                 _copy(staged[b], src)
             if cut is None:
                 torch.mv(self._cols[b], new[b], out=partial[b])
-                continue
-            for rows, out in cut[b]:  # the rows before and after the leaving one
-                torch.mv(rows, new[b], out=out)
+            else:
+                for rows, out in cut[b]:  # the rows before and after the leaving one
+                    torch.mv(rows, new[b], out=out)
+            if host is not None:  # in place: this block's θ_t over θ_{t−1} once δ is finite
+                if not math.isfinite(host[b, slot]):
+                    return self._reject(b)
+                _copy(prev[b], src)
         if host is None:
             dots = partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
-        else:  # in place: θ_t over θ_{t−1} once δ·δ shows δ finite
-            self._stale = True
-            if not math.isfinite(host[slot]):
-                return np.full(self.slots, np.nan)
-            _copy(prev[0], self._src[0])
+        else:
             self._stale = False
-            dots = np.add(host, 0.0, dtype=np.float64)  # = torch's sum of one row (−0 → 0)
+            if len(host) > 1:
+                dots = partial.sum(dim=0, dtype=torch.float64).numpy()
+            else:
+                dots = np.add(host[0], 0.0, dtype=np.float64)  # = torch's sum (−0 → 0)
         if drop is not None:
             dots[drop] = 0.0
         return dots
 
+    def _reject(self, block: int) -> np.ndarray:
+        """End an in-place pass at a block whose δ·δ is not finite.
+
+        Args:
+            block: the block's index; the blocks before it already hold θ_t, so their
+                entries of θ_{t−1} become NaN (see the class docstring).
+
+        Returns:
+            The rejected update's products: all NaN.
+        """
+        self._stale = True
+        if block:
+            self._prev[0, :self.plan[block][0].start].fill_(math.nan)
+        return np.full(self.slots, np.nan)
+
     def commit(self) -> None:
-        """θ_{t−1} ← θ_t: flip the buffers, or (in place) copy θ_t if the last write left
-        θ_{t−1} as it was."""
+        """θ_{t−1} ← θ_t: flip the buffers, or (in place) copy θ_t if the last write was
+        rejected."""
         if not self.in_place:
             super().commit()
         elif self._stale:
-            _copy(self._prev_views[self._cur][0], self._src[0])
+            self.resync()
             self._stale = False
 
 
@@ -360,5 +382,5 @@ def new_storage_bytes(local: int, window: int, dtype: torch.dtype,
     """
     slots = window + 2
     return (slots * local * dtype.itemsize
-            + theta_copies(device, local) * local * param_dtype.itemsize
+            + theta_copies(device) * local * param_dtype.itemsize
             + math.ceil(local / BLOCK) * slots * dtype.itemsize)
