@@ -3,6 +3,7 @@ runs, resumes an interrupted one, and ends with the same scorecard."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,9 @@ def test_reproduce_skips_resumes_and_reports_the_same(tmp_path: Path,
     before = (fresh / tiny_plan()[0].name / "metrics.csv").stat().st_mtime_ns
     rp.reproduce(fresh, progress=False)
     assert (fresh / tiny_plan()[0].name / "metrics.csv").stat().st_mtime_ns == before
+    (call,) = json.loads((fresh / "reproduce.json").read_text())["calls"]  # one trained
+    assert call["runs"] == 2 and call["workers"] == 1 and call["wall_s"] > 0
+    assert "wall time of each call that trained" in path.read_text()
     # an interrupted run (killed after its first checkpoint) is resumed to the same end
     killed = tmp_path / "killed"
     item = tiny_plan()[0]

@@ -387,10 +387,13 @@ def reproduce(out: str | Path, quick: bool = False, workers: int = 1,
     meta_path = root / "reproduce.json"
     meta = rundir.read_json(meta_path) if meta_path.exists() else {}
     wall = time.perf_counter() - t0
+    calls = list(meta.get("calls", []))
+    if trained:
+        calls.append({"runs": trained, "workers": workers, "wall_s": wall})
     rundir.write_json(meta_path, {
         "quick": quick, "workers": workers if trained else meta.get("workers", workers),
         "notes": notes, "commands": commands(out, quick, workers),
-        "wall_s": wall if trained else meta.get("wall_s"),
+        "wall_s": wall if trained else meta.get("wall_s"), "calls": calls,
     })
     card = write_scorecard(root, root / "scorecard.md", title="Scorecard", progress=True)
     return card.path, failed, time.perf_counter() - t0

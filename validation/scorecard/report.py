@@ -335,7 +335,11 @@ def write_scorecard(root: str | Path, out: str | Path | None = None, *,
         notes = list(made.get("notes", [])) + (notes or [])
         commands = list(made.get("commands", [])) + [c for c in commands
                                                      if c not in made.get("commands", [])]
-        if made.get("wall_s") is not None:
+        if made.get("calls"):
+            notes.append("`reproduce` wall time of each call that trained: " + "; ".join(
+                f"{c['wall_s']:.0f} s ({c['runs']:.0f} run(s), {c['workers']:.0f} worker(s))"
+                for c in made["calls"]) + ".")
+        elif made.get("wall_s") is not None:
             notes.append(f"`reproduce` wall time (last call that trained): "
                          f"{made['wall_s']:.0f} s with {made.get('workers')} worker(s).")
     text = render(results, forecasts, runs, figures, shown=shown, title=title, commands=commands,

@@ -171,7 +171,8 @@ def read_plan_file(path: Path) -> dict[str, Any]:
         path: The file ``reproduce`` wrote.
 
     Returns:
-        Its object: ``notes`` and ``commands`` lists of strings, ``wall_s`` a number or null.
+        Its object: ``notes`` and ``commands`` lists of strings, ``wall_s`` a number or null,
+        ``calls`` a list of ``{"runs", "workers", "wall_s"}`` (the calls that trained).
 
     Raises:
         InputError: If the file is not such an object (the message names the field).
@@ -184,6 +185,13 @@ def read_plan_file(path: Path) -> dict[str, Any]:
     wall = made.get("wall_s")
     if wall is not None and (isinstance(wall, bool) or not isinstance(wall, int | float)):
         raise InputError(f"{path}: field wall_s must be a number or null, got {wall!r}")
+    calls = made.get("calls", [])
+    if not isinstance(calls, list) or not all(
+            isinstance(c, dict) and set(c) == {"runs", "workers", "wall_s"}
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+                    for v in c.values()) for c in calls):
+        raise InputError(f"{path}: field calls must be a list of {{runs, workers, wall_s}} "
+                         "objects of numbers >= 0")
     return made
 
 

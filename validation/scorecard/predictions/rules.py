@@ -149,7 +149,8 @@ RULES: tuple[Rule, ...] = (
          "claim: paper; group split: ours",
          "theory-true surrogates vs isotropic updates (isotropic_updates: no direction "
          "persists); flat injection keeps the ordering too (false-pass 1.0 in version 2.1), "
-         "so a pass says that directions persist, not that R1's hierarchy drives them"),
+         "so even a calibrated pass would say that directions persist, not that R1's "
+         "hierarchy drives them"),
     Rule("P7", "gap flow with measured terms",
          "on windows with η_eff(h̄+ω)W ≤ 0.1 (R1's slow relaxation): R² of the observed "
          "change of g over one snapshot against R1+R3 integrated exactly over it ≥ 0.5 × "
@@ -275,7 +276,9 @@ RULE_CHANGES: tuple[tuple[str, str, str], ...] = (
      "violate the prediction, and flat injection does not (the persisting modes' sorted "
      "eigenvalues keep the ordering; false-pass 1.0), so its rate measured how unspecific "
      "the ordering is, not whether the test sees it missing. Isotropic updates, where no "
-     "direction persists, break it. By version 2.1 P6 was inconclusive (false-pass 1.0)"),
+     "direction persists, violate it. By version 2.1 P6 was inconclusive (false-pass 1.0); "
+     "it stays so on the full plan: at its settings a trace of α_dom above exact zeros "
+     "meets the ordering (no margin), false-pass 1.0 again"),
     ("P8", "version 2.2: a run needs two full windows ending at or before its grok step; "
      "one that groks earlier is scored on its dense re-run (snapshots 4× as often), or "
      "reported, not scored",
