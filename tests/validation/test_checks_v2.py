@@ -121,7 +121,7 @@ def test_evaluate_v2_reuses_a_cached_calibration(tmp_path: Path) -> None:
     runs = real(n=1)
     cache = scoring_v2.CalibrationCache(tmp_path / "cal.json")
     first = scoring_v2.evaluate_v2(runs, ("P2",), K=3, cache=cache)[0]
-    assert first.verdict in ("pass", "fail", "inconclusive") and first.version == "2.1"
+    assert first.verdict in ("pass", "fail", "inconclusive") and first.version == "2.2"
     key = next(iter(json.loads((tmp_path / "cal.json").read_text())))
     fake = Calibration("x", 3, 0.1, 0.1, 0.0, 0.0, 0, 0)
     cache.put(key, fake)

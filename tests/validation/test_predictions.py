@@ -28,7 +28,7 @@ def test_rule_table_is_complete_and_versioned() -> None:
     assert [r.id for r in pr.RULES] == [f"P{i}" for i in range(1, 17)]
     assert [r.id for r in pr.RULES_V1] == [r.id for r in pr.RULES]
     assert set(pr.PREDICTIONS) == {r.id for r in pr.RULES_V1}
-    assert pr.RULES_VERSION == "2.1" and pr.RULE_CHANGES
+    assert pr.RULES_VERSION == "2.2" and pr.RULE_CHANGES
     ids = {r.id for r in pr.RULES} | {"all"}
     assert all(pid in ids and change and why for pid, change, why in pr.RULE_CHANGES)
     # every version-2 rule is sourced and names its negative control

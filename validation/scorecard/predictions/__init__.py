@@ -20,14 +20,14 @@ The package, one job per module:
 * :mod:`.terms` — figure data shared by scorers and figures;
 * :mod:`.scoring` — :func:`evaluate`.
 
-Version 2.1 (:data:`RULES`, :data:`RULES_VERSION` "2.1"; version 1 is :data:`RULES_V1`): each
+Version 2.2 (:data:`RULES`, :data:`RULES_VERSION` "2.2"; version 1 is :data:`RULES_V1`): each
 prediction is a calibrated :class:`~.checks.Check` (:mod:`.checks`; scorers in
 :mod:`.spectra_v2`, :mod:`.flow_v2`, :mod:`.events_v2`, :mod:`.probes_v2`), scored by
 :func:`evaluate_v2` (:mod:`.scoring_v2`) with verdicts pass / fail / inconclusive / not
 measurable.
 
 >>> [r.id for r in RULES][:3], RULES_VERSION
-(['P1', 'P2', 'P3'], '2.1')
+(['P1', 'P2', 'P3'], '2.2')
 >>> evaluate([])[0].verdict, evaluate_v2([])[0].verdict
 ('not measurable', 'not measurable')
 """

@@ -9,7 +9,7 @@ whose changes and their reasons are :data:`RULE_CHANGES`. Every version-2 rule n
 source: the paper's claim (section or the author's file) or "ours".
 
 >>> [r.id for r in RULES][:3], RULES_VERSION, RULE_BY_ID["P2"].params
-(['P1', 'P2', 'P3'], '2.1', {'max_mode': 3})
+(['P1', 'P2', 'P3'], '2.2', {'max_mode': 3})
 >>> RULE_BY_ID_V1["P7"].params
 {'min_r2': 0.5}
 """
