@@ -153,7 +153,6 @@ class GramMonitor(MonitorReadout):
         self._bound = self._bindings.signature
         # order[i] is the slot of the i-th oldest live update; order[-1] is the spare slot
         self._order: list[int] = list(range(slots))
-        self._gram_slots = np.zeros((slots, slots))
         self._n_updates = 0  # accepted updates so far
         self._calls = 0  # calls of step()
         self.skipped, self.skipped_by_kind = 0, dict.fromkeys(SKIP_KINDS, 0)
@@ -222,7 +221,7 @@ class GramMonitor(MonitorReadout):
             self._storage.rebind(bindings.params)
             self._bound = bindings.signature
         n_updates = self._n_updates + 1
-        records = n_updates >= self.window
+        records, lr = n_updates >= self.window, None
         if records:
             lr, bad = snapshot_lr(self.optimizer, self.lr, calls, self.on_error)
             self.bad_lr += bad
@@ -231,23 +230,17 @@ class GramMonitor(MonitorReadout):
         spare = order[-1]
         dots = self._storage.write(spare, order[0])
         if self.shard_group is not None:
-            dots = all_reduce_sum(dots, self.shard_group, self._device)
-        if not math.isfinite(dots.sum()):
+            dots = all_reduce_sum(np.array(dots), self.shard_group, self._device).tolist()
+        if not math.isfinite(sum(dots)):
             return self._skip("nonfinite", "a NaN/Inf update", calls)
         if dots[spare] == 0.0:
             return self._skip("zero", "a zero update (the parameters did not change)", calls)
-        gram_slots = self._gram_slots
-        gram_slots[spare] = dots
-        gram_slots[:, spare] = dots
         # the spare slot now holds the newest update; the oldest slot becomes the spare
-        self._order = order[1:-1] + [spare, order[0]]
+        self._order = order = order[1:-1] + [spare, order[0]]
         self._storage.commit()
         self._n_updates = n_updates
-        if not records:
-            return False
-        self._log.add(calls, n_updates, lr, n_updates == self.window, self.gram_plus(),
-                      self.skipped, self.on_error)
-        return True
+        self._log.add(spare, dots, order, calls, n_updates, lr, self.skipped, self.on_error)
+        return records
 
     # ------------------------------------------------------------------ persistence
 
@@ -269,7 +262,7 @@ class GramMonitor(MonitorReadout):
             "version": STATE_VERSION, "window": self.window, "stride": self.stride,
             "sketch_dim": self.sketch_dim, "names": list(self.names),
             "buf": self._storage.rows.clone(), "theta_prev": self._storage.theta_prev.clone(),
-            "gram_slots": self._gram_slots, "order": list(self._order),
+            "gram_slots": self._log.slots, "order": list(self._order),
             "n_updates": self._n_updates, "calls": self._calls, "skipped": self.skipped,
             "skipped_by_kind": dict(self.skipped_by_kind), "bad_lr": self.bad_lr,
             "stopped": self.stopped, "rows": [dict(r) for r in self._log.rows],
@@ -310,9 +303,8 @@ class GramMonitor(MonitorReadout):
                 raise InputError(f"monitor state: its latest window is unusable: {err}") from err
         for key, value in new.tensors.items():  # all checked: copy
             like[key].copy_(value)
-        self._gram_slots[...] = new.gram_slots
         self._order = new.order
         self._n_updates, self._calls = new.counts["n_updates"], new.counts["calls"]
         self.skipped, self.bad_lr = new.counts["skipped"], new.counts["bad_lr"]
         self.skipped_by_kind, self.stopped = new.skipped_by_kind, new.stopped
-        self._log.restore(new.rows, new.gram_steps, new.grams, last_stats)
+        self._log.restore(new.gram_slots, new.rows, new.gram_steps, new.grams, last_stats)

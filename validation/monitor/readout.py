@@ -20,8 +20,8 @@ from spectral_edge.validation.monitor.storage import UpdateStorage
 
 
 class MonitorReadout:
-    """Readers over a monitor's ring (``_order``, ``_gram_slots``, ``_storage``) and its
-    window log (``_log``); ``GramMonitor`` sets them."""
+    """Readers over a monitor's ring (``_order``, ``_storage``) and its window log (``_log``,
+    which holds the ring's Gram); ``GramMonitor`` sets them."""
 
     window: int
     sketch_dim: int | None
@@ -31,7 +31,6 @@ class MonitorReadout:
     _eps: float
     _n_updates: int
     _order: list[int]
-    _gram_slots: np.ndarray
     _storage: UpdateStorage
     _log: WindowLog
 
@@ -53,7 +52,7 @@ class MonitorReadout:
         (3, 3)
         """
         live = self._order[:-1]
-        return self._gram_slots.take(live, axis=0).take(live, axis=1)
+        return self._log.slots.take(live, axis=0).take(live, axis=1)
 
     def gram(self) -> np.ndarray:
         """The current W×W window Gram G = X Xᵀ.

@@ -1,15 +1,17 @@
-"""The monitor's record of its windows: statistics computed when read, history rows, kept
-(W+1)-Grams.
+"""The monitor's record of its windows: the ring's Gram, statistics computed when read,
+history rows, kept (W+1)-Grams.
 
-``step()`` only queues a window (:meth:`WindowLog.add`); the statistics of the queued
-windows are computed together when something reads them (:meth:`WindowLog.flush`), so the
-training hot path is the O(P) work only.
+``step()`` only queues an accepted update (:meth:`WindowLog.add`: its slot, its dot products
+and the ring's order after it); the queued updates are applied to the ring's Gram, and the
+statistics of their windows computed, when something reads them (:attr:`WindowLog.slots`,
+:meth:`WindowLog.flush`), so the training hot path is the O(P) work and one list append.
 
 >>> log = WindowLog(window=2, n_params=3, method="weighted", eps=1e-7, keep_grams=True)
->>> K = np.diag([1.0, 4.0, 1.0])
->>> log.add(step=3, snapshot=2, lr=0.1, first=True, K=K, skipped=0)
+>>> for slot, dots in enumerate(([1.0, 0, 0, 0], [0, 4.0, 0, 0], [0, 0, 1.0, 0])):
+...     order = [i for i in range(4) if i != slot + 1] + [slot + 1]
+...     log.add(slot, dots, order, step=slot + 1, snapshot=slot + 1, lr=0.1, skipped=0)
 >>> log.flush(on_error="raise"); len(log.rows), log.grams().shape
-(1, (1, 3, 3))
+(2, (2, 3, 3))
 """
 
 from __future__ import annotations
@@ -32,9 +34,21 @@ KEEP_GRAMS_BYTES = 256 << 20
 (256 MiB: 277,000 windows at W = 10, one window above W ≈ 5,800); older ones are dropped."""
 
 
+class Update(NamedTuple):
+    """An accepted update waiting to be applied to the ring's Gram (a named tuple: built at
+    every snapshot, on the hot path)."""
+
+    slot: int
+    dots: list[float]
+    order: list[int]
+    step: int
+    snapshot: int
+    lr: float | None
+    skipped: int
+
+
 class Pending(NamedTuple):
-    """A window whose statistics wait to be computed (a named tuple: built at every
-    recorded snapshot, on the hot path)."""
+    """A window whose statistics wait to be computed."""
 
     step: int
     snapshot: int
@@ -114,7 +128,8 @@ def window_stats(K: np.ndarray, *, first: bool, lr: float | None, stride: int, n
 
 
 class WindowLog:
-    """Queued windows, history rows and kept Grams of one monitor.
+    """The ring's Gram, queued updates and windows, history rows and kept Grams of one
+    monitor.
 
     Args:
         window: W.
@@ -136,6 +151,8 @@ class WindowLog:
         self.keep_auto = auto
         self.n_keep = max(1, KEEP_GRAMS_BYTES // gram_bytes) if auto else int(keep_grams)
         self.keep = self.n_keep > 0
+        self._slots = np.zeros((window + 2, window + 2))
+        self.updates: list[Update] = []
         self.pending: list[Pending] = []
         self.rows: list[dict[str, Any]] = []
         self.kept: deque[tuple[int, np.ndarray]] = deque(maxlen=max(self.n_keep, 1))
@@ -154,13 +171,47 @@ class WindowLog:
         return window_stats(K, first=first, lr=lr, stride=self.stride, n_params=self.n_params,
                             method=self.method, eps=self.eps)
 
-    def add(self, step: int, snapshot: int, lr: float | None, first: bool, K: np.ndarray,
-            skipped: int, on_error: str = "warn") -> None:
-        """Queue a window (statistics computed at the next :meth:`flush`)."""
-        pending = self.pending
-        pending.append(Pending(step, snapshot, lr, first, K, skipped))
-        if len(pending) >= self.pending_limit:
+    def add(self, slot: int, dots: list[float], order: list[int], step: int, snapshot: int,
+            lr: float | None, skipped: int, on_error: str = "warn") -> None:
+        """Queue an accepted update (applied to the Gram when read, its window's statistics
+        computed at the next :meth:`flush`).
+
+        Args:
+            slot: the ring slot the update went into.
+            dots: its dot products with every slot (float64 values; 0 at the slot that left).
+            order: the ring's order after it (oldest slot first, the spare slot last).
+            step: the monitor's ``step()`` calls so far.
+            snapshot: accepted updates so far (a window is recorded from W on).
+            lr: the learning rate read at this snapshot (``None`` before the first window).
+            skipped: updates skipped so far.
+            on_error: how :meth:`flush` treats a failure, if the queue is full.
+        """
+        updates = self.updates
+        updates.append(Update(slot, dots, order, step, snapshot, lr, skipped))
+        if len(updates) >= self.pending_limit:
             self.flush(on_error)
+
+    @property
+    def slots(self) -> np.ndarray:
+        """The (W+2)×(W+2) Gram of the ring's slots, every queued update applied (the
+        array itself: :meth:`restore` and the monitor write into it)."""
+        if self.updates:
+            self._apply()
+        return self._slots
+
+    def _apply(self) -> None:
+        """Apply the queued updates to the Gram; queue each recorded window's (W+1)-Gram."""
+        updates, self.updates = self.updates, []
+        slots, window = self._slots, self.window
+        for u in updates:
+            row = np.add(u.dots, 0.0)  # float64, −0 → +0
+            slots[u.slot] = row
+            slots[:, u.slot] = row
+            if u.snapshot >= window:
+                live = u.order[:-1]
+                K = slots.take(live, axis=0).take(live, axis=1)
+                self.pending.append(Pending(u.step, u.snapshot, u.lr, u.snapshot == window,
+                                            K, u.skipped))
 
     def flush(self, on_error: str = "warn") -> None:
         """Compute the statistics of every queued window (a failure skips the window with
@@ -170,6 +221,8 @@ class WindowLog:
             ValueError: a window's statistics failed, with ``on_error="raise"``.
             ArithmeticError: likewise.
         """
+        if self.updates:
+            self._apply()
         pending, self.pending = self.pending, []
         for w in pending:
             try:
@@ -215,9 +268,10 @@ class WindowLog:
             return np.zeros((0, self.window + 1, self.window + 1))
         return np.stack([K for _, K in self.kept])
 
-    def restore(self, rows: list[dict[str, Any]], steps: list[int], grams: list[np.ndarray],
-                last: spectra.WindowStats | None) -> None:
+    def restore(self, gram_slots: np.ndarray, rows: list[dict[str, Any]], steps: list[int],
+                grams: list[np.ndarray], last: spectra.WindowStats | None) -> None:
         """Replace everything with a checkpoint's (already checked) records."""
-        self.pending, self.rows, self.last = [], rows, last
+        self.updates, self.pending, self.rows, self.last = [], [], rows, last
+        self._slots[...] = gram_slots
         self.kept.clear()
         self.kept.extend(zip(steps, grams, strict=True))

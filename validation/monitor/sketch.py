@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from spectral_edge.validation.monitor.storage import BLOCK, UpdateStorage
@@ -82,7 +81,7 @@ class SketchStorage(UpdateStorage):
     def extra_state(self) -> dict[str, torch.Tensor]:
         return {"hash": self.hash}
 
-    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
+    def write(self, slot: int, drop: int | None = None) -> list[float]:
         if self._copied:
             self._src = self._sources()
         prev, staged = self._prev_views[self._cur], self._prev_views[1 - self._cur]
@@ -95,7 +94,7 @@ class SketchStorage(UpdateStorage):
                 acc.index_add_(0, code, delta)
                 t.copy_(s)
         torch.sub(acc[:m], acc[m:], out=self.rows[slot])
-        dots = (self.rows @ self.rows[slot]).cpu().numpy()
+        dots = (self.rows @ self.rows[slot]).tolist()
         if drop is not None:
             dots[drop] = 0.0
         return dots

@@ -5,8 +5,9 @@ A storage holds ``W + 2`` rows (the W+1 live updates and one spare for the incom
 single pass over the parameters, block by block (so a block of δ is still in cache when it
 is used): it forms δ = θ_t − θ_{t−1} in θ_{t−1}'s dtype (exact: bfloat16/float16 kept in
 float32, which holds them exactly), stores δ (or S δ) in the row, stages θ_t, and returns the
-dot products of the new row with every row, in float64. A rejected update leaves θ_{t−1} as
-it was (with one exception below); :meth:`UpdateStorage.commit` makes θ_t the new θ_{t−1}.
+dot products of the new row with every row (float64 values in a list). A rejected update
+leaves θ_{t−1} as it was (with one exception below); :meth:`UpdateStorage.commit` makes θ_t
+the new θ_{t−1}.
 θ_{t−1} is double-buffered (the pass stages θ_t in the second buffer), except in exact mode
 on the CPU, where the pass overwrites each block of θ_{t−1} in place once that block's δ·δ
 shows its δ finite (see :class:`ExactStorage`; the exception: a non-finite block after the
@@ -20,7 +21,7 @@ P = 1e7 entries was off by 2e-3 relative). The sketch mode is
 >>> w = torch.zeros(3, dtype=torch.float64)
 >>> store = ExactStorage([w], window=2, dtype=torch.float64)
 >>> _ = w.add_(torch.tensor([1.0, 2.0, 2.0]))
->>> store.write(0).tolist()
+>>> store.write(0)
 [9.0, 0.0, 0.0, 0.0]
 """
 
@@ -112,7 +113,7 @@ class UpdateStorage(ABC):
     * ``rows``: a ``(W + 2, row_dim)`` tensor; row ``i`` holds one update (δ or S δ).
     * :meth:`write(slot, drop) <write>`: one pass over the current parameters; row
       ``slot`` becomes the update since θ_{t−1}, θ_t is staged, and the result is the
-      float64 array of ⟨row i, row ``slot``⟩ for every row i (this process's share: the
+      list of ⟨row i, row ``slot``⟩ (float64 values) for every row i (this process's share: the
       caller sums it over a shard group), with 0 at row ``drop`` (the update leaving the
       window, whose product nobody reads: exact mode does not read that row at all).
       The other rows are not touched, nor is θ_{t−1} unless the storage keeps it in place
@@ -155,9 +156,9 @@ class UpdateStorage(ABC):
         """Length of a stored update (P, or the sketch dimension m)."""
 
     @abstractmethod
-    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
+    def write(self, slot: int, drop: int | None = None) -> list[float]:
         """Store the new update in row ``slot``; its dot products with every row but
-        ``drop`` (0 there)."""
+        ``drop`` (0 there), as a list (a few Python floats cost less than a NumPy call)."""
 
     @property
     def memory_bytes(self) -> int:
@@ -301,7 +302,7 @@ class ExactStorage(UpdateStorage):
     def memory_bytes(self) -> int:
         return super().memory_bytes + self._partial.numel() * self._partial.element_size()
 
-    def write(self, slot: int, drop: int | None = None) -> np.ndarray:
+    def write(self, slot: int, drop: int | None = None) -> list[float]:
         if self._copied:
             self._src = self._sources()
         prev, host = self._prev_views[self._cur], self._host
@@ -326,19 +327,16 @@ class ExactStorage(UpdateStorage):
                 if not math.isfinite(host[b, slot]):
                     return self._reject(b)
                 _copy(prev[b], src)
-        if host is None:
-            dots = partial.sum(dim=0, dtype=torch.float64).cpu().numpy()
-        else:
-            self._stale = False
-            if len(host) > 1:
-                dots = partial.sum(dim=0, dtype=torch.float64).numpy()
-            else:
-                dots = np.add(host[0], 0.0, dtype=np.float64)  # = torch's sum (−0 → 0)
+        if host is None or len(host) > 1:
+            dots = partial.sum(dim=0, dtype=torch.float64).tolist()
+        else:  # one block: its float32 products as Python floats (exact; a −0 becomes +0
+            dots = host[0].tolist()  # where the Gram takes them, as torch's sum makes it)
+        self._stale = False
         if drop is not None:
             dots[drop] = 0.0
         return dots
 
-    def _reject(self, block: int) -> np.ndarray:
+    def _reject(self, block: int) -> list[float]:
         """End an in-place pass at a block whose δ·δ is not finite.
 
         Args:
@@ -351,7 +349,7 @@ class ExactStorage(UpdateStorage):
         self._stale = True
         if block:
             self._prev[0, :self.plan[block][0].start].fill_(math.nan)
-        return np.full(self.slots, np.nan)
+        return [math.nan] * self.slots
 
     def commit(self) -> None:
         """θ_{t−1} ← θ_t: flip the buffers, or (in place) copy θ_t if the last write was
