@@ -34,17 +34,10 @@ KEEP_GRAMS_BYTES = 256 << 20
 (256 MiB: 277,000 windows at W = 10, one window above W ≈ 5,800); older ones are dropped."""
 
 
-class Update(NamedTuple):
-    """An accepted update waiting to be applied to the ring's Gram (a named tuple: built at
-    every snapshot, on the hot path)."""
-
-    slot: int
-    dots: list[float]
-    order: list[int]
-    step: int
-    snapshot: int
-    lr: float | None
-    skipped: int
+Update = tuple[int, list[float], list[int], int, int, float | None, int]
+"""An accepted update waiting to be applied to the ring's Gram: ``(slot, dots, order, step,
+snapshot, lr, skipped)`` (see :meth:`WindowLog.add`; a plain tuple: it is built at every
+snapshot, on the hot path, where a named tuple's constructor costs a Python call)."""
 
 
 class Pending(NamedTuple):
@@ -187,7 +180,7 @@ class WindowLog:
             on_error: how :meth:`flush` treats a failure, if the queue is full.
         """
         updates = self.updates
-        updates.append(Update(slot, dots, order, step, snapshot, lr, skipped))
+        updates.append((slot, dots, order, step, snapshot, lr, skipped))
         if len(updates) >= self.pending_limit:
             self.flush(on_error)
 
@@ -203,15 +196,14 @@ class WindowLog:
         """Apply the queued updates to the Gram; queue each recorded window's (W+1)-Gram."""
         updates, self.updates = self.updates, []
         slots, window = self._slots, self.window
-        for u in updates:
-            row = np.add(u.dots, 0.0)  # float64, −0 → +0
-            slots[u.slot] = row
-            slots[:, u.slot] = row
-            if u.snapshot >= window:
-                live = u.order[:-1]
+        for slot, dots, order, step, snapshot, lr, skipped in updates:
+            row = np.add(dots, 0.0)  # float64, −0 → +0
+            slots[slot] = row
+            slots[:, slot] = row
+            if snapshot >= window:
+                live = order[:-1]
                 K = slots.take(live, axis=0).take(live, axis=1)
-                self.pending.append(Pending(u.step, u.snapshot, u.lr, u.snapshot == window,
-                                            K, u.skipped))
+                self.pending.append(Pending(step, snapshot, lr, snapshot == window, K, skipped))
 
     def flush(self, on_error: str = "warn") -> None:
         """Compute the statistics of every queued window (a failure skips the window with

@@ -298,9 +298,12 @@ class Bindings:
             problem = self._replaced()
             if problem is not None:
                 return problem
-        signature = _signature(self.params)
-        if signature == self.signature:
+        for p, (ptr, shape, dtype, stride) in zip(self.params, self.signature, strict=True):
+            if p.data_ptr() != ptr or p.shape != shape or p.dtype != dtype or p.stride() != stride:
+                break
+        else:  # unchanged: checked in place, without building a new signature (hot path)
             return None
+        signature = _signature(self.params)
         for name, p, (old_shape, old_dt) in zip(self.names, self.params, self._layout,
                                                  strict=True):
             if (p.shape, p.dtype) != (old_shape, old_dt):

@@ -324,7 +324,7 @@ class ExactStorage(UpdateStorage):
                 for rows, out in cut[b]:  # the rows before and after the leaving one
                     torch.mv(rows, new[b], out=out)
             if host is not None:  # in place: this block's θ_t over θ_{t−1} once δ is finite
-                if not math.isfinite(host[b, slot]):
+                if not math.isfinite(host.item(b, slot)):
                     return self._reject(b)
                 _copy(prev[b], src)
         if host is None or len(host) > 1:
