@@ -8,10 +8,10 @@ one still runs as ``python examples/NAME.py`` or ``torchrun ... examples/NAME.py
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import torch.distributed as dist
@@ -56,17 +56,24 @@ def print_tail(monitor) -> None:
     print(monitor.history()[COLUMNS].tail(5).to_string(index=False))
 
 
-@contextmanager
-def gloo_group() -> Iterator[tuple[int, int]]:
-    """The gloo process group of a torchrun example, destroyed on the way out.
+def run_in_gloo_group(body: Callable[[int, int], None]) -> None:
+    """Run ``body(rank, world_size)`` in the gloo process group of a torchrun example, then
+    destroy the group.
 
-    Yields:
-        ``(rank, world_size)``.
+    Everything ``body`` built (FSDP's device mesh, DDP's reducer, a monitor's
+    ``shard_group``) holds the group. It is freed when ``body`` returns, before the group is
+    destroyed, so the group's C++ threads stop while the interpreter is alive. Left to the
+    interpreter's exit, they can abort a rank ("terminate called without an active
+    exception") after its work is done.
+
+    Args:
+        body: The example's work on one rank.
     """
     dist.init_process_group("gloo")
     try:
-        yield dist.get_rank(), dist.get_world_size()
-        dist.barrier()  # without it, destroy_process_group can abort the process at exit
+        body(dist.get_rank(), dist.get_world_size())
+        gc.collect()  # the group's holders from reference cycles too
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
