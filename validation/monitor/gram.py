@@ -13,7 +13,11 @@ A bad update (NaN/Inf or exactly zero) never enters the window: by default it is
 with a warning (``on_error="warn"``) and counted (:attr:`GramMonitor.skipped`,
 :attr:`GramMonitor.skipped_by_kind`, the ``skipped`` column of
 :meth:`GramMonitor.history`); ``on_error="raise"`` raises
-:class:`spectral_edge.common.errors.InputError` instead. Either way the window is left as it was.
+:class:`spectral_edge.common.errors.InputError` instead. Either way the window is left as it was,
+and the next update is measured from the last finite parameters, except in exact mode on the
+CPU when the first NaN/Inf entry lies beyond the first block of 2¹⁸ entries: θ_{t−1} is then
+partly lost, the next update with finite parameters is skipped too (as non-finite) and the
+monitor re-anchors there (:class:`~spectral_edge.validation.monitor.storage.ExactStorage`).
 
 >>> import torch
 >>> model = torch.nn.Linear(20, 5)
