@@ -108,21 +108,25 @@ def test_one_block_monitor_measures_across_a_non_finite_update() -> None:
     np.testing.assert_allclose(mon.gram_plus(), X @ X.T, rtol=1e-12)
 
 
-@pytest.mark.usefixtures("small_blocks")
-def test_in_place_and_staged_storage_give_identical_products() -> None:
+@pytest.mark.parametrize("sizes", [(5, 13, 9, 11), (38,)])
+@pytest.mark.parametrize("block", [BLOCK, 64])  # five blocks; one (one tensor: the lean pass)
+def test_in_place_and_staged_storage_give_identical_products(sizes, block,
+                                                             monkeypatch) -> None:
     """The in-place pass (CPU) and the staged one (the GPU's) store the same rows and return
-    the same products, bit for bit, over several blocks, pieces and dtypes."""
+    the same products, bit for bit, over blocks, pieces and dtypes."""
+    monkeypatch.setattr(storage, "BLOCK", block)
     rng = np.random.default_rng(3)
     for dtype, row_dtype in ((torch.float32, torch.float32), (torch.float64, torch.float64),
                              (torch.bfloat16, torch.float32), (torch.float32, torch.float64)):
-        made = [[torch.zeros(s, dtype=dtype) for s in (5, 13, 9, 11)] for _ in range(2)]
+        made = [[torch.zeros(s, dtype=dtype) for s in sizes] for _ in range(2)]
         stores = [storage.ExactStorage(ps, window=3, dtype=row_dtype, copies=c)
                   for ps, c in zip(made, (1, 2), strict=True)]
+        assert (stores[0]._one is not None) == (len(sizes) == 1 and block == 64)
         order = list(range(5))
         for _ in range(9):
             u = rng.normal(size=38)
             for ps in made:
-                for p, chunk in zip(ps, np.split(u, np.cumsum([5, 13, 9])), strict=True):
+                for p, chunk in zip(ps, np.split(u, np.cumsum(sizes)[:-1]), strict=True):
                     p.add_(torch.from_numpy(chunk).to(dtype))
             dots = [s.write(order[-1], order[0]) for s in stores]
             for s in stores:

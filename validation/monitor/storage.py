@@ -297,12 +297,19 @@ class ExactStorage(UpdateStorage):
                       for b in range(len(self.plan))] for drop in range(self.slots)]
         # δ straight into the row when the row's dtype holds θ − θ_{t−1} as formed
         self._foreach = self.dtype in (self.param_dtype, torch.float64)
+        # in place, one block of one contiguous tensor: (θ_t, θ_{t−1}) for a pass with the
+        # least Python per call (it is the fixed cost that shows at small P)
+        one = self.in_place and not self._copied and len(self.plan) == 1
+        self._one = (self._src[0][0], self._prev_views[0][0][0]) if (
+            one and len(self._src[0]) == 1) else None
 
     @property
     def memory_bytes(self) -> int:
         return super().memory_bytes + self._partial.numel() * self._partial.element_size()
 
     def write(self, slot: int, drop: int | None = None) -> list[float]:
+        if self._one is not None and drop is not None:
+            return self._write_one(slot, drop)
         if self._copied:
             self._src = self._sources()
         prev, host = self._prev_views[self._cur], self._host
@@ -334,6 +341,26 @@ class ExactStorage(UpdateStorage):
         self._stale = False
         if drop is not None:
             dots[drop] = 0.0
+        return dots
+
+    def _write_one(self, slot: int, drop: int) -> list[float]:
+        """:meth:`write` for one block of one tensor, θ in place (the same operations).
+
+        Returns:
+            The products, as :meth:`write` returns them.
+        """
+        src, prev = self._one
+        torch.sub(src, prev, out=self._dst[slot][0][0])
+        new = self._new[slot][0]
+        for rows, out in self._cut[drop][0]:
+            torch.mv(rows, new, out=out)
+        host = self._host
+        if not math.isfinite(host.item(0, slot)):
+            return self._reject(0)
+        prev.copy_(src)
+        self._stale = False
+        dots = host[0].tolist()
+        dots[drop] = 0.0
         return dots
 
     def _reject(self, block: int) -> list[float]:
