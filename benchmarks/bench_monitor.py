@@ -11,7 +11,9 @@ the same cache state: a buffer of ``--evict-mb`` MiB (more than the last-level c
 written first, then the vector the method reads first (θ_t for ours and naive, as an
 optimizer step leaves it; the floor's vector for the floor); the order of the three turns
 with each repeat, so each follows each of the others. A second part times a training step
-of the demo model with and without the monitor at stride 1.
+of the demo model with and without the monitor at stride 1, and the monitor's own time inside
+the loop (its ``step()`` calls and the statistics read), which a busy machine disturbs less
+than the difference of two loop times.
 
 Run:  .venv/bin/python benchmarks/bench_monitor.py [--sizes 1e5 1e6 1e7] [--repeats 7]
 """
@@ -101,7 +103,8 @@ def bench_training_overhead(
 ) -> dict[str, float]:
     """Seconds per training step (minimum over repeats) of the demo model (docs/spec.md §7
     modular addition, AdamW, batch 512), without and with the monitor at stride 1, timed in
-    alternation."""
+    alternation; ``inside``: the monitor's share of a step with it, timed inside the loop
+    (``step()`` and the statistics read, per step)."""
     config = demo_config(weight_decay=1.0)
     task = make_task("modadd", seed=config.seed)
     model = build_model(task).to(device)
@@ -118,21 +121,29 @@ def bench_training_overhead(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
 
+    inside: list[float] = []  # seconds in monitor.step() and the statistics read
+
     def with_monitor() -> None:
         train_step()
+        start = time.perf_counter()
         monitor.step()
+        inside.append(time.perf_counter() - start)
 
     for _ in range(12):  # warm-up, and fill the monitor's window
         with_monitor()
-    times: dict[str, list[float]] = {"without": [], "with": []}
+    times: dict[str, list[float]] = {"without": [], "with": [], "inside": []}
     for _ in range(repeats):
         for name, fn in (("without", train_step), ("with", with_monitor)):
+            inside.clear()
             _sync(device)
             start = time.perf_counter()
             for _ in range(steps):
                 fn()
             if name == "with":
+                read = time.perf_counter()
                 _ = monitor.stats  # the statistics of these windows are part of the cost
+                inside.append(time.perf_counter() - read)
+                times["inside"].append(sum(inside) / steps)
             _sync(device)
             times[name].append((time.perf_counter() - start) / steps)
     # the minimum over repeats: the least disturbed estimate on a shared machine
@@ -177,7 +188,8 @@ def main() -> None:
             print(
                 f"demo training step, stride 1, select={select} (P = {t['P']}): without "
                 f"{t['without'] * 1e3:.2f} ms, with monitor {t['with'] * 1e3:.2f} ms, "
-                f"overhead {overhead:+.1%}"
+                f"overhead {overhead:+.1%}; monitor inside the loop {t['inside'] * 1e3:.2f} ms "
+                f"a step = {t['inside'] / t['without']:.1%} of the step without"
             )
 
 
