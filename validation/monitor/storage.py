@@ -297,10 +297,10 @@ class ExactStorage(UpdateStorage):
                       for b in range(len(self.plan))] for drop in range(self.slots)]
         # δ straight into the row when the row's dtype holds θ − θ_{t−1} as formed
         self._foreach = self.dtype in (self.param_dtype, torch.float64)
-        # in place, one block of one contiguous tensor: (θ_t, θ_{t−1}) for a pass with the
-        # least Python per call (it is the fixed cost that shows at small P)
+        # in place, one block of one contiguous tensor: (θ_t, θ_{t−1}, the block's products)
+        # for a pass with the least Python and no NumPy call (the fixed cost shows at small P)
         one = self.in_place and not self._copied and len(self.plan) == 1
-        self._one = (self._src[0][0], self._prev_views[0][0][0]) if (
+        self._one = (self._src[0][0], self._prev_views[0][0][0], self._partial[0]) if (
             one and len(self._src[0]) == 1) else None
 
     @property
@@ -344,22 +344,23 @@ class ExactStorage(UpdateStorage):
         return dots
 
     def _write_one(self, slot: int, drop: int) -> list[float]:
-        """:meth:`write` for one block of one tensor, θ in place (the same operations).
+        """:meth:`write` for one block of one tensor, θ in place (the same operations; the
+        products read with one torch ``tolist``, which costs less with cold caches than the
+        NumPy view's ``item`` and ``tolist``).
 
         Returns:
             The products, as :meth:`write` returns them.
         """
-        src, prev = self._one
+        src, prev, products = self._one
         torch.sub(src, prev, out=self._dst[slot][0][0])
         new = self._new[slot][0]
         for rows, out in self._cut[drop][0]:
             torch.mv(rows, new, out=out)
-        host = self._host
-        if not math.isfinite(host.item(0, slot)):
+        dots = products.tolist()  # float32 → Python floats, exact (−0 kept: see write)
+        if not math.isfinite(dots[slot]):
             return self._reject(0)
         prev.copy_(src)
         self._stale = False
-        dots = host[0].tolist()
         dots[drop] = 0.0
         return dots
 
