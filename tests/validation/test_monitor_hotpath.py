@@ -53,3 +53,11 @@ def test_queued_updates_are_bounded_by_the_pending_limit(monkeypatch) -> None:
     mon = _monitor_run(0, steps=23)
     assert len(mon._log.updates) < 5 and len(mon._log.rows) >= 15  # flushed on the way
     assert len(mon.history()) == 23 - 4 + 1
+
+
+def test_windows_cut_out_by_gram_reads_are_bounded_too(monkeypatch) -> None:
+    """Reading the Gram every step applies each update and queues its window; the windows'
+    statistics are still computed once the limit is reached (memory stays bounded)."""
+    monkeypatch.setattr(records, "PENDING_LIMIT", 5)
+    mon = _monitor_run(1, steps=23)
+    assert len(mon._log.pending) < 5 and len(mon._log.rows) >= 15

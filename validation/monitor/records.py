@@ -177,17 +177,18 @@ class WindowLog:
             snapshot: accepted updates so far (a window is recorded from W on).
             lr: the learning rate read at this snapshot (``None`` before the first window).
             skipped: updates skipped so far.
-            on_error: how :meth:`flush` treats a failure, if the queue is full.
+            on_error: how :meth:`flush` treats a failure, if the queue is full (queued
+                updates and windows together: at most ``pending_limit``).
         """
         updates = self.updates
         updates.append((slot, dots, order, step, snapshot, lr, skipped))
-        if len(updates) >= self.pending_limit:
+        if len(updates) + len(self.pending) >= self.pending_limit:  # Grams read, stats not
             self.flush(on_error)
 
     @property
     def slots(self) -> np.ndarray:
         """The (W+2)×(W+2) Gram of the ring's slots, every queued update applied (the
-        array itself: :meth:`restore` and the monitor write into it)."""
+        array itself, not a copy)."""
         if self.updates:
             self._apply()
         return self._slots

@@ -7,11 +7,11 @@ is used): it forms δ = θ_t − θ_{t−1} in θ_{t−1}'s dtype (exact: bfloat
 float32, which holds them exactly), stores δ (or S δ) in the row, stages θ_t, and returns the
 dot products of the new row with every row (float64 values in a list). A rejected update
 leaves θ_{t−1} as it was (with one exception below); :meth:`UpdateStorage.commit` makes θ_t
-the new θ_{t−1}.
-θ_{t−1} is double-buffered (the pass stages θ_t in the second buffer), except in exact mode
-on the CPU, where the pass overwrites each block of θ_{t−1} in place once that block's δ·δ
-shows its δ finite (see :class:`ExactStorage`; the exception: a non-finite block after the
-first, whose earlier blocks are already overwritten, leaves those entries of θ_{t−1} NaN).
+the new θ_{t−1}. θ_{t−1} is double-buffered (the pass stages θ_t in the second buffer),
+except in exact mode on the CPU, where the pass overwrites each block of θ_{t−1} in place
+once that block's δ·δ shows its δ finite (see :class:`ExactStorage`; the exception: a
+non-finite block after the first, whose earlier blocks are already overwritten, leaves those
+entries of θ_{t−1} NaN).
 
 :class:`ExactStorage` stores δ itself: each dot product is a sum, in float64, of
 matrix–vector products over blocks of :data:`BLOCK` entries (a single float32 product over
