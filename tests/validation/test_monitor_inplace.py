@@ -41,7 +41,7 @@ def test_in_place_storage_rejects_a_non_finite_block(bad: int) -> None:
     w[bad] = float("nan")
     assert np.isnan(store.write(1, drop=0)).all()
     theta = store.theta_prev.numpy()
-    done = bad // BLOCK * BLOCK  # blocks before the bad one: θ_t written, then lost (NaN)
+    done = (bad // BLOCK + 1) * BLOCK if bad >= BLOCK else 0  # overwritten, then lost (NaN)
     assert np.isnan(theta[:done]).all()
     np.testing.assert_array_equal(theta[done:], np.ones(40 - done))  # the rest: kept
     torch.testing.assert_close(store.rows[[0, 2, 3]], rows[[0, 2, 3]], rtol=0, atol=0)

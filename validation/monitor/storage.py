@@ -9,9 +9,8 @@ dot products of the new row with every row (float64 values in a list). A rejecte
 leaves θ_{t−1} as it was (with one exception below); :meth:`UpdateStorage.commit` makes θ_t
 the new θ_{t−1}. θ_{t−1} is double-buffered (the pass stages θ_t in the second buffer),
 except in exact mode on the CPU, where the pass overwrites each block of θ_{t−1} in place
-once that block's δ·δ shows its δ finite (see :class:`ExactStorage`; the exception: a
-non-finite block after the first, whose earlier blocks are already overwritten, leaves those
-entries of θ_{t−1} NaN).
+(see :class:`ExactStorage`; the exception: a non-finite block after the first, when it and
+the blocks before it are already overwritten, leaves those entries of θ_{t−1} NaN).
 
 :class:`ExactStorage` stores δ itself: each dot product is a sum, in float64, of
 matrix–vector products over blocks of :data:`BLOCK` entries (a single float32 product over
@@ -243,19 +242,22 @@ class ExactStorage(UpdateStorage):
     benchmark's floor).
 
     With two θ buffers each block's θ_t is staged in the second one and :meth:`commit` flips
-    the two. With one (parameters on the CPU) the pass forms a block's δ, takes its dot
-    products, and only then, if that block's δ·δ is finite (so its δ and θ_t are), writes the
-    block's θ_t over its θ_{t−1} in place, into cache lines it has just read: no second
-    buffer whose lines a staged copy would first have to read (write-allocate). A block whose
-    δ·δ is not finite ends the pass and the update is rejected (all products NaN):
+    the two. With one (parameters on the CPU) each block's θ_t is written over its θ_{t−1}
+    in place, into cache lines the pass has just read: no second buffer whose lines a staged
+    copy would first have to read (write-allocate). The first block is written only after
+    its dot products, if its δ·δ is finite (so its δ and θ_t are); later blocks right after
+    their δ is formed, while θ_t and θ_{t−1} are still in cache (after the products they
+    have been pushed out by the rows: 0.06–0.1 of the floor at P = 1e6). A block whose δ·δ
+    is not finite ends the pass and the update is rejected (all products NaN):
 
     * in the first block, θ_{t−1} is left as it was, as staging leaves it (always the case
       for P ≤ one block, :data:`BLOCK`);
-    * in a later block, the blocks before it already hold θ_t, and θ_{t−1} cannot be put back
-      (θ_t − fl(θ_t − θ_{t−1}) is not θ_{t−1} when the subtraction rounded, e.g. θ_{t−1} =
-      2⁻³⁰, θ_t = 1 in float32), so those entries of θ_{t−1} are set to NaN: the next update
-      is non-finite too and is rejected, and the monitor re-anchors at the first finite
-      parameters (:meth:`commit`), instead of measuring that update from the last finite θ.
+    * in a later block, that block and the ones before it already hold θ_t, and θ_{t−1}
+      cannot be put back (θ_t − fl(θ_t − θ_{t−1}) is not θ_{t−1} when the subtraction
+      rounded, e.g. θ_{t−1} = 2⁻³⁰, θ_t = 1 in float32), so those entries of θ_{t−1} are set
+      to NaN: the next update is non-finite too and is rejected, and the monitor re-anchors
+      at the first finite parameters (:meth:`commit`), instead of measuring that update
+      from the last finite θ.
 
     :meth:`commit` after a rejected write copies θ_t (the current parameters) over θ_{t−1}.
 
@@ -325,15 +327,18 @@ class ExactStorage(UpdateStorage):
                     torch.sub(s, p, out=d)  # formed in θ_{t−1}'s dtype, then stored
             if staged is not None:
                 _copy(staged[b], src)
+            elif b:  # in place, past the first block: θ_t over θ_{t−1} now, both in cache
+                _copy(prev[b], src)
             if cut is None:
                 torch.mv(self._cols[b], new[b], out=partial[b])
             else:
                 for rows, out in cut[b]:  # the rows before and after the leaving one
                     torch.mv(rows, new[b], out=out)
-            if host is not None:  # in place: this block's θ_t over θ_{t−1} once δ is finite
+            if host is not None:  # in place: the first block's θ_t once its δ is finite
                 if not math.isfinite(host.item(b, slot)):
                     return self._reject(b)
-                _copy(prev[b], src)
+                if not b:
+                    _copy(prev[0], src)
         if host is None or len(host) > 1:
             dots = partial.sum(dim=0, dtype=torch.float64).tolist()
         else:  # one block: its float32 products as Python floats (exact; a −0 becomes +0
@@ -368,15 +373,16 @@ class ExactStorage(UpdateStorage):
         """End an in-place pass at a block whose δ·δ is not finite.
 
         Args:
-            block: the block's index; the blocks before it already hold θ_t, so their
-                entries of θ_{t−1} become NaN (see the class docstring).
+            block: the block's index; past the first, this block and the ones before it
+                already hold θ_t, so their entries of θ_{t−1} become NaN (see the class
+                docstring).
 
         Returns:
             The rejected update's products: all NaN.
         """
         self._stale = True
         if block:
-            self._prev[0, :self.plan[block][0].start].fill_(math.nan)
+            self._prev[0, :self.plan[block][0].stop].fill_(math.nan)
         return [math.nan] * self.slots
 
     def commit(self) -> None:
