@@ -686,9 +686,7 @@ def window_change_fro(gram_plus: np.ndarray) -> float:
     Raises:
         InputError: If ``gram_plus`` is not a finite square matrix of size >= 3.
     """
-    K = _as_gram_plus(gram_plus)
-    a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
-    return float(np.sqrt(max(a * a + b * b - 2.0 * ab * ab, 0.0)))
+    return float(_changes(_as_gram_plus(gram_plus)[None])[0][0])
 
 
 def window_change_op(gram_plus: np.ndarray) -> float:
@@ -708,10 +706,20 @@ def window_change_op(gram_plus: np.ndarray) -> float:
     Raises:
         InputError: If ``gram_plus`` is not a finite square matrix of size >= 3.
     """
-    K = _as_gram_plus(gram_plus)
-    a, b, ab = K[-1, -1], K[0, 0], K[0, -1]
-    disc = np.sqrt(max((a + b) ** 2 - 4.0 * ab * ab, 0.0))
-    return float(max(abs((a - b + disc) / 2.0), abs((a - b - disc) / 2.0)))
+    return float(_changes(_as_gram_plus(gram_plus)[None])[1][0])
+
+
+def _changes(K: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(‖ΔC‖_F, ‖ΔC‖_op) of a stack of (W+1)-Grams, shape (n, W+1, W+1): one definition for
+    :func:`window_change_fro`, :func:`window_change_op` and :func:`window_stats_many`.
+
+    Returns:
+        Two arrays of shape (n,).
+    """
+    a, b, ab = K[:, -1, -1], K[:, 0, 0], K[:, 0, -1]
+    fro = np.sqrt(np.maximum(a * a + b * b - 2.0 * ab * ab, 0.0))
+    disc = np.sqrt(np.maximum((a + b) * (a + b) - 4.0 * ab * ab, 0.0))
+    return fro, np.maximum(np.abs((a - b + disc) / 2.0), np.abs((a - b - disc) / 2.0))
 
 
 def eigen_separation(lam: np.ndarray) -> np.ndarray:
@@ -814,8 +822,20 @@ def rotation_bound(delta_c_fro: float, lam: np.ndarray, k: int) -> float:
     """
     lam = np.asarray(lam, dtype=float)
     _check_k(lam, k)
-    split = float(lam[k - 1] - lam[k])
-    return float(delta_c_fro / split) if split > 0 else float("inf")
+    return float(_rotation(np.float64(delta_c_fro), lam, k))
+
+
+def _rotation(dc: np.ndarray, lam: np.ndarray, k: Any) -> np.ndarray:
+    """A_dk along the last axis (one window or a stack).
+
+    Returns:
+        ‖ΔC‖_F/(λ_k − λ_k+1), inf where the split is 0.
+    """
+    k = np.asarray(k)[..., None]
+    split = (np.take_along_axis(lam, k - 1, axis=-1) - np.take_along_axis(lam, k, axis=-1))[
+        ..., 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(split > 0, dc / np.where(split > 0, split, 1.0), np.inf)
 
 
 def adiabatic_parameter(delta_c_fro: float, eta_eff: float, g: float) -> float:
@@ -837,7 +857,17 @@ def adiabatic_parameter(delta_c_fro: float, eta_eff: float, g: float) -> float:
     """
     if not eta_eff > 0:
         raise InputError(f"the effective learning rate must be > 0, got {eta_eff}")
-    return float(delta_c_fro / (eta_eff * g * g)) if g > 0 else float("inf")
+    return float(_adiabatic(np.float64(delta_c_fro), np.float64(eta_eff), np.float64(g)))
+
+
+def _adiabatic(dc: np.ndarray, eta: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """The adiabatic parameter elementwise.
+
+    Returns:
+        A = ‖ΔC‖_F/(η_eff g²), inf where g = 0.
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return np.where(g > 0, dc / (eta * g * g), np.inf)
 
 
 def adiabatic_regime(A: float, low: float = 0.1, high: float = 10.0) -> str:
@@ -1116,7 +1146,7 @@ def window_stats(
     ks = {m: _kstar(sigma, m, P, rtol, cap) for m in KSTAR_METHODS}
     k = ks[method]
     if gram_plus is not None:
-        dc_fro, dc_op = window_change_fro(K), window_change_op(K)
+        dc_fro, dc_op = (float(x[0]) for x in _changes(K[None]))
         alpha = stability_alpha(lam, dc_fro, alpha_c)
     else:
         dc_fro = dc_op = float("nan")
@@ -1156,6 +1186,121 @@ def window_stats(
         rtol=rtol,
         A_dk=rotation_bound(dc_fro, lam, k) if np.isfinite(dc_fro) else float("nan"),
     )
+
+
+def window_stats_many(
+    grams_plus: np.ndarray,
+    *,
+    P: int,
+    eta_eff: list[float | None] | None = None,
+    method: KStarMethod = "weighted",
+    rtol: float = DEFAULT_RTOL,
+    alpha_c: float = 1.0,
+    regime_thresholds: tuple[float, float] = (0.1, 10.0),
+    eps: float | str | np.dtype | None = None,
+    max_rank: int | None = None,
+) -> list[WindowStats]:
+    """:func:`window_stats` of many windows at once, from their (W+1)-Grams: one LAPACK call
+    and one array operation per statistic for the whole stack (the monitor computes the
+    windows waiting since its statistics were last read this way). Window i's result equals
+    ``window_stats(gram_plus=grams_plus[i], eta_eff=eta_eff[i], ...)`` to the last bit: both
+    evaluate the same private definitions, here along the stack's last axis.
+
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(8, 40))
+    >>> Ks = np.stack([X[i:i + 6] @ X[i:i + 6].T for i in range(3)])  # windows of W = 5
+    >>> many = window_stats_many(Ks, P=40, eta_eff=[0.1, None, 0.1])
+    >>> one = window_stats(P=40, gram_plus=Ks[1])
+    >>> np.array_equal(one.alpha, many[1].alpha), one.g == many[1].g, bool(np.isnan(many[1].A))
+    (True, True, True)
+
+    Args:
+        grams_plus: The (W+1)×(W+1) Grams of the windows, oldest update first, shape
+            (n, W+1, W+1).
+        P: The parameter count.
+        eta_eff: One effective learning rate per window (``None`` leaves its A NaN), or
+            ``None`` for none.
+        method: The k* variant reported as ``kstar``.
+        rtol: The σ-relative floor of the rank guard.
+        alpha_c: The stability constant c of α.
+        regime_thresholds: ``(low, high)`` of :func:`adiabatic_regime`.
+        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
+        max_rank: Cap on the numerical rank, or ``None``.
+
+    Returns:
+        One :class:`WindowStats` per window, in order.
+
+    Raises:
+        InputError: If ``grams_plus`` is not a finite (n, W+1, W+1) stack with W >= 2 whose
+            windows are Gram matrices, ``eta_eff`` has the wrong length or a value that is
+            not > 0, or ``P``, ``method`` or a guard argument is invalid (the message does
+            not say which window; :func:`window_stats` on each does).
+    """
+    K = np.asarray(grams_plus, dtype=np.float64)
+    if K.ndim != 3 or K.shape[1] != K.shape[2] or K.shape[1] < 3:
+        raise InputError(f"grams_plus must be a stack of (W+1)×(W+1) Grams with W >= 2, got "
+                         f"shape {K.shape}")
+    if not np.all(np.isfinite(K)):
+        raise InputError("gram_plus contains NaN or Inf")
+    etas = [None] * len(K) if eta_eff is None else list(eta_eff)
+    if len(etas) != len(K):
+        raise InputError(f"eta_eff has {len(etas)} values for {len(K)} windows")
+    return _stack_stats(_as_gram(K[:, 1:, 1:]), K, etas, P, method, rtol, alpha_c,
+                        regime_thresholds, eps, max_rank)
+
+
+def _stack_stats(G: np.ndarray, K: np.ndarray, etas: list[float | None], P: int,
+                 method: str, rtol: float, alpha_c: float,
+                 regime_thresholds: tuple[float, float], eps: float | str | np.dtype | None,
+                 max_rank: int | None) -> list[WindowStats]:
+    """The statistics of a stack of windows: Grams ``G`` (n, W, W), checked, their
+    (W+1)-Grams ``K`` and one η_eff or ``None`` per window, through the same private
+    definitions :func:`window_stats` uses, along the last axis.
+
+    Returns:
+        One :class:`WindowStats` per window.
+
+    Raises:
+        InputError: for ``P``, ``method``, a guard argument, the thresholds or an η_eff that
+            is not > 0.
+    """
+    P = _check_positive_int(P, "P")
+    cap = _cap(P, _check_max_rank(max_rank))
+    if method not in KSTAR_METHODS:
+        raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
+    adiabatic_regime(float("nan"), *regime_thresholds)  # checks the thresholds
+    n, W = G.shape[0], G.shape[-1]
+    rtol = guard_rtol(W, eps, rtol)
+    lam = eigenvalues_from_gram(G, rtol, max_rank=cap)
+    sigma = np.sqrt(lam)
+    ks = {m: _kstar(sigma, m, P, rtol, cap) for m in KSTAR_METHODS}
+    k = ks[method]
+    R, g_value = _at_gap(sigma, k)
+    dc_fro, dc_op = _changes(K)
+    alpha = stability_alpha(lam, dc_fro, alpha_c)
+    given = np.array([e is not None for e in etas])
+    eta = np.array([np.nan if e is None else e for e in etas], dtype=np.float64)
+    bad = given & ~(eta > 0)
+    if bad.any():
+        raise InputError(f"the effective learning rate must be > 0, got {eta[bad][0]}")
+    A = np.where(given, _adiabatic(dc_fro, eta, g_value), np.nan)
+    A_dk = _rotation(dc_fro, lam, k)
+    nu, d_crit = _nu(sigma, P), _d_crit(sigma, P, "paper")
+    d_text, vac, rank = _d_crit(sigma, P, "textbook"), _vacuity(sigma, d_crit), _rank(
+        sigma, rtol, cap)
+    g23s = lam[:, 1] - lam[:, 2] if W >= 3 else np.full(n, np.nan)
+    for arr in (sigma, lam, alpha):
+        arr.setflags(write=False)
+    return [WindowStats(
+        W=W, P=P, sigma=sigma[i], lam=lam[i], rank=int(rank[i]), kstar=int(k[i]),
+        kstar_method=method, kstar_ratio=int(ks["ratio"][i]),
+        kstar_weighted=int(ks["weighted"][i]), kstar_signal=int(ks["signal"][i]),
+        R=float(R[i]), g=float(g_value[i]), g23=float(g23s[i]), nu=float(nu[i]),
+        d_crit=float(d_crit[i]), d_crit_textbook=float(d_text[i]), vacuity=float(vac[i]),
+        delta_c_fro=float(dc_fro[i]), delta_c_op=float(dc_op[i]), alpha=alpha[i],
+        A=float(A[i]), regime=adiabatic_regime(float(A[i]), *regime_thresholds), rtol=rtol,
+        A_dk=float(A_dk[i]),
+    ) for i in range(n)]
 
 
 def window_table(sigma: np.ndarray, P: int, *, rtol: float = DEFAULT_RTOL,

@@ -240,3 +240,32 @@ def test_bad_arguments_raise() -> None:
 def test_a_bad_parameter_count_is_an_input_error(P) -> None:
     with pytest.raises(InputError, match="P must be a positive integer"):
         spectra.window_stats(np.eye(3), P=P)
+
+
+def test_window_stats_many_equals_window_stats_to_the_last_bit() -> None:
+    from spectral_edge.numerics.spectra import window_stats, window_stats_many
+
+    rng = np.random.default_rng(3)
+    for W, P in ((2, 5), (4, 3), (10, 10**5)):  # W > P caps the rank
+        X = rng.normal(size=(W + 6, 40)) * rng.uniform(0.1, 5, size=(W + 6, 1))
+        X[2] = 0.0  # rank-deficient windows too
+        Ks = np.stack([X[i:i + W + 1] @ X[i:i + W + 1].T for i in range(6)])
+        etas = [0.1, None, 1e-3, 0.1, None, 2.0]
+        for method in ("weighted", "ratio", "signal"):
+            many = window_stats_many(Ks, P=P, eta_eff=etas, method=method, eps="float32")
+            for K, e, got in zip(Ks, etas, many, strict=True):
+                one = window_stats(P=P, gram_plus=K, eta_eff=e, method=method, eps="float32")
+                a, b = one.as_row(), got.as_row()
+                assert a.keys() == b.keys()
+                assert all(a[c] == b[c] or (a[c] != a[c] and b[c] != b[c]) for c in a), method
+
+
+def test_window_stats_many_refuses_bad_input() -> None:
+    from spectral_edge.numerics.spectra import window_stats_many
+
+    K = np.eye(4)[None]
+    for bad, kw, msg in ((np.eye(4), {}, "stack"), (K, {"eta_eff": [0.1, 0.1]}, "2 values"),
+                         (K, {"eta_eff": [-1.0]}, "must be > 0"),
+                         (K * np.nan, {}, "NaN"), (np.zeros((1, 4, 4)), {}, "all zeros")):
+        with pytest.raises(InputError, match=msg):
+            window_stats_many(bad, P=10, **kw)

@@ -61,3 +61,26 @@ def test_windows_cut_out_by_gram_reads_are_bounded_too(monkeypatch) -> None:
     monkeypatch.setattr(records, "PENDING_LIMIT", 5)
     mon = _monitor_run(1, steps=23)
     assert len(mon._log.pending) < 5 and len(mon._log.rows) >= 15
+
+
+def test_statistics_computed_together_equal_those_computed_one_by_one() -> None:
+    # read every step: each window's statistics alone; read at the end: all windows in one
+    # window_stats_many call. history() must be the same to the last bit.
+    def run(read_stats: bool) -> GramMonitor:
+        rng = np.random.default_rng(11)
+        p = torch.zeros(53, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=0.05)
+        mon = GramMonitor([p], window=5, optimizer=opt)
+        for t in range(60):
+            with torch.no_grad():
+                p.add_(torch.from_numpy((rng.normal(size=53) * (1 + t % 4)).astype(np.float32)))
+            if t == 30:
+                opt.param_groups[0]["lr"] = 0.2  # A changes with the learning rate
+            mon.step()
+            if read_stats:
+                assert mon.stats is None or mon.stats.W == 5
+        return mon
+
+    one, together = run(True), run(False)
+    assert len(together._log.pending) > 1 or len(together._log.updates) > 1
+    assert one.history().equals(together.history()) and len(one.history()) == 56

@@ -217,22 +217,49 @@ class WindowLog:
         if self.updates:
             self._apply()
         pending, self.pending = self.pending, []
-        for w in pending:
-            try:
-                stats = self.compute(w.K, w.first, w.lr)
-            except (ValueError, ArithmeticError) as err:
-                if on_error == "raise":
-                    raise
-                warnings.warn(
-                    f"GramMonitor: statistics of the window at step {w.step} failed: {err}",
-                    RuntimeWarning, stacklevel=3,
-                )
-                continue
+        for w, stats in zip(pending, self._computed(pending), strict=True):
+            if stats is None:
+                try:
+                    stats = self.compute(w.K, w.first, w.lr)
+                except (ValueError, ArithmeticError) as err:
+                    if on_error == "raise":
+                        raise
+                    warnings.warn(
+                        f"GramMonitor: statistics of the window at step {w.step} failed: "
+                        f"{err}", RuntimeWarning, stacklevel=3,
+                    )
+                    continue
             self.last = stats
             self.rows.append({"step": w.step, "snapshot": w.snapshot, "lr": w.lr,
                               "skipped": w.skipped} | stats.as_row())
             if self.keep:
                 self._keep(w.step, w.K)
+
+    def _computed(self, pending: list[Pending]) -> list[spectra.WindowStats | None]:
+        """The statistics of the waiting windows after the first, all at once
+        (:func:`~spectral_edge.numerics.spectra.window_stats_many`: one eigensolver call for
+        the stack).
+
+        Returns:
+            Per window, its statistics, or ``None`` for the first window and, if the batch
+            fails, for every window (each is then computed alone, so the failing one is
+            named).
+        """
+        out: list[spectra.WindowStats | None] = [None] * len(pending)
+        idx = [i for i, w in enumerate(pending) if not w.first]
+        if len(idx) < 2:
+            return out
+        etas = [pending[i].lr * self.stride if pending[i].lr is not None and pending[i].lr > 0
+                else None for i in idx]
+        try:
+            many = spectra.window_stats_many(np.stack([pending[i].K for i in idx]),
+                                             P=self.n_params, eta_eff=etas,
+                                             method=self.method, eps=self.eps)
+        except (ValueError, ArithmeticError):
+            return out
+        for i, stats in zip(idx, many, strict=True):
+            out[i] = stats
+        return out
 
     def _keep(self, step: int, K: np.ndarray) -> None:
         if len(self.kept) == self.n_keep and self.keep_auto and not self._warned:
