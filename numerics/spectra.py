@@ -1194,11 +1194,11 @@ def window_stats_many(
     P: int,
     eta_eff: list[float | None] | None = None,
     method: KStarMethod = "weighted",
+    eps: float | str | np.dtype | None = None,
     rtol: float = DEFAULT_RTOL,
+    max_rank: int | None = None,
     alpha_c: float = 1.0,
     regime_thresholds: tuple[float, float] = (0.1, 10.0),
-    eps: float | str | np.dtype | None = None,
-    max_rank: int | None = None,
 ) -> list[WindowStats]:
     """:func:`window_stats` of many windows at once, from their (W+1)-Grams: one LAPACK call
     and one array operation per statistic for the whole stack (the monitor computes the
@@ -1220,12 +1220,12 @@ def window_stats_many(
         P: The parameter count.
         eta_eff: One effective learning rate per window (``None`` leaves its A NaN), or
             ``None`` for none.
-        method: The k* variant reported as ``kstar``.
-        rtol: The σ-relative floor of the rank guard.
-        alpha_c: The stability constant c of α.
-        regime_thresholds: ``(low, high)`` of :func:`adiabatic_regime`.
-        eps: Unit round-off of the stored updates (number, float dtype or ``None``).
-        max_rank: Cap on the numerical rank, or ``None``.
+        method: The k* variant (every window).
+        eps: The stored updates' unit round-off.
+        rtol: The rank guard's floor, as for one window.
+        max_rank: The rank cap (``None``: none).
+        alpha_c: c of α.
+        regime_thresholds: The regime thresholds (low, high).
 
     Returns:
         One :class:`WindowStats` per window, in order.
