@@ -1130,62 +1130,16 @@ def window_stats(
     """
     if gram is None and gram_plus is None:
         raise InputError("window_stats needs gram or gram_plus")
+    options = {"method": method, "rtol": rtol, "alpha_c": alpha_c,
+               "regime_thresholds": regime_thresholds, "eps": eps, "max_rank": max_rank}
     if gram_plus is not None:
         K = _as_gram_plus(gram_plus)
         if gram is not None and not np.allclose(np.asarray(gram), K[1:, 1:]):
             raise InputError("gram does not match the last W rows/columns of gram_plus")
-        gram = K[1:, 1:]
-    P = _check_positive_int(P, "P")
-    cap = _cap(P, _check_max_rank(max_rank))
-    rtol = guard_rtol(np.shape(gram)[-1], eps, rtol)
-    lam = eigenvalues_from_gram(gram, rtol, max_rank=cap)
-    sigma = np.sqrt(lam)
-    W = sigma.size
-    if method not in KSTAR_METHODS:
-        raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
-    ks = {m: _kstar(sigma, m, P, rtol, cap) for m in KSTAR_METHODS}
-    k = ks[method]
-    if gram_plus is not None:
-        dc_fro, dc_op = (float(x[0]) for x in _changes(K[None]))
-        alpha = stability_alpha(lam, dc_fro, alpha_c)
-    else:
-        dc_fro = dc_op = float("nan")
-        alpha = np.full(W, np.nan)
-    R, g_value = _at_gap(sigma, k)
-    A = (
-        adiabatic_parameter(dc_fro, eta_eff, g_value)
-        if eta_eff is not None and np.isfinite(dc_fro)
-        else float("nan")
-    )
-    nu, d_crit = _nu(sigma, P), _d_crit(sigma, P, "paper")
-    for arr in (sigma, lam, alpha):
-        arr.setflags(write=False)
-    return WindowStats(
-        W=W,
-        P=P,
-        sigma=sigma,
-        lam=lam,
-        rank=_rank(sigma, rtol, cap),
-        kstar=k,
-        kstar_method=method,
-        kstar_ratio=ks["ratio"],
-        kstar_weighted=ks["weighted"],
-        kstar_signal=ks["signal"],
-        R=R,
-        g=g_value,
-        g23=g23(lam),
-        nu=nu,
-        d_crit=d_crit,
-        d_crit_textbook=_d_crit(sigma, P, "textbook"),
-        vacuity=_vacuity(sigma, d_crit),
-        delta_c_fro=dc_fro,
-        delta_c_op=dc_op,
-        alpha=alpha,
-        A=A,
-        regime=adiabatic_regime(A, *regime_thresholds),
-        rtol=rtol,
-        A_dk=rotation_bound(dc_fro, lam, k) if np.isfinite(dc_fro) else float("nan"),
-    )
+        return window_stats_many(K[None], P=P, eta_eff=[eta_eff], **options)[0]
+    if np.ndim(gram) != 2:
+        raise InputError(f"gram must be a square matrix, got shape {np.shape(gram)}")
+    return _stack_stats(np.asarray(gram)[None], None, [None], P, **options)[0]
 
 
 def window_stats_many(
@@ -1203,8 +1157,8 @@ def window_stats_many(
     """:func:`window_stats` of many windows at once, from their (W+1)-Grams: one LAPACK call
     and one array operation per statistic for the whole stack (the monitor computes the
     windows waiting since its statistics were last read this way). Window i's result equals
-    ``window_stats(gram_plus=grams_plus[i], eta_eff=eta_eff[i], ...)`` to the last bit: both
-    evaluate the same private definitions, here along the stack's last axis.
+    ``window_stats(gram_plus=grams_plus[i], eta_eff=eta_eff[i], ...)`` to the last bit:
+    that is this function on a stack of one.
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(8, 40))
@@ -1245,50 +1199,56 @@ def window_stats_many(
     etas = [None] * len(K) if eta_eff is None else list(eta_eff)
     if len(etas) != len(K):
         raise InputError(f"eta_eff has {len(etas)} values for {len(K)} windows")
-    return _stack_stats(_as_gram(K[:, 1:, 1:]), K, etas, P, method, rtol, alpha_c,
-                        regime_thresholds, eps, max_rank)
+    return _stack_stats(K[:, 1:, 1:], K, etas, P, method=method, rtol=rtol, alpha_c=alpha_c,
+                        regime_thresholds=regime_thresholds, eps=eps, max_rank=max_rank)
 
 
-def _stack_stats(G: np.ndarray, K: np.ndarray, etas: list[float | None], P: int,
+def _stack_stats(G: np.ndarray, K: np.ndarray | None, etas: list[float | None], P: int, *,
                  method: str, rtol: float, alpha_c: float,
                  regime_thresholds: tuple[float, float], eps: float | str | np.dtype | None,
                  max_rank: int | None) -> list[WindowStats]:
-    """The statistics of a stack of windows: Grams ``G`` (n, W, W), checked, their
-    (W+1)-Grams ``K`` and one η_eff or ``None`` per window, through the same private
-    definitions :func:`window_stats` uses, along the last axis.
+    """The statistics of a stack of windows, the one assembly behind :func:`window_stats` and
+    :func:`window_stats_many`: Grams ``G`` (n, W, W), their (W+1)-Grams ``K`` (``None``: no
+    previous window, so ΔC, α, A and A_dk are NaN) and one η_eff or ``None`` per window.
+    Every statistic is a private definition evaluated along the last axis.
 
     Returns:
         One :class:`WindowStats` per window.
 
     Raises:
-        InputError: for ``P``, ``method``, a guard argument, the thresholds or an η_eff that
-            is not > 0.
+        InputError: for a Gram that is not one, ``P``, ``method``, a guard argument, the
+            thresholds or an η_eff that is not > 0.
     """
     P = _check_positive_int(P, "P")
     cap = _cap(P, _check_max_rank(max_rank))
+    rtol = guard_rtol(np.shape(G)[-1], eps, rtol)
+    lam = eigenvalues_from_gram(G, rtol, max_rank=cap)
+    n, W = lam.shape
     if method not in KSTAR_METHODS:
         raise InputError(f"unknown k* method {method!r}; use one of {KSTAR_METHODS}")
     adiabatic_regime(float("nan"), *regime_thresholds)  # checks the thresholds
-    n, W = G.shape[0], G.shape[-1]
-    rtol = guard_rtol(W, eps, rtol)
-    lam = eigenvalues_from_gram(G, rtol, max_rank=cap)
     sigma = np.sqrt(lam)
     ks = {m: _kstar(sigma, m, P, rtol, cap) for m in KSTAR_METHODS}
     k = ks[method]
     R, g_value = _at_gap(sigma, k)
-    dc_fro, dc_op = _changes(K)
-    alpha = stability_alpha(lam, dc_fro, alpha_c)
-    given = np.array([e is not None for e in etas])
-    eta = np.array([np.nan if e is None else e for e in etas], dtype=np.float64)
-    bad = given & ~(eta > 0)
-    if bad.any():
-        raise InputError(f"the effective learning rate must be > 0, got {eta[bad][0]}")
-    A = np.where(given, _adiabatic(dc_fro, eta, g_value), np.nan)
-    A_dk = _rotation(dc_fro, lam, k)
+    nan = np.full(n, np.nan)
+    if K is None:
+        dc_fro = dc_op = A = A_dk = nan
+        alpha = np.full((n, W), np.nan)
+    else:
+        dc_fro, dc_op = _changes(K)
+        alpha = stability_alpha(lam, dc_fro, alpha_c)
+        given = np.array([e is not None for e in etas])
+        eta = np.array([np.nan if e is None else e for e in etas], dtype=np.float64)
+        bad = given & ~(eta > 0)
+        if bad.any():
+            raise InputError(f"the effective learning rate must be > 0, got {eta[bad][0]}")
+        A = np.where(given, _adiabatic(dc_fro, eta, g_value), np.nan)
+        A_dk = _rotation(dc_fro, lam, k)
     nu, d_crit = _nu(sigma, P), _d_crit(sigma, P, "paper")
     d_text, vac, rank = _d_crit(sigma, P, "textbook"), _vacuity(sigma, d_crit), _rank(
         sigma, rtol, cap)
-    g23s = lam[:, 1] - lam[:, 2] if W >= 3 else np.full(n, np.nan)
+    g23s = lam[:, 1] - lam[:, 2] if W >= 3 else nan
     for arr in (sigma, lam, alpha):
         arr.setflags(write=False)
     return [WindowStats(

@@ -116,8 +116,19 @@ def window_stats(K: np.ndarray, *, first: bool, lr: float | None, stride: int, n
     kw = {"P": n_params, "method": method, "eps": eps}
     if first:
         return spectra.window_stats(K[1:, 1:], **kw)
-    eta_eff = lr * stride if lr is not None and lr > 0 else None
-    return spectra.window_stats(gram_plus=K, eta_eff=eta_eff, **kw)
+    return spectra.window_stats(gram_plus=K, eta_eff=eta_of(lr, stride), **kw)
+
+
+def eta_of(lr: float | None, stride: int) -> float | None:
+    """η_eff = lr · stride of a snapshot, ``None`` (no A) without a learning rate > 0.
+
+    Returns:
+        The effective learning rate, or ``None``.
+
+    >>> eta_of(0.01, 10), eta_of(None, 10), eta_of(float("nan"), 1)
+    (0.1, None, None)
+    """
+    return lr * stride if lr is not None and lr > 0 else None
 
 
 class WindowLog:
@@ -249,8 +260,7 @@ class WindowLog:
         idx = [i for i, w in enumerate(pending) if not w.first]
         if len(idx) < 2:
             return out
-        etas = [pending[i].lr * self.stride if pending[i].lr is not None and pending[i].lr > 0
-                else None for i in idx]
+        etas = [eta_of(pending[i].lr, self.stride) for i in idx]
         try:
             many = spectra.window_stats_many(np.stack([pending[i].K for i in idx]),
                                              P=self.n_params, eta_eff=etas,
