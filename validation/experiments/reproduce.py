@@ -53,6 +53,7 @@ from spectral_edge.validation.experiments.lm_plan import lm_plan
 from spectral_edge.validation.runs import rundir
 from spectral_edge.validation.runs.config import task_family
 from spectral_edge.validation.runs.grid import SweepItem, collect, grid, is_finished, train_items
+from spectral_edge.validation.scorecard.predictions.rules import RULE_BY_ID
 
 #: seeds of the full plan (the quick plan uses the first)
 SEEDS = (42, 137, 2024)
@@ -294,8 +295,8 @@ def train_plan(items: list[SweepItem], root: Path, workers: int = 1,
 
 def dense_reruns(items: list[SweepItem], root: Path) -> list[SweepItem]:
     """The dense re-runs of the finished weight-decay runs that grokked too early to see a
-    window before it: fewer than two full windows end at or before the grok step (P8 needs
-    a peak and a later value). Each is trained again with snapshots
+    window before it: fewer full windows end at or before the grok step than P8's rule needs
+    (``min_windows``, 2: a peak and a later value). Each is trained again with snapshots
     :data:`~spectral_edge.validation.runs.rundir.DENSE_FACTOR` times as often and probes as
     many windows apart in steps, as the author re-ran Dyck seed 42 every 50 steps instead of
     200 (dyck_scan SPECTRAL_EDGE_THESIS_REPLICATION.md §2.4, §6.1: W+1 snapshots before the
@@ -320,7 +321,8 @@ def dense_reruns(items: list[SweepItem], root: Path) -> list[SweepItem]:
             continue
         done = rundir.read_json(summary)
         g = done.get("grok_step") if done.get("grokked") else None
-        if g is None or g >= (c.window + 1) * c.stride:
+        need = int(RULE_BY_ID["P8"].params["min_windows"])  # windows end at W, W+1, … strides
+        if g is None or g >= (c.window + need - 1) * c.stride:
             continue
         out.append(_dense(item))
     return out

@@ -193,7 +193,7 @@ def param(pid: str, key: str) -> float:
 
 def standard(runs: list[RunData]) -> list[RunData]:
     """Runs that are neither sketched (``sketch_dim``), induced-forgetting
-    (``forget_step``) nor dense re-runs (:func:`dense_reruns`; the same training as their
+    (``forget_step``) nor dense re-runs (:func:`dense_by_original`; the same training as their
     original): the ones every prediction but P8, P12 (c) and P14 reads.
 
     >>> standard([])
@@ -203,11 +203,11 @@ def standard(runs: list[RunData]) -> list[RunData]:
             and dense_base(r.name) is None]
 
 
-def dense_reruns(runs: list[RunData]) -> dict[str, RunData]:
+def dense_by_original(runs: list[RunData]) -> dict[str, RunData]:
     """The dense re-runs among ``runs`` (snapshots more often, same training; named by
     :func:`~spectral_edge.validation.runs.rundir.dense_name`), by their original's name.
 
-    >>> dense_reruns([])
+    >>> dense_by_original([])
     {}
     """
     return {base: r for r in runs if (base := dense_base(r.name)) is not None}

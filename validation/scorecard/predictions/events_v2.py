@@ -36,7 +36,7 @@ from spectral_edge.numerics.columns import KSTAR_WEIGHTED
 from spectral_edge.validation.runs.rundir import dense_base
 from spectral_edge.validation.scorecard.analysis import val_loss_at
 from spectral_edge.validation.scorecard.predictions.base import (
-    dense_reruns,
+    dense_by_original,
     forget_step,
     grok,
     standard,
@@ -128,7 +128,7 @@ def p8_v2(runs: list[RunData]) -> Outcome:
     Returns:
         The outcome; the estimate is the median decline (spec grok rule, full windows).
     """
-    dense = dense_reruns(runs)
+    dense = dense_by_original(runs)
     runs = [r for r in trained(standard(runs)) if r.metrics is not None]
     wd_on = [r for r in runs if wd_of(r) > 0]
     wd_off = [r for r in runs if wd_of(r) == 0]
